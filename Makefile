@@ -1,0 +1,117 @@
+# callsight - one build for the daemon (callsightd), the TUI (callsight), the device emulator and
+# the tests. pkg-config for every dependency. Targets: all deps demo check bench fuzz install clean.
+#
+#   make            build build/callsightd (and the rest)
+#   make check      install what is missing, build, run every test suite
+#   make demo       install what is missing, build, run the emulator + daemon + TUI on a demo call
+#   make SANITIZE=1 build with ASan+UBSan into build-asan/
+
+CC	?= cc
+PREFIX	?= /usr/local
+DESTDIR	?=
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(SANITIZE),1)
+B	:= build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT	:= -O1 -g
+else
+B	:= build
+SANFLAGS :=
+OPT	:= -O2 -g
+endif
+
+PKGS_CORE := libpcre2-8 jansson
+PKGS_DEV  := libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0
+PKGS_TEST := cmocka
+
+# pkg-config is asked lazily (=) so that `make deps` works before the packages exist.
+CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE) 2>/dev/null)
+CORE_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null)
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TEST) 2>/dev/null)
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_TEST) 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS	?=
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude -Idaemon -I$(B) $(CORE_CFLAGS) $(CFLAGS)
+LDFLAGS	?=
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+# the pure core: reader, rules, timeline, output (no devices, no sockets) - shared by the daemon,
+# the unit tests and the fuzzers
+CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
+	    daemon/output.c daemon/replay.c
+CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o
+DAEMON_SRC := daemon/main.c
+DAEMON_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(DAEMON_SRC))
+RULES	:= $(sort $(wildcard daemon/rules/*.rules))
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+HEADERS := $(wildcard daemon/*.h include/callsight/*.h include/callsight/*.def)
+
+.PHONY: all deps check check-unit check-scenarios demo bench fuzz install clean
+
+all: $(B)/callsightd
+
+deps:
+	@sh tools/deps.sh
+
+$(B)/obj $(B)/tests:
+	@mkdir -p $@
+
+$(B)/rules_builtin.c: $(RULES) tools/embed.sh | $(B)/obj
+	sh tools/embed.sh $@ $(RULES)
+
+$(B)/obj/rules_builtin.o: $(B)/rules_builtin.c | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/%.o: daemon/%.c $(HEADERS) | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libcore.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/callsightd: $(DAEMON_OBJ) $(B)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcore.a $(CORE_LIBS) -lm
+
+$(B)/tests/%: tests/unit/%.c $(B)/libcore.a $(HEADERS) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcore.a \
+		$(CORE_LIBS) $(TEST_LIBS) $(ALL_LDFLAGS) -lm
+
+# ---------------------------------------------------------------- tests
+# Every suite prints its own result; tests/run-suites.sh adds them up into one closing line.
+check: deps
+	@$(MAKE) --no-print-directory all-tests
+	@sh tests/run-suites.sh $(B)
+
+all-tests: $(B)/callsightd $(UNIT_BIN)
+
+check-unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+check-scenarios: $(B)/callsightd
+	@sh tests/scenarios/run.sh $(B)/callsightd
+
+# ---------------------------------------------------------------- fuzzing (clang libFuzzer)
+FUZZ_SECONDS ?= 20
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# ---------------------------------------------------------------- benchmark (not a test)
+bench: deps $(B)/callsightd
+	@sh tests/bench/bench.sh $(B)/callsightd
+
+# ---------------------------------------------------------------- demo
+demo: deps all
+	@sh tools/demo.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(B)/callsightd $(DESTDIR)$(PREFIX)/bin/callsightd
+	install -m 0644 docs/callsight.rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build build-asan

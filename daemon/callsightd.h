@@ -1,0 +1,236 @@
+/*
+ * callsightd.h - the whole model of the daemon in one header (as tmux.h is for tmux).
+ *
+ * The flow runs one way:  bytes -> reader (parse.c) -> line -> rules (rules.c) -> event
+ *                         -> timeline (timeline.c) -> flag -> output / store / server.
+ * reader, rules and timeline are pure: no I/O, no clocks, no globals. Fed the same bytes they give
+ * the same lines, events and flags, which is what makes replay, tests and live capture agree.
+ */
+#ifndef CALLSIGHTD_H
+#define CALLSIGHTD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "callsight/version.h"
+
+/* ---------------------------------------------------------------- kinds, lanes, causes */
+
+enum cs_lane {
+#define CS_LANE(id, label) CS_LANE_##id,
+#include "callsight/lanes.def"
+#undef CS_LANE
+	CS_LANE_COUNT
+};
+
+enum cs_event_kind {
+#define CS_EVENT(id, lane, label) CS_EV_##id,
+#include "callsight/events.def"
+#undef CS_EVENT
+	CS_EV_COUNT
+};
+
+enum cs_severity { CS_SEV_disconnect, CS_SEV_warning };
+
+enum cs_cause {
+#define CS_CAUSE(id, severity, label, advice) CS_CAUSE_##id,
+#include "callsight/causes.def"
+#undef CS_CAUSE
+	CS_CAUSE_COUNT
+};
+
+/* names.c: tables built from the .def lists */
+const char *cs_lane_name(enum cs_lane lane);
+const char *cs_lane_label(enum cs_lane lane);
+const char *cs_event_name(enum cs_event_kind kind);
+const char *cs_event_label(enum cs_event_kind kind);
+enum cs_lane cs_event_lane(enum cs_event_kind kind);
+int cs_event_from_name(const char *name);	/* -1 when unknown */
+const char *cs_cause_name(enum cs_cause cause);
+const char *cs_cause_label(enum cs_cause cause);
+const char *cs_cause_advice(enum cs_cause cause);
+enum cs_severity cs_cause_severity(enum cs_cause cause);
+const char *cs_severity_name(enum cs_severity severity);
+int cs_cause_from_name(const char *name);	/* -1 when unknown */
+
+/* ---------------------------------------------------------------- line (reader output) */
+
+/* The source format a line was read in. */
+#define CS_FORMATS(X)                                                              \
+	X(unknown,  "unknown")                                                     \
+	X(syslog,   "syslog")   /* Mon dd HH:MM:SS[.us] [device] proc(img)[pid] <L>: */ \
+	X(console,  "console")  /* Console.app copy: TAB-separated columns */          \
+	X(xcode,    "xcode")    /* YYYY-MM-DD HH:MM:SS.us+zzzz Proc[pid:tid] msg */    \
+	X(logshow,  "logshow")  /* log show: YYYY-MM-DD ... host proc[pid]: msg */     \
+	X(pymd3,    "pymobiledevice3") /* YYYY-MM-DD HH:MM:SS proc{img}[pid] <LVL>: */ \
+	X(plain,    "plain")    /* no header: the whole line is the message */
+enum cs_format {
+#define X(id, name) CS_FMT_##id,
+	CS_FORMATS(X)
+#undef X
+	CS_FMT_COUNT
+};
+const char *cs_format_name(enum cs_format fmt);
+
+enum cs_line_flags {
+	CS_LINE_UNPARSED  = 1u << 0,	/* no header could be split: raw text kept as the message */
+	CS_LINE_TRUNCATED = 1u << 1,	/* longer than CS_MAX_RECORD: cut, with a marker */
+	CS_LINE_SANITIZED = 1u << 2,	/* invalid UTF-8 / control bytes were replaced */
+	CS_LINE_CONTINUED = 1u << 3,	/* continuation lines were joined into this record */
+	CS_LINE_HAS_ZONE  = 1u << 4,	/* the stamp carried a UTC offset */
+	CS_LINE_NO_TIME   = 1u << 5,	/* no stamp at all (time inherited from the line before) */
+};
+
+/* One log record. All strings are NUL-terminated valid UTF-8, owned by the reader and valid only
+ * during the callback that hands the line out. Empty fields are "" (never NULL). */
+struct cs_line {
+	uint64_t	number;		/* 1-based physical line number where the record starts */
+	uint64_t	offset;		/* byte offset of the record in the source */
+	int64_t		time_us;	/* best time, µs since the epoch, UTC */
+	int64_t		recv_us;	/* host receive time (live), or 0 */
+	enum cs_format	format;
+	unsigned	flags;		/* enum cs_line_flags */
+	const char     *device;		/* device name field, "" when absent */
+	const char     *process;	/* process name */
+	const char     *image;		/* sender image / subsystem in parentheses, "" when absent */
+	long		pid;		/* -1 when unknown */
+	const char     *level;		/* Notice, Info, Debug, Error, Fault, Warning, default, ...; "" */
+	const char     *message;	/* the message text (continuations joined with '\n') */
+	size_t		message_len;
+	const char     *raw;		/* the whole record as read (sanitized), for evidence */
+	size_t		raw_len;
+	const char     *udid;		/* device UDID for live capture, "" otherwise */
+};
+
+#define CS_MAX_RECORD	(64 * 1024)	/* longer records are truncated with a marker */
+
+/* ---------------------------------------------------------------- reader (parse.c) */
+
+struct cs_reader;
+typedef void (*cs_line_cb)(const struct cs_line *line, void *ctx);
+
+struct cs_reader_options {
+	int		year;		/* year of the first zone/year-less stamp; 0 = infer from ref_time */
+	int64_t		ref_time;	/* unix seconds: the capture was written no later than this */
+	int		utc_offset_min;	/* offset applied to stamps with no zone (minutes east of UTC) */
+	const char     *udid;		/* copied into every line; may be NULL */
+};
+
+struct cs_reader_stats {
+	uint64_t	bytes;		/* bytes fed */
+	uint64_t	lines;		/* records handed out */
+	uint64_t	physical_lines;	/* newline-separated lines seen */
+	uint64_t	unparsed;	/* records with CS_LINE_UNPARSED */
+	uint64_t	truncated;	/* records cut at CS_MAX_RECORD */
+	uint64_t	sanitized;	/* records with replaced bytes */
+	uint64_t	nul_bytes;	/* NUL bytes skipped (record separators in relay streams) */
+	uint64_t	garbage_bytes;	/* binary bytes (controls other than TAB) skipped */
+	uint64_t	per_format[CS_FMT_COUNT];
+};
+
+struct cs_reader *cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx);
+void cs_reader_feed(struct cs_reader *reader, const void *buf, size_t len);
+void cs_reader_flush(struct cs_reader *reader);	/* hand out a pending record (idle / end) */
+const struct cs_reader_stats *cs_reader_stats(const struct cs_reader *reader);
+enum cs_format cs_reader_format(const struct cs_reader *reader);	/* most frequent so far */
+void cs_reader_free(struct cs_reader *reader);
+
+/* ---------------------------------------------------------------- events (rules.c) */
+
+#define CS_MAX_ATTRS	8
+
+struct cs_attr {
+	const char     *name;
+	const char     *value;
+};
+
+struct cs_event {
+	enum cs_event_kind	kind;
+	const struct cs_line   *line;
+	const char	       *rule;		/* "file:line" of the rule that matched */
+	size_t			nattrs;
+	struct cs_attr		attrs[CS_MAX_ATTRS];
+};
+
+const char *cs_event_attr(const struct cs_event *event, const char *name);	/* NULL if absent */
+
+struct cs_rules;
+typedef void (*cs_event_cb)(const struct cs_event *event, void *ctx);
+
+struct cs_rules *cs_rules_new(void);
+/* Load the rules compiled into the binary (daemon/rules/\*.rules). 0 ok, -1 with err filled. */
+int cs_rules_load_builtin(struct cs_rules *rules, char *err, size_t errlen);
+/* Load a rules file: its rules are added; a rule with the same name as an earlier one replaces it. */
+int cs_rules_load_file(struct cs_rules *rules, const char *path, char *err, size_t errlen);
+int cs_rules_load_text(struct cs_rules *rules, const char *source_name, const char *text, size_t len,
+    char *err, size_t errlen);
+size_t cs_rules_count(const struct cs_rules *rules);
+/* Match one line; cb is called once per event (a line may give several, or none). */
+void cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb cb, void *ctx);
+void cs_rules_free(struct cs_rules *rules);
+
+/* ---------------------------------------------------------------- timeline and flags (timeline.c) */
+
+#define CS_MAX_EVIDENCE 12
+
+struct cs_evidence {
+	uint64_t		line;		/* line number in the source */
+	enum cs_event_kind	kind;
+	int64_t			time_us;
+	char		       *text;		/* the raw line (owned by the flag) */
+};
+
+struct cs_flag {
+	uint64_t		id;		/* 1, 2, ... per timeline */
+	enum cs_cause		cause;
+	double			confidence;	/* 0..1 */
+	int64_t			time_us;	/* when the call dropped (or the warning happened) */
+	uint64_t		line;		/* the line that raised it */
+	bool			inferred;	/* no disconnect line: the drop was inferred */
+	char			device[64];
+	char			app[128];	/* bundle id or process of the app under test */
+	char			detail[256];	/* one sentence: what in the evidence decided the cause */
+	size_t			nevidence;
+	struct cs_evidence	evidence[CS_MAX_EVIDENCE];
+};
+
+/* What the phone says about the installed app (appcheck.c, from installation_proxy). */
+struct cs_app_facts {
+	bool	known;
+	bool	mode_audio;
+	bool	mode_voip;
+	bool	microphone_usage;
+	bool	camera_usage;
+};
+
+struct cs_timeline;
+typedef void (*cs_flag_cb)(const struct cs_flag *flag, void *ctx);
+
+struct cs_timeline_options {
+	const char	*app;		/* --app: bundle id or process name; NULL = find it */
+};
+
+struct cs_timeline *cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb,
+    void *ctx);
+void cs_timeline_event(struct cs_timeline *tl, const struct cs_event *event);
+void cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line);	/* every line, for time */
+void cs_timeline_app_facts(struct cs_timeline *tl, const char *bundle, const struct cs_app_facts *f);
+void cs_timeline_finish(struct cs_timeline *tl);	/* end of input: settle pending disconnects */
+const char *cs_timeline_app(const struct cs_timeline *tl);	/* the app under test, "" if none */
+const char *cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane);
+uint64_t cs_timeline_flag_count(const struct cs_timeline *tl);
+void cs_timeline_free(struct cs_timeline *tl);
+
+/* ---------------------------------------------------------------- utilities (util.c) */
+
+void *cs_xmalloc(size_t size);
+void *cs_xcalloc(size_t n, size_t size);
+void *cs_xrealloc(void *ptr, size_t size);
+char *cs_xstrdup(const char *s);
+char *cs_xstrndup(const char *s, size_t n);
+/* Format µs since the epoch as ISO 8601 UTC with milliseconds: 2026-11-25T17:20:05.123Z */
+void cs_format_time(int64_t time_us, char *out, size_t outlen);
+size_t cs_strlcpy(char *dst, const char *src, size_t size);
+
+#endif /* CALLSIGHTD_H */
