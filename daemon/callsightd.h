@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "callsight/version.h"
 
@@ -221,6 +222,64 @@ const char *cs_timeline_app(const struct cs_timeline *tl);	/* the app under test
 const char *cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane);
 uint64_t cs_timeline_flag_count(const struct cs_timeline *tl);
 void cs_timeline_free(struct cs_timeline *tl);
+
+
+/* ---------------------------------------------------------------- records (output.c) */
+
+/* The NDJSON records of docs/protocol.md, as jansson objects (the caller owns the reference). */
+struct json_t;
+struct json_t *cs_event_json(const struct cs_event *event);
+struct json_t *cs_flag_json(const struct cs_flag *flag);
+/* Write one record as a line of compact JSON; consumes the reference. */
+void cs_json_write(FILE *out, struct json_t *record);
+
+struct cs_text_style {
+	bool	color;		/* ANSI colours (off for --no-colors, NO_COLOR, not a tty) */
+};
+void cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style *style);
+
+/* ---------------------------------------------------------------- pipeline (replay.c) */
+
+/* Where the pipeline's results go: the daemon's outputs (stdout, store, clients) implement it. */
+struct cs_sink {
+	void	(*line)(const struct cs_line *line, void *ctx);		/* may be NULL */
+	void	(*event)(const struct cs_event *event, void *ctx);	/* may be NULL */
+	void	(*flag)(const struct cs_flag *flag, void *ctx);		/* may be NULL */
+	void	 *ctx;
+};
+
+struct cs_pipeline_options {
+	const char	*app;		/* --app */
+	int		 year;		/* --year */
+	int64_t		 ref_time;	/* unix seconds the capture was written by (file mtime) */
+	int		 utc_offset_min;
+	const char	*udid;		/* live devices */
+};
+
+struct cs_pipeline_stats {
+	uint64_t	lines;
+	uint64_t	events;
+	uint64_t	flags;
+	uint64_t	disconnects;
+	uint64_t	warnings;
+};
+
+struct cs_pipeline;
+/* rules are borrowed (shared by every device's pipeline) */
+struct cs_pipeline *cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *options,
+    const struct cs_sink *sink);
+void cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len);
+void cs_pipeline_app_facts(struct cs_pipeline *p, const char *bundle, const struct cs_app_facts *f);
+void cs_pipeline_flush(struct cs_pipeline *p);		/* idle: hand out a pending record */
+void cs_pipeline_finish(struct cs_pipeline *p);		/* end of input */
+const struct cs_reader_stats *cs_pipeline_reader_stats(const struct cs_pipeline *p);
+const struct cs_pipeline_stats *cs_pipeline_stats(const struct cs_pipeline *p);
+enum cs_format cs_pipeline_format(const struct cs_pipeline *p);	/* the capture's main format */
+struct cs_timeline *cs_pipeline_timeline(struct cs_pipeline *p);
+void cs_pipeline_free(struct cs_pipeline *p);
+
+/* Read a whole file (or "-" for stdin) through a pipeline. 0 ok; -1 with err filled (cannot read). */
+int cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- utilities (util.c) */
 

@@ -1,0 +1,311 @@
+/*
+ * main.c - callsightd's command line: options, and the replay mode that analyses a capture and
+ * exits. Option names follow libimobiledevice's tools where the meaning is the same.
+ * Exit status: 0 done, 1 the input cannot be read, 2 bad usage (or a rules file that does not load).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "callsightd.h"
+
+#define MAX_RULE_FILES 16
+
+struct options {
+	const char	*replay;
+	const char	*app;
+	const char	*rule_files[MAX_RULE_FILES];
+	int		 nrule_files;
+	bool		 json;
+	bool		 events;	/* text mode: list every event too */
+	bool		 no_colors;
+	int		 year;
+	int		 utc_offset_min;
+};
+
+struct replay_out {
+	const struct options	*opt;
+	struct cs_text_style	 style;
+	FILE			*out;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "Usage: callsightd --replay FILE [OPTIONS]\n"
+	    "Explain why iOS video calls (OpenTok / Vonage) drop, from an iPhone's log.\n"
+	    "\n"
+	    "  --replay FILE      analyse a capture and exit (idevicesyslog output, raw syslog_relay\n"
+	    "                     bytes, a Console.app copy, Xcode console text; - for stdin)\n"
+	    "  --json             NDJSON records on stdout (event, flag, summary: docs/protocol.md)\n"
+	    "  --events           text mode: also list every matched event\n"
+	    "  --app BUNDLE|NAME  the app under test (default: the app that logs call events)\n"
+	    "  --rules FILE       add rules (docs/callsight.rules.5); may be repeated\n"
+	    "  --year YYYY        year of the capture when the stamps carry none\n"
+	    "                     (default: inferred from the file's modification time)\n"
+	    "  --utc-offset [+-]HH:MM  the phone's UTC offset, for stamps without a zone (default 0)\n"
+	    "  --no-colors        no ANSI colours (also when NO_COLOR is set)\n"
+	    "  -h, --help         this help\n"
+	    "  -v, --version      print the version\n");
+}
+
+static int
+parse_offset(const char *s, int *minutes)
+{
+	int sign = 1, h = 0, m = 0;
+	if (*s == '+' || *s == '-')
+		sign = *s++ == '-' ? -1 : 1;
+	if (sscanf(s, "%d:%d", &h, &m) < 1 || h > 14 || m < 0 || m > 59)
+		return -1;
+	*minutes = sign * (h * 60 + m);
+	return 0;
+}
+
+static int
+parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { OPT_REPLAY = 256, OPT_JSON, OPT_APP, OPT_RULES, OPT_YEAR, OPT_UTC, OPT_NOCOLOR, OPT_EVENTS };
+	static const struct option longopts[] = {
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "events", no_argument, NULL, OPT_EVENTS },
+		{ "app", required_argument, NULL, OPT_APP },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "year", required_argument, NULL, OPT_YEAR },
+		{ "utc-offset", required_argument, NULL, OPT_UTC },
+		{ "no-colors", no_argument, NULL, OPT_NOCOLOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_REPLAY: opt->replay = optarg; break;
+		case OPT_JSON: opt->json = true; break;
+		case OPT_EVENTS: opt->events = true; break;
+		case OPT_APP: opt->app = optarg; break;
+		case OPT_NOCOLOR: opt->no_colors = true; break;
+		case OPT_RULES:
+			if (opt->nrule_files == MAX_RULE_FILES) {
+				fprintf(stderr, "callsightd: at most %d --rules files\n", MAX_RULE_FILES);
+				return 2;
+			}
+			opt->rule_files[opt->nrule_files++] = optarg;
+			break;
+		case OPT_YEAR: {
+			char *end;
+			long y = strtol(optarg, &end, 10);
+			if (*end || y < 1970 || y > 9999) {
+				fprintf(stderr, "callsightd: --year: '%s' is not a year\n", optarg);
+				return 2;
+			}
+			opt->year = (int)y;
+			break;
+		}
+		case OPT_UTC:
+			if (parse_offset(optarg, &opt->utc_offset_min) < 0) {
+				fprintf(stderr, "callsightd: --utc-offset: '%s' is not [+-]HH:MM\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'v': printf("callsightd %s (protocol %d)\n", CALLSIGHT_VERSION, CALLSIGHT_PROTOCOL); exit(0);
+		case ':':
+			fprintf(stderr, "callsightd: option '%s' needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "callsightd: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "callsightd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (opt->replay == NULL) {
+		fprintf(stderr, "callsightd: nothing to do: give --replay FILE (live capture comes with "
+		    "device support)\n");
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+static struct cs_rules *
+load_rules(const struct options *opt)
+{
+	char err[512];
+	struct cs_rules *rules = cs_rules_new();
+	if (cs_rules_load_builtin(rules, err, sizeof err) < 0) {
+		fprintf(stderr, "callsightd: built-in rules: %s\n", err);
+		cs_rules_free(rules);
+		return NULL;
+	}
+	for (int i = 0; i < opt->nrule_files; i++) {
+		if (cs_rules_load_file(rules, opt->rule_files[i], err, sizeof err) < 0) {
+			fprintf(stderr, "callsightd: %s\n", err);
+			cs_rules_free(rules);
+			return NULL;
+		}
+	}
+	return rules;
+}
+
+static void
+print_event_json(const struct cs_event *event, void *ctx)
+{
+	struct replay_out *r = ctx;
+	cs_json_write(r->out, cs_event_json(event));
+}
+
+static void
+print_event_text(const struct cs_event *event, void *ctx)
+{
+	struct replay_out *r = ctx;
+	char when[40];
+	cs_format_time(event->line->time_us, when, sizeof when);
+	fprintf(r->out, "  L%-6llu %s  %-26s %s", (unsigned long long)event->line->number, when,
+	    cs_event_name(event->kind), event->line->process);
+	for (size_t i = 0; i < event->nattrs; i++)
+		fprintf(r->out, " %s=%s", event->attrs[i].name, event->attrs[i].value);
+	fputc('\n', r->out);
+}
+
+static void
+print_flag(const struct cs_flag *flag, void *ctx)
+{
+	struct replay_out *r = ctx;
+	if (r->opt->json)
+		cs_json_write(r->out, cs_flag_json(flag));
+	else
+		cs_flag_print(r->out, flag, &r->style);
+}
+
+/* What was wrong with the input, said once at the end (the stream itself goes on). */
+static void
+report_input_problems(const char *name, const struct cs_reader_stats *rs)
+{
+	if (rs->garbage_bytes)
+		fprintf(stderr, "callsightd: %s: skipped %llu binary (control) bytes\n", name,
+		    (unsigned long long)rs->garbage_bytes);
+	if (rs->truncated)
+		fprintf(stderr, "callsightd: %s: %llu records longer than %d KiB were cut\n", name,
+		    (unsigned long long)rs->truncated, CS_MAX_RECORD / 1024);
+	if (rs->sanitized)
+		fprintf(stderr, "callsightd: %s: %llu records had invalid UTF-8 (replaced with U+FFFD)\n",
+		    name, (unsigned long long)rs->sanitized);
+}
+
+static void
+print_summary(const struct replay_out *r, const char *name, const struct cs_pipeline *p)
+{
+	const struct cs_reader_stats *rs = cs_pipeline_reader_stats(p);
+	const struct cs_pipeline_stats *ps = cs_pipeline_stats(p);
+	struct cs_timeline *tl = cs_pipeline_timeline((struct cs_pipeline *)p);
+	if (r->opt->json) {
+		json_t *s = json_object();
+		json_object_set_new(s, "type", json_string("summary"));
+		json_object_set_new(s, "lines", json_integer((json_int_t)rs->lines));
+		json_object_set_new(s, "events", json_integer((json_int_t)ps->events));
+		json_object_set_new(s, "flags", json_integer((json_int_t)ps->flags));
+		json_object_set_new(s, "disconnects", json_integer((json_int_t)ps->disconnects));
+		json_object_set_new(s, "warnings", json_integer((json_int_t)ps->warnings));
+		json_object_set_new(s, "unparsed", json_integer((json_int_t)rs->unparsed));
+		json_object_set_new(s, "truncated", json_integer((json_int_t)rs->truncated));
+		json_object_set_new(s, "garbage_bytes", json_integer((json_int_t)rs->garbage_bytes));
+		json_object_set_new(s, "format", json_string(cs_format_name(cs_pipeline_format(p))));
+		json_object_set_new(s, "app", json_string(cs_timeline_app(tl)));
+		cs_json_write(r->out, s);
+		return;
+	}
+	const char *app = cs_timeline_app(tl);
+	fprintf(r->out, "%s: %llu lines, %llu events, %llu disconnect%s, %llu warning%s; app under test: %s\n",
+	    name, (unsigned long long)rs->lines, (unsigned long long)ps->events,
+	    (unsigned long long)ps->disconnects, ps->disconnects == 1 ? "" : "s",
+	    (unsigned long long)ps->warnings, ps->warnings == 1 ? "" : "s",
+	    app[0] ? app : "none found (no call lines; try --app)");
+	if (rs->unparsed)
+		fprintf(r->out, "%s: %llu lines had no header callsight could split (kept as plain text)\n",
+		    name, (unsigned long long)rs->unparsed);
+	if (ps->flags == 0)
+		fprintf(r->out, "No dropped call found.\n");
+}
+
+static int
+run_replay(const struct options *opt, struct cs_rules *rules)
+{
+	int fd = 0;
+	const char *name = opt->replay;
+	struct stat st;
+	int64_t ref_time = 0;
+	if (strcmp(opt->replay, "-") != 0) {
+		fd = open(opt->replay, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "callsightd: cannot read %s: %s\n", opt->replay, strerror(errno));
+			return 1;
+		}
+		if (fstat(fd, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				fprintf(stderr, "callsightd: cannot read %s: it is a directory\n", opt->replay);
+				close(fd);
+				return 1;
+			}
+			ref_time = st.st_mtime;
+		}
+	} else {
+		name = "stdin";
+	}
+
+	struct replay_out r = { .opt = opt, .out = stdout };
+	r.style.color = !opt->no_colors && getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
+	struct cs_sink sink = { .flag = print_flag, .ctx = &r };
+	if (opt->json)
+		sink.event = print_event_json;
+	else if (opt->events)
+		sink.event = print_event_text;
+	struct cs_pipeline_options popt = {
+		.app = opt->app, .year = opt->year, .ref_time = ref_time,
+		.utc_offset_min = opt->utc_offset_min,
+	};
+	struct cs_pipeline *p = cs_pipeline_new(rules, &popt, &sink);
+	char err[256];
+	int rc = cs_replay_fd(p, fd, err, sizeof err);
+	if (fd != 0)
+		close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "callsightd: cannot read %s: %s\n", name, err);
+		cs_pipeline_free(p);
+		return 1;
+	}
+	report_input_problems(name, cs_pipeline_reader_stats(p));
+	print_summary(&r, name, p);
+	fflush(stdout);
+	cs_pipeline_free(p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	int rc = parse_options(argc, argv, &opt);
+	if (rc != 0)
+		return rc;
+	struct cs_rules *rules = load_rules(&opt);
+	if (rules == NULL)
+		return 2;
+	rc = run_replay(&opt, rules);
+	cs_rules_free(rules);
+	return rc;
+}

@@ -1,0 +1,174 @@
+/*
+ * output.c - callsight's records: events and flags as NDJSON objects (the public contract in
+ * docs/protocol.md, built with jansson so escaping is never hand-rolled), and the readable text a
+ * developer sees without --json.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "callsightd.h"
+
+static void
+set_time(json_t *obj, const char *key, int64_t time_us)
+{
+	char buf[40];
+	cs_format_time(time_us, buf, sizeof buf);
+	json_object_set_new(obj, key, json_string(buf));
+}
+
+/* every string that reaches a record is valid UTF-8 (the reader guarantees it); this guards the
+ * contract anyway: a string jansson refuses becomes a lossy copy rather than a missing field */
+static json_t *
+json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j == NULL)
+		j = json_string("(invalid text)");
+	return j;
+}
+
+static const char *
+line_device(const struct cs_line *line)
+{
+	return line->udid[0] ? line->udid : line->device;
+}
+
+json_t *
+cs_event_json(const struct cs_event *event)
+{
+	const struct cs_line *line = event->line;
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("event"));
+	set_time(obj, "time", line->time_us);
+	json_object_set_new(obj, "device", json_text(line_device(line)));
+	json_object_set_new(obj, "kind", json_string(cs_event_name(event->kind)));
+	json_object_set_new(obj, "lane", json_string(cs_lane_name(cs_event_lane(event->kind))));
+	json_object_set_new(obj, "process", json_text(line->process));
+	json_object_set_new(obj, "pid", json_integer(line->pid));
+	json_object_set_new(obj, "line", json_integer((json_int_t)line->number));
+	json_t *attrs = json_object();
+	for (size_t i = 0; i < event->nattrs; i++)
+		json_object_set_new(attrs, event->attrs[i].name, json_text(event->attrs[i].value));
+	json_object_set_new(obj, "attrs", attrs);
+	if (event->rule)
+		json_object_set_new(obj, "rule", json_text(event->rule));
+	return obj;
+}
+
+json_t *
+cs_flag_json(const struct cs_flag *flag)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("flag"));
+	json_object_set_new(obj, "id", json_integer((json_int_t)flag->id));
+	set_time(obj, "time", flag->time_us);
+	json_object_set_new(obj, "device", json_text(flag->device));
+	json_object_set_new(obj, "app", json_text(flag->app));
+	json_object_set_new(obj, "severity", json_string(cs_severity_name(cs_cause_severity(flag->cause))));
+	json_object_set_new(obj, "cause", json_string(cs_cause_name(flag->cause)));
+	json_object_set_new(obj, "label", json_string(cs_cause_label(flag->cause)));
+	json_object_set_new(obj, "confidence", json_real((double)(int)(flag->confidence * 100 + 0.5) / 100));
+	json_object_set_new(obj, "inferred", json_boolean(flag->inferred));
+	json_object_set_new(obj, "line", json_integer((json_int_t)flag->line));
+	json_object_set_new(obj, "detail", json_text(flag->detail));
+	json_t *evidence = json_array();
+	for (size_t i = 0; i < flag->nevidence; i++) {
+		const struct cs_evidence *e = &flag->evidence[i];
+		json_t *item = json_object();
+		json_object_set_new(item, "line", json_integer((json_int_t)e->line));
+		json_object_set_new(item, "kind", json_string(cs_event_name(e->kind)));
+		set_time(item, "time", e->time_us);
+		json_object_set_new(item, "text", json_text(e->text ? e->text : ""));
+		json_array_append_new(evidence, item);
+	}
+	json_object_set_new(obj, "evidence", evidence);
+	json_object_set_new(obj, "advice", json_string(cs_cause_advice(flag->cause)));
+	return obj;
+}
+
+void
+cs_json_write(FILE *out, json_t *record)
+{
+	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text) {
+		fputs(text, out);
+		fputc('\n', out);
+		free(text);
+	}
+	json_decref(record);
+}
+
+/* ---------------------------------------------------------------- text */
+
+#define RED	"\033[1;31m"
+#define YELLOW	"\033[1;33m"
+#define DIM	"\033[2m"
+#define BOLD	"\033[1m"
+#define RESET	"\033[0m"
+
+/* print text wrapped at width, each line indented */
+static void
+print_wrapped(FILE *out, const char *text, const char *indent, size_t width)
+{
+	size_t col = 0;
+	const char *p = text;
+	fputs(indent, out);
+	while (*p) {
+		const char *word_end = p;
+		while (*word_end && *word_end != ' ')
+			word_end++;
+		size_t len = (size_t)(word_end - p);
+		if (col > 0 && col + 1 + len > width) {
+			fputc('\n', out);
+			fputs(indent, out);
+			col = 0;
+		} else if (col > 0) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(p, 1, len, out);
+		col += len;
+		p = word_end;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
+}
+
+void
+cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style *style)
+{
+	bool warn = cs_cause_severity(flag->cause) == CS_SEV_warning;
+	const char *on = style->color ? (warn ? YELLOW : RED) : "";
+	const char *bold = style->color ? BOLD : "", *dim = style->color ? DIM : "";
+	const char *off = style->color ? RESET : "";
+	char when[40];
+	cs_format_time(flag->time_us, when, sizeof when);
+
+	fprintf(out, "%s[%llu] %s  %s  %s%s  (confidence %.2f%s)\n", on, (unsigned long long)flag->id,
+	    warn ? "WARNING" : "DISCONNECT", when, cs_cause_name(flag->cause), off, flag->confidence,
+	    flag->inferred ? ", inferred" : "");
+	fprintf(out, "    %s%s%s\n", bold, cs_cause_label(flag->cause), off);
+	if (flag->app[0] || flag->device[0])
+		fprintf(out, "    app: %s   device: %s   line: %llu\n", flag->app[0] ? flag->app : "-",
+		    flag->device[0] ? flag->device : "-", (unsigned long long)flag->line);
+	if (flag->detail[0])
+		fprintf(out, "    why: %s\n", flag->detail);
+	if (flag->nevidence) {
+		fprintf(out, "    evidence:\n");
+		for (size_t i = 0; i < flag->nevidence; i++) {
+			const struct cs_evidence *e = &flag->evidence[i];
+			const char *text = e->text ? e->text : "";
+			int textlen = (int)strcspn(text, "\n");
+			if (textlen > 160)
+				textlen = 160;
+			fprintf(out, "      %sL%-6llu %-26s%s %.*s%s\n", dim, (unsigned long long)e->line,
+			    cs_event_name(e->kind), off, textlen, text, strlen(text) > (size_t)textlen ? " …" : "");
+		}
+	}
+	fprintf(out, "    fix:\n");
+	print_wrapped(out, cs_cause_advice(flag->cause), "      ", 92);
+	fputc('\n', out);
+}

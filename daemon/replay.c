@@ -1,0 +1,163 @@
+/*
+ * replay.c - the pipeline that every source feeds: bytes -> reader -> rules -> timeline -> sink.
+ * A capture file, stdin and (later) each live device own one pipeline; the rules are shared.
+ * Nothing here knows where the bytes come from or where the records go.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "callsightd.h"
+
+struct cs_pipeline {
+	struct cs_reader	*reader;
+	struct cs_rules		*rules;		/* borrowed */
+	struct cs_timeline	*timeline;
+	struct cs_sink		 sink;
+	struct cs_pipeline_stats stats;
+	char			 udid[64];
+};
+
+static void
+on_flag(const struct cs_flag *flag, void *ctx)
+{
+	struct cs_pipeline *p = ctx;
+	p->stats.flags++;
+	if (cs_cause_severity(flag->cause) == CS_SEV_warning)
+		p->stats.warnings++;
+	else
+		p->stats.disconnects++;
+	if (p->sink.flag)
+		p->sink.flag(flag, p->sink.ctx);
+}
+
+static void
+on_event(const struct cs_event *event, void *ctx)
+{
+	struct cs_pipeline *p = ctx;
+	p->stats.events++;
+	if (p->sink.event)
+		p->sink.event(event, p->sink.ctx);
+	cs_timeline_event(p->timeline, event);
+}
+
+static void
+on_line(const struct cs_line *line, void *ctx)
+{
+	struct cs_pipeline *p = ctx;
+	p->stats.lines++;
+	if (p->sink.line)
+		p->sink.line(line, p->sink.ctx);
+	cs_rules_match(p->rules, line, on_event, p);
+	cs_timeline_line(p->timeline, line);
+}
+
+struct cs_pipeline *
+cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *options,
+    const struct cs_sink *sink)
+{
+	struct cs_pipeline *p = cs_xcalloc(1, sizeof *p);
+	struct cs_reader_options ropt = { 0 };
+	struct cs_timeline_options topt = { 0 };
+	if (options) {
+		ropt.year = options->year;
+		ropt.ref_time = options->ref_time;
+		ropt.utc_offset_min = options->utc_offset_min;
+		if (options->udid) {
+			cs_strlcpy(p->udid, options->udid, sizeof p->udid);
+			ropt.udid = p->udid;
+		}
+		topt.app = options->app;
+	}
+	p->rules = rules;
+	if (sink)
+		p->sink = *sink;
+	p->timeline = cs_timeline_new(&topt, on_flag, p);
+	p->reader = cs_reader_new(&ropt, on_line, p);
+	return p;
+}
+
+void
+cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len)
+{
+	cs_reader_feed(p->reader, buf, len);
+}
+
+void
+cs_pipeline_app_facts(struct cs_pipeline *p, const char *bundle, const struct cs_app_facts *f)
+{
+	cs_timeline_app_facts(p->timeline, bundle, f);
+}
+
+void
+cs_pipeline_flush(struct cs_pipeline *p)
+{
+	cs_reader_flush(p->reader);
+}
+
+void
+cs_pipeline_finish(struct cs_pipeline *p)
+{
+	cs_reader_flush(p->reader);
+	cs_timeline_finish(p->timeline);
+}
+
+const struct cs_reader_stats *
+cs_pipeline_reader_stats(const struct cs_pipeline *p)
+{
+	return cs_reader_stats(p->reader);
+}
+
+const struct cs_pipeline_stats *
+cs_pipeline_stats(const struct cs_pipeline *p)
+{
+	return &p->stats;
+}
+
+enum cs_format
+cs_pipeline_format(const struct cs_pipeline *p)
+{
+	return cs_reader_format(p->reader);
+}
+
+struct cs_timeline *
+cs_pipeline_timeline(struct cs_pipeline *p)
+{
+	return p->timeline;
+}
+
+void
+cs_pipeline_free(struct cs_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	cs_reader_free(p->reader);
+	cs_timeline_free(p->timeline);
+	free(p);
+}
+
+#define REPLAY_CHUNK (256 * 1024)
+
+int
+cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen)
+{
+	char *buf = cs_xmalloc(REPLAY_CHUNK);
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, REPLAY_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		cs_pipeline_feed(p, buf, (size_t)n);
+	}
+	free(buf);
+	cs_pipeline_finish(p);
+	return rc;
+}

@@ -1,0 +1,1229 @@
+/*
+ * timeline.c - lanes and diagnosis: turns events into per-app state over time and flags each
+ * dropped call with its most likely cause.
+ *
+ * Every app the log talks about gets a record (identities merge: a bundle id from runningboardd,
+ * a pid from FrontBoard, a process name from the app's own NSLog lines or mediaserverd's
+ * 'sid:…, Name(pid)'). An app becomes "under test" when it logs call events (or when --app names
+ * it). A call drop is either seen (the app's own disconnect / error 1022 callbacks) or inferred (the
+ * call was up and the app was suspended or killed). A suspended app's callbacks arrive in a burst
+ * after unlock: the burst closes the pending drop instead of raising a second flag.
+ *
+ * The cause is decided by a table of predicates (cause_rules[] below) tried in order of
+ * specificity; each looks at the app's recent events and returns the evidence it relied on.
+ * Pure: no I/O, no clock; the time is the lines' time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "callsightd.h"
+
+#define MAX_APPS	32		/* app records kept; the least recently seen is recycled */
+#define RING_EVENTS	96		/* recent events kept per app and for the device */
+#define TEXT_MAX	600		/* evidence text kept per event (raw line, cut) */
+#define SEC		1000000LL
+
+/* Timing facts (shared/causes.md): ~5 s after background the app is suspended unless a mode or a
+ * task keeps it; a background task lasts ~30 s. */
+#define BACKGROUND_GRACE	(10 * SEC)	/* background -> own disconnect while running */
+#define RESUME_GRACE		(15 * SEC)	/* resumed with a pending drop: callbacks due by then */
+#define LOCK_BUTTON_WINDOW	(3 * SEC)	/* lock press -> CallKit end-call */
+#define REMOTE_LEFT_GRACE	(3 * SEC)	/* remote stream gone without a local drop */
+#define EVIDENCE_WINDOW		(180 * SEC)	/* how far back before a drop evidence is looked for */
+
+struct tl_event {
+	enum cs_event_kind	kind;
+	int64_t			time_us;
+	uint64_t		line;
+	long			code;		/* attr code, or 0 */
+	char			reason[40];	/* attr reason/type/options, condensed */
+	bool			was_suspended;	/* an interruption reported as appWasSuspended */
+	char			*text;
+};
+
+struct tl_ring {
+	struct tl_event	ev[RING_EVENTS];
+	size_t		head;		/* next slot */
+	size_t		count;
+};
+
+enum call_state { CALL_NONE, CALL_CONNECTING, CALL_CONNECTED, CALL_RECONNECTING, CALL_DISCONNECTED };
+static const char *const call_state_names[] = {
+	"none", "connecting", "connected", "reconnecting", "disconnected"
+};
+enum app_state { APP_UNKNOWN, APP_FOREGROUND, APP_BACKGROUND, APP_SUSPENDED, APP_GONE };
+static const char *const app_state_names[] = {
+	"unknown", "foreground", "background", "suspended", "gone"
+};
+enum audio_state { AUDIO_UNKNOWN, AUDIO_ACTIVE, AUDIO_INTERRUPTED, AUDIO_INACTIVE };
+static const char *const audio_state_names[] = { "unknown", "active", "interrupted", "inactive" };
+
+struct tl_app {
+	bool		used;
+	uint64_t	last_seen;	/* sequence number, for recycling */
+	char		bundle[128];
+	char		process[64];
+	long		pid;
+	bool		under_test;	/* logs call events, or named by --app */
+	bool		call_seen;	/* any call event ever */
+
+	enum call_state	call;
+	enum app_state	state;
+	enum audio_state audio;
+	int64_t		last_log_us;	/* last line the app itself logged */
+
+	/* a drop that is inferred but not yet settled (the app is suspended, callbacks may follow) */
+	bool		pending;
+	int64_t		pending_us;	/* when the call died (the suspension) */
+	uint64_t	pending_line;
+	int64_t		resumed_us;	/* resumed while pending: callbacks are due */
+
+	int64_t		call_start_us;	/* connecting/connected time of the current call */
+	int64_t		remote_gone_us;	/* remote stream gone, waiting to see if we drop too */
+	uint64_t	remote_gone_line;
+	bool		warned[CS_CAUSE_COUNT];	/* warnings: once per app */
+	struct cs_app_facts facts;
+	struct tl_ring	ring;
+};
+
+struct cs_timeline {
+	struct cs_timeline_options opt;
+	char		app_opt[128];
+	cs_flag_cb	cb;
+	void	       *ctx;
+	uint64_t	seq;
+	uint64_t	flags;
+	int64_t		now_us;		/* time of the latest line */
+	char		device[64];
+	enum { SCREEN_UNKNOWN, SCREEN_UNLOCKED, SCREEN_LOCKED } screen;
+	bool		network_down;
+	struct tl_ring	ring;		/* device-wide events: screen, lock button, network */
+	struct tl_app	apps[MAX_APPS];
+	/* facts read from the phone before the app showed up in the log */
+	char		facts_bundle[128];
+	struct cs_app_facts facts;
+};
+
+/* ---------------------------------------------------------------- rings */
+
+static void
+ring_push(struct tl_ring *ring, const struct cs_event *event, const char *reason, long code,
+    bool was_suspended)
+{
+	struct tl_event *slot = &ring->ev[ring->head];
+	free(slot->text);
+	const struct cs_line *line = event->line;
+	size_t n = line->raw_len < TEXT_MAX ? line->raw_len : TEXT_MAX;
+	slot->text = cs_xstrndup(line->raw, n);
+	slot->kind = event->kind;
+	slot->time_us = line->time_us;
+	slot->line = line->number;
+	slot->code = code;
+	slot->was_suspended = was_suspended;
+	cs_strlcpy(slot->reason, reason ? reason : "", sizeof slot->reason);
+	ring->head = (ring->head + 1) % RING_EVENTS;
+	if (ring->count < RING_EVENTS)
+		ring->count++;
+}
+
+/* i = 0 is the oldest kept event */
+static const struct tl_event *
+ring_at(const struct tl_ring *ring, size_t i)
+{
+	size_t start = (ring->head + RING_EVENTS - ring->count) % RING_EVENTS;
+	return &ring->ev[(start + i) % RING_EVENTS];
+}
+
+static void
+ring_free(struct tl_ring *ring)
+{
+	for (size_t i = 0; i < RING_EVENTS; i++) {
+		free(ring->ev[i].text);
+		ring->ev[i].text = NULL;
+	}
+	ring->count = ring->head = 0;
+}
+
+/* ---------------------------------------------------------------- app identity */
+
+/* mediaserverd names sessions by the process name cut to 16 characters */
+static bool
+process_matches(const char *known, const char *seen)
+{
+	if (known[0] == '\0' || seen[0] == '\0')
+		return false;
+	if (strcasecmp(known, seen) == 0)
+		return true;
+	size_t n = strlen(seen);
+	return n == 16 && strncasecmp(known, seen, 16) == 0;
+}
+
+static bool
+names_app_option_str(const struct cs_timeline *tl, const char *name)
+{
+	return tl->app_opt[0] != '\0' && strcasecmp(name, tl->app_opt) == 0;
+}
+
+static bool
+names_app_option(const struct cs_timeline *tl, const struct tl_app *app)
+{
+	if (tl->app_opt[0] == '\0')
+		return false;
+	return strcasecmp(app->bundle, tl->app_opt) == 0 || process_matches(app->process, tl->app_opt)
+	    || process_matches(tl->app_opt, app->process);
+}
+
+static struct tl_app *
+find_app(struct cs_timeline *tl, const char *bundle, long pid, const char *process)
+{
+	for (int i = 0; i < MAX_APPS; i++) {
+		struct tl_app *a = &tl->apps[i];
+		if (!a->used)
+			continue;
+		if (bundle && bundle[0] && strcmp(a->bundle, bundle) == 0)
+			return a;
+	}
+	for (int i = 0; i < MAX_APPS; i++) {
+		struct tl_app *a = &tl->apps[i];
+		if (!a->used)
+			continue;
+		if (pid > 0 && a->pid == pid && (!bundle || !bundle[0] || !a->bundle[0]))
+			return a;
+		if (process && process_matches(a->process, process) &&
+		    (!bundle || !bundle[0] || !a->bundle[0]))
+			return a;
+	}
+	return NULL;
+}
+
+static void
+reset_app(struct tl_app *a)
+{
+	ring_free(&a->ring);
+	memset(a, 0, sizeof *a);
+	a->pid = -1;
+}
+
+static struct tl_app *
+get_app(struct cs_timeline *tl, const char *bundle, long pid, const char *process)
+{
+	struct tl_app *a = find_app(tl, bundle, pid, process);
+	if (a == NULL) {
+		struct tl_app *victim = NULL;
+		for (int i = 0; i < MAX_APPS; i++) {
+			struct tl_app *c = &tl->apps[i];
+			if (!c->used) {
+				victim = c;
+				break;
+			}
+			/* never recycle an app with a call */
+			if (!c->under_test && (victim == NULL || c->last_seen < victim->last_seen))
+				victim = c;
+		}
+		if (victim == NULL)
+			victim = &tl->apps[0];
+		reset_app(victim);
+		victim->used = true;
+		a = victim;
+	}
+	if (bundle && bundle[0] && a->bundle[0] == '\0')
+		cs_strlcpy(a->bundle, bundle, sizeof a->bundle);
+	if (pid > 0)
+		a->pid = pid;
+	if (process && process[0] && (a->process[0] == '\0' || strlen(a->process) < strlen(process)))
+		cs_strlcpy(a->process, process, sizeof a->process);
+	if (!a->facts.known && tl->facts.known && a->bundle[0] && strcmp(a->bundle, tl->facts_bundle) == 0)
+		a->facts = tl->facts;
+	if (names_app_option(tl, a))
+		a->under_test = true;
+	a->last_seen = ++tl->seq;
+	return a;
+}
+
+static const char *
+app_name(const struct tl_app *a)
+{
+	return a->bundle[0] ? a->bundle : a->process[0] ? a->process : "?";
+}
+
+/* ---------------------------------------------------------------- flags */
+
+struct evidence_set {
+	size_t			n;
+	const struct tl_event  *ev[CS_MAX_EVIDENCE];
+};
+
+static void
+evidence_add(struct evidence_set *set, const struct tl_event *ev)
+{
+	if (ev == NULL)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		if (set->ev[i] == ev)
+			return;
+	if (set->n < CS_MAX_EVIDENCE)
+		set->ev[set->n++] = ev;
+}
+
+static int
+evidence_cmp(const void *a, const void *b)
+{
+	const struct cs_evidence *x = a, *y = b;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void
+emit_flag(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, double confidence,
+    int64_t time_us, uint64_t line, bool inferred, const struct evidence_set *set, const char *detail)
+{
+	struct cs_flag flag;
+	memset(&flag, 0, sizeof flag);
+	flag.id = ++tl->flags;
+	flag.cause = cause;
+	flag.confidence = confidence;
+	flag.time_us = time_us;
+	flag.line = line;
+	flag.inferred = inferred;
+	cs_strlcpy(flag.device, tl->device, sizeof flag.device);
+	cs_strlcpy(flag.app, app ? app_name(app) : "", sizeof flag.app);
+	cs_strlcpy(flag.detail, detail ? detail : "", sizeof flag.detail);
+	for (size_t i = 0; set && i < set->n; i++) {
+		struct cs_evidence *e = &flag.evidence[flag.nevidence++];
+		e->line = set->ev[i]->line;
+		e->kind = set->ev[i]->kind;
+		e->time_us = set->ev[i]->time_us;
+		e->text = set->ev[i]->text;	/* borrowed for the callback */
+	}
+	qsort(flag.evidence, flag.nevidence, sizeof flag.evidence[0], evidence_cmp);
+	if (tl->cb)
+		tl->cb(&flag, tl->ctx);
+}
+
+/* ---------------------------------------------------------------- diagnosis */
+
+/* What the predicates look at: the app's and the device's events between the call's start (or
+ * EVIDENCE_WINDOW before the drop) and the drop. */
+struct drop {
+	struct cs_timeline	*tl;
+	struct tl_app		*app;
+	int64_t			 died_us;	/* when the call died (suspension/kill/disconnect) */
+	int64_t			 seen_us;	/* when the disconnect was reported (== died if live) */
+	bool			 seen;		/* a disconnect callback was logged */
+	const struct tl_event	*disconnect;	/* the callback / error that reported it */
+	int64_t			 from_us;
+	struct evidence_set	 evidence;
+	double			 confidence;
+	char			 detail[256];
+};
+
+/* the latest event of one of the kinds in [from, until] in the app's ring (or the device's) */
+static const struct tl_event *
+last_of(const struct tl_ring *ring, const enum cs_event_kind *kinds, size_t nkinds, int64_t from,
+    int64_t until)
+{
+	for (size_t i = ring->count; i-- > 0;) {
+		const struct tl_event *ev = ring_at(ring, i);
+		if (ev->time_us < from || ev->time_us > until)
+			continue;
+		for (size_t k = 0; k < nkinds; k++)
+			if (ev->kind == kinds[k])
+				return ev;
+	}
+	return NULL;
+}
+
+static const struct tl_event *
+first_of(const struct tl_ring *ring, const enum cs_event_kind *kinds, size_t nkinds, int64_t from,
+    int64_t until)
+{
+	for (size_t i = 0; i < ring->count; i++) {
+		const struct tl_event *ev = ring_at(ring, i);
+		if (ev->time_us < from || ev->time_us > until)
+			continue;
+		for (size_t k = 0; k < nkinds; k++)
+			if (ev->kind == kinds[k])
+				return ev;
+	}
+	return NULL;
+}
+
+#define KINDS(...) (const enum cs_event_kind[]){ __VA_ARGS__ }, \
+	sizeof((const enum cs_event_kind[]){ __VA_ARGS__ }) / sizeof(enum cs_event_kind)
+
+static const struct tl_event *
+app_last(const struct drop *d, const enum cs_event_kind *kinds, size_t n, int64_t until)
+{
+	return last_of(&d->app->ring, kinds, n, d->from_us, until);
+}
+
+static const struct tl_event *
+app_first(const struct drop *d, const enum cs_event_kind *kinds, size_t n, int64_t from, int64_t until)
+{
+	return first_of(&d->app->ring, kinds, n, from, until);
+}
+
+static const struct tl_event *
+device_last(const struct drop *d, const enum cs_event_kind *kinds, size_t n, int64_t until)
+{
+	return last_of(&d->tl->ring, kinds, n, d->from_us, until);
+}
+
+/* the suspension that killed the call: the first suspension after the last foreground */
+static const struct tl_event *
+suspension(const struct drop *d)
+{
+	const struct tl_event *fg = app_last(d, KINDS(CS_EV_app_foreground), d->died_us);
+	int64_t from = fg ? fg->time_us : d->from_us;
+	const struct tl_event *s = app_first(d, KINDS(CS_EV_app_suspended), from, d->died_us);
+	if (s == NULL)	/* resumed already: the last suspension before the report */
+		s = app_last(d, KINDS(CS_EV_app_suspended), d->seen_us);
+	return s;
+}
+
+static const struct tl_event *
+background_before(const struct drop *d, int64_t until)
+{
+	return app_last(d, KINDS(CS_EV_app_background), until);
+}
+
+static const struct tl_event *
+lock_before(const struct drop *d, int64_t until)
+{
+	const struct tl_event *dev = device_last(d, KINDS(CS_EV_screen_locked, CS_EV_lock_button), until);
+	const struct tl_event *own = app_last(d, KINDS(CS_EV_screen_locked), until);
+	if (dev && own)
+		return dev->time_us >= own->time_us ? dev : own;
+	return dev ? dev : own;
+}
+
+static void
+add_context(struct drop *d)
+{
+	evidence_add(&d->evidence, app_last(d, KINDS(CS_EV_call_connected), d->died_us));
+	evidence_add(&d->evidence, lock_before(d, d->died_us));
+	evidence_add(&d->evidence, d->disconnect);
+}
+
+typedef bool (*cause_test)(struct drop *d);
+
+static bool
+test_watchdog(struct drop *d)
+{
+	const struct tl_event *k = app_last(d, KINDS(CS_EV_app_killed_watchdog), d->seen_us);
+	if (!k)
+		return false;
+	evidence_add(&d->evidence, k);
+	d->confidence = 0.95;
+	snprintf(d->detail, sizeof d->detail, "a watchdog killed the app while the call was up%s",
+	    k->reason[0] ? "" : "");
+	return true;
+}
+
+static bool
+test_jetsam(struct drop *d)
+{
+	const struct tl_event *k = app_last(d, KINDS(CS_EV_app_killed_jetsam), d->seen_us);
+	if (!k)
+		return false;
+	evidence_add(&d->evidence, k);
+	d->confidence = 0.95;
+	snprintf(d->detail, sizeof d->detail, "jetsam killed the app (memory) while the call was up");
+	return true;
+}
+
+static bool
+test_crash(struct drop *d)
+{
+	const struct tl_event *k = app_last(d, KINDS(CS_EV_app_crashed), d->seen_us);
+	if (!k)
+		return false;
+	evidence_add(&d->evidence, k);
+	d->confidence = 0.9;
+	snprintf(d->detail, sizeof d->detail, "the app exited abnormally%s%s while the call was up",
+	    k->reason[0] ? " with " : "", k->reason);
+	return true;
+}
+
+static bool
+test_lock_button(struct drop *d)
+{
+	const struct tl_event *end = app_last(d, KINDS(CS_EV_callkit_end_call), d->seen_us);
+	if (!end)
+		return false;
+	const struct tl_event *lock = device_last(d, KINDS(CS_EV_lock_button, CS_EV_screen_locked),
+	    end->time_us);
+	if (!lock || end->time_us - lock->time_us > LOCK_BUTTON_WINDOW)
+		return false;
+	if (app_last(d, KINDS(CS_EV_call_error), d->seen_us))
+		return false;
+	evidence_add(&d->evidence, lock);
+	evidence_add(&d->evidence, end);
+	d->confidence = 0.85;
+	snprintf(d->detail, sizeof d->detail,
+	    "CallKit's end-call action came %.1f s after the lock button, with no error",
+	    (double)(end->time_us - lock->time_us) / SEC);
+	return true;
+}
+
+static bool
+test_callkit_audio(struct drop *d)
+{
+	const struct tl_event *deact = app_last(d, KINDS(CS_EV_callkit_audio_deactivated,
+	    CS_EV_callkit_reset), d->seen_us);
+	if (deact) {
+		evidence_add(&d->evidence, deact);
+		d->confidence = 0.75;
+		snprintf(d->detail, sizeof d->detail,
+		    "CallKit deactivated the audio session (or reset) before the call ended");
+		return true;
+	}
+	const struct tl_event *answer = app_last(d, KINDS(CS_EV_callkit_answer), d->seen_us);
+	if (!answer)
+		return false;
+	if (app_first(d, KINDS(CS_EV_callkit_audio_activated), answer->time_us, d->seen_us))
+		return false;
+	const struct tl_event *fail = app_first(d, KINDS(CS_EV_audio_start_failed), answer->time_us,
+	    d->seen_us);
+	if (!fail)
+		return false;
+	evidence_add(&d->evidence, answer);
+	evidence_add(&d->evidence, fail);
+	d->confidence = 0.8;
+	snprintf(d->detail, sizeof d->detail,
+	    "the call was answered through CallKit but didActivate never came and audio failed to start");
+	return true;
+}
+
+static bool
+test_server_side(struct drop *d)
+{
+	const struct tl_event *f = app_last(d, KINDS(CS_EV_call_force_disconnected), d->seen_us);
+	if (!f)
+		return false;
+	evidence_add(&d->evidence, f);
+	d->confidence = 0.9;
+	snprintf(d->detail, sizeof d->detail, "the server ended the session%s%s",
+	    f->reason[0] ? ": " : "", f->reason);
+	return true;
+}
+
+static bool
+test_user_hangup(struct drop *d)
+{
+	const struct tl_event *h = app_last(d, KINDS(CS_EV_call_user_hangup), d->seen_us);
+	if (!h || d->seen_us - h->time_us > 30 * SEC)
+		return false;
+	if (app_first(d, KINDS(CS_EV_call_error), h->time_us, d->seen_us))
+		return false;
+	evidence_add(&d->evidence, h);
+	d->confidence = 0.85;
+	snprintf(d->detail, sizeof d->detail, "the user ended the call in the app");
+	return true;
+}
+
+/* The app's own code disconnects within seconds of going to background, while still running. */
+static bool
+test_disconnect_on_background(struct drop *d)
+{
+	if (!d->seen)
+		return false;
+	const struct tl_event *bg = background_before(d, d->seen_us);
+	if (!bg || d->seen_us - bg->time_us > BACKGROUND_GRACE)
+		return false;
+	if (app_first(d, KINDS(CS_EV_app_suspended, CS_EV_app_foreground), bg->time_us, d->seen_us))
+		return false;
+	if (app_first(d, KINDS(CS_EV_call_error, CS_EV_call_reconnecting), bg->time_us, d->seen_us))
+		return false;
+	evidence_add(&d->evidence, bg);
+	evidence_add(&d->evidence, app_first(d, KINDS(CS_EV_call_disconnect_requested,
+	    CS_EV_publisher_unpublished), bg->time_us, d->seen_us));
+	d->confidence = 0.85;
+	snprintf(d->detail, sizeof d->detail,
+	    "the app disconnected %.1f s after going to background, while still running, with no error",
+	    (double)(d->seen_us - bg->time_us) / SEC);
+	return true;
+}
+
+static bool
+test_background_task(struct drop *d)
+{
+	const struct tl_event *s = suspension(d);
+	if (!s)
+		return false;
+	const struct tl_event *bg = background_before(d, s->time_us);
+	int64_t from = bg ? bg->time_us : d->from_us;
+	const struct tl_event *task = app_first(d, KINDS(CS_EV_app_bg_task_expiring), from, s->time_us);
+	if (!task) {
+		const struct tl_event *begin = app_first(d, KINDS(CS_EV_app_bg_task_begin), from,
+		    s->time_us);
+		if (!begin || s->time_us - from < 20 * SEC)
+			return false;
+		task = begin;
+	}
+	evidence_add(&d->evidence, bg);
+	evidence_add(&d->evidence, task);
+	evidence_add(&d->evidence, s);
+	d->confidence = 0.8;
+	snprintf(d->detail, sizeof d->detail,
+	    "the app ran on a background task that expired; suspended %.0f s after going to background",
+	    (double)(s->time_us - from) / SEC);
+	return true;
+}
+
+/* An interruption (phone call, Siri, alarm) that was never followed by a reactivation. The late
+ * "appWasSuspended" interruption delivered after unlock is a consequence, not a cause. */
+static bool
+test_interruption(struct drop *d)
+{
+	int64_t until = d->died_us;
+	const struct tl_event *began = NULL;
+	for (size_t i = d->app->ring.count; i-- > 0;) {
+		const struct tl_event *ev = ring_at(&d->app->ring, i);
+		if (ev->time_us < d->from_us || ev->time_us > until)
+			continue;
+		if (ev->kind == CS_EV_audio_interruption_began && !ev->was_suspended) {
+			began = ev;
+			break;
+		}
+	}
+	if (!began)
+		return false;
+	const struct tl_event *reactivated = app_first(d, KINDS(CS_EV_audio_active,
+	    CS_EV_callkit_audio_activated), began->time_us + 1, d->seen_us);
+	const struct tl_event *ended = app_first(d, KINDS(CS_EV_audio_interruption_ended),
+	    began->time_us, d->seen_us);
+	const struct tl_event *failed = app_first(d, KINDS(CS_EV_audio_start_failed), began->time_us,
+	    d->seen_us);
+	if (reactivated && !failed)
+		return false;
+	evidence_add(&d->evidence, began);
+	evidence_add(&d->evidence, ended);
+	evidence_add(&d->evidence, failed);
+	evidence_add(&d->evidence, suspension(d));
+	d->confidence = failed ? 0.9 : 0.75;
+	snprintf(d->detail, sizeof d->detail, "the audio session was interrupted%s and never reactivated%s",
+	    ended ? " (the interruption ended)" : "", failed ? "; audio I/O then failed to start" : "");
+	return true;
+}
+
+static bool
+suspended_in_background(struct drop *d, const struct tl_event **s_out, const struct tl_event **bg_out)
+{
+	const struct tl_event *s = suspension(d);
+	if (!s)
+		return false;
+	*s_out = s;
+	*bg_out = background_before(d, s->time_us);
+	return true;
+}
+
+static bool
+test_missing_mode(struct drop *d)
+{
+	const struct tl_event *s, *bg;
+	if (!suspended_in_background(d, &s, &bg))
+		return false;
+	const struct cs_app_facts *f = &d->app->facts;
+	if (f->known && (f->mode_audio || f->mode_voip))
+		return false;
+	const struct tl_event *noent = app_last(d, KINDS(CS_EV_app_no_bg_entitlement), d->seen_us);
+	if (!f->known && !noent && app_last(d, KINDS(CS_EV_audio_inactive, CS_EV_publisher_unpublished),
+	    s->time_us))
+		return false;	/* audio was stopped before suspension: the next cause fits better */
+	evidence_add(&d->evidence, bg);
+	evidence_add(&d->evidence, noent);
+	evidence_add(&d->evidence, s);
+	if (f->known) {
+		d->confidence = 0.97;
+		snprintf(d->detail, sizeof d->detail,
+		    "suspended in background while the call was up; the installed app declares no "
+		    "audio/voip background mode");
+	} else if (noent) {
+		d->confidence = 0.9;
+		snprintf(d->detail, sizeof d->detail,
+		    "suspended in background while the call was up; the audio server reports "
+		    "'Background entitlement: NO'");
+	} else {
+		d->confidence = 0.7;
+		snprintf(d->detail, sizeof d->detail,
+		    "suspended %s while the call was up: an app with the audio/voip modes and live audio "
+		    "is not suspended", bg ? "shortly after going to background" : "in background");
+	}
+	return true;
+}
+
+static bool
+test_no_active_audio(struct drop *d)
+{
+	const struct tl_event *s, *bg;
+	if (!suspended_in_background(d, &s, &bg))
+		return false;
+	const struct tl_event *stopped = app_last(d, KINDS(CS_EV_audio_inactive,
+	    CS_EV_publisher_unpublished, CS_EV_audio_category_change), s->time_us);
+	evidence_add(&d->evidence, bg);
+	evidence_add(&d->evidence, stopped);
+	evidence_add(&d->evidence, s);
+	d->confidence = stopped ? 0.8 : 0.6;
+	snprintf(d->detail, sizeof d->detail,
+	    "suspended in background although the app declares audio/voip: %s",
+	    stopped ? "its audio was stopped before suspension" : "no audio was running");
+	return true;
+}
+
+/* Real network loss: reconnecting / errors / network down while the app keeps running. */
+static bool
+test_network(struct drop *d)
+{
+	if (!d->seen)
+		return false;
+	if (suspension(d))
+		return false;
+	const struct tl_event *rec = app_last(d, KINDS(CS_EV_call_reconnecting), d->seen_us);
+	const struct tl_event *down = device_last(d, KINDS(CS_EV_network_down), d->seen_us);
+	const struct tl_event *own_down = app_last(d, KINDS(CS_EV_network_down, CS_EV_socket_aborted),
+	    d->seen_us);
+	const struct tl_event *err = app_last(d, KINDS(CS_EV_call_error), d->seen_us);
+	bool dropped_code = err && (err->code == 1022 || err->code == 1021 || err->code == 1006);
+	if (!rec && !down && !own_down && !dropped_code)
+		return false;
+	evidence_add(&d->evidence, down ? down : own_down);
+	evidence_add(&d->evidence, rec);
+	evidence_add(&d->evidence, err);
+	d->confidence = (rec || down || own_down) ? 0.8 : 0.6;
+	snprintf(d->detail, sizeof d->detail,
+	    "the connection dropped in real time while the app kept running%s",
+	    rec ? " (it tried to reconnect)" : "");
+	return true;
+}
+
+static bool
+test_unknown(struct drop *d)
+{
+	d->confidence = 0.3;
+	snprintf(d->detail, sizeof d->detail, "%s",
+	    d->seen ? "the app reported the disconnect, but no lifecycle, audio or network event explains it"
+		    : "the call stopped with no callback, and nothing in the log explains it");
+	return true;
+}
+
+static const struct {
+	enum cs_cause	cause;
+	cause_test	test;
+} cause_rules[] = {
+	{ CS_CAUSE_app_killed_watchdog,		   test_watchdog },
+	{ CS_CAUSE_app_killed_jetsam,		   test_jetsam },
+	{ CS_CAUSE_app_crash,			   test_crash },
+	{ CS_CAUSE_callkit_lock_button_end,	   test_lock_button },
+	{ CS_CAUSE_server_side_disconnect,	   test_server_side },
+	{ CS_CAUSE_callkit_audio_mismanaged,	   test_callkit_audio },
+	{ CS_CAUSE_user_hangup,			   test_user_hangup },
+	{ CS_CAUSE_app_disconnect_on_background,   test_disconnect_on_background },
+	{ CS_CAUSE_background_task_expiry,	   test_background_task },
+	{ CS_CAUSE_audio_interruption_not_resumed, test_interruption },
+	{ CS_CAUSE_missing_background_mode,	   test_missing_mode },
+	{ CS_CAUSE_no_active_audio_in_background,  test_no_active_audio },
+	{ CS_CAUSE_network_loss,		   test_network },
+	{ CS_CAUSE_unknown,			   test_unknown },
+};
+
+static void
+diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t line,
+    const struct tl_event *disconnect)
+{
+	struct drop d;
+	memset(&d, 0, sizeof d);
+	d.tl = tl;
+	d.app = app;
+	d.died_us = died_us;
+	d.seen = disconnect != NULL;
+	d.disconnect = disconnect;
+	d.seen_us = disconnect ? disconnect->time_us : (tl->now_us > died_us ? tl->now_us : died_us);
+	d.from_us = app->call_start_us ? app->call_start_us : died_us - EVIDENCE_WINDOW;
+	if (died_us - d.from_us > EVIDENCE_WINDOW * 20)
+		d.from_us = died_us - EVIDENCE_WINDOW * 20;
+
+	enum cs_cause cause = CS_CAUSE_unknown;
+	for (size_t i = 0; i < sizeof cause_rules / sizeof cause_rules[0]; i++) {
+		if (cause_rules[i].test(&d)) {
+			cause = cause_rules[i].cause;
+			break;
+		}
+	}
+	add_context(&d);
+	if (!d.seen && d.confidence > 0.5)
+		d.confidence -= 0.1;	/* inferred: nothing from the app confirmed the drop */
+	emit_flag(tl, app, cause, d.confidence, died_us, line, !d.seen, &d.evidence, d.detail);
+}
+
+/* ---------------------------------------------------------------- warnings */
+
+static int
+version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		long x = strtol(a, (char **)&a, 10), y = strtol(b, (char **)&b, 10);
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '.')
+			a++;
+		if (*b == '.')
+			b++;
+		if ((*a < '0' || *a > '9') && (*b < '0' || *b > '9'))
+			break;
+	}
+	return 0;
+}
+
+static void
+warn_once(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, const struct tl_event *ev,
+    double confidence, const char *detail)
+{
+	if (app->warned[cause])
+		return;
+	app->warned[cause] = true;
+	struct evidence_set set = { 0 };
+	evidence_add(&set, ev);
+	emit_flag(tl, app, cause, confidence, ev ? ev->time_us : tl->now_us, ev ? ev->line : 0, false,
+	    &set, detail);
+}
+
+#define OLDEST_GOOD_SDK "2.21.3"
+
+static void
+check_warnings(struct cs_timeline *tl, struct tl_app *app, const struct cs_event *event,
+    const struct tl_event *ev)
+{
+	char detail[256];
+	switch (event->kind) {
+	case CS_EV_camera_interrupted:
+		if (app->state == APP_FOREGROUND && tl->screen != SCREEN_LOCKED)
+			return;
+		warn_once(tl, app, CS_CAUSE_camera_interrupted_background, ev, 0.9,
+		    "the camera was interrupted while the app was in background; the call went on");
+		return;
+	case CS_EV_permission_denied:
+		warn_once(tl, app, CS_CAUSE_permission_denied, ev, 0.9,
+		    "the system denied microphone or camera access");
+		return;
+	case CS_EV_sdk_version: {
+		const char *v = cs_event_attr(event, "version");
+		if (v == NULL || version_cmp(v, OLDEST_GOOD_SDK) >= 0)
+			return;
+		snprintf(detail, sizeof detail, "OpenTok SDK %s is older than %s", v, OLDEST_GOOD_SDK);
+		warn_once(tl, app, CS_CAUSE_outdated_sdk, ev, 0.95, detail);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+static void
+check_facts_warning(struct cs_timeline *tl, struct tl_app *app)
+{
+	const struct cs_app_facts *f = &app->facts;
+	if (!f->known || (f->microphone_usage && f->camera_usage) || !app->under_test)
+		return;
+	char detail[256];
+	snprintf(detail, sizeof detail, "the installed app has no %s%s%s in its Info.plist",
+	    f->microphone_usage ? "" : "NSMicrophoneUsageDescription",
+	    !f->microphone_usage && !f->camera_usage ? " and no " : "",
+	    f->camera_usage ? "" : "NSCameraUsageDescription");
+	warn_once(tl, app, CS_CAUSE_permission_denied, NULL, 0.95, detail);
+}
+
+/* ---------------------------------------------------------------- state machine */
+
+static bool
+call_up(const struct tl_app *app)
+{
+	return app->call == CALL_CONNECTED || app->call == CALL_RECONNECTING;
+}
+
+static void
+start_pending(struct tl_app *app, const struct tl_event *ev)
+{
+	if (app->pending || !call_up(app))
+		return;
+	app->pending = true;
+	app->pending_us = ev->time_us;
+	app->pending_line = ev->line;
+	app->resumed_us = 0;
+}
+
+/* the call ended: seen (disconnect != NULL) or inferred */
+static void
+call_dropped(struct cs_timeline *tl, struct tl_app *app, const struct tl_event *disconnect,
+    int64_t died_us, uint64_t line)
+{
+	if (app->pending) {
+		died_us = app->pending_us;
+		line = disconnect ? disconnect->line : app->pending_line;
+	}
+	app->pending = false;
+	app->call = CALL_DISCONNECTED;
+	app->remote_gone_us = 0;
+	if (app->under_test)
+		diagnose(tl, app, died_us, line, disconnect);
+}
+
+static void
+settle_pending(struct cs_timeline *tl, struct tl_app *app)
+{
+	if (!app->pending)
+		return;
+	call_dropped(tl, app, NULL, app->pending_us, app->pending_line);
+}
+
+static void
+on_call_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event *event,
+    const struct tl_event *ev)
+{
+	app->call_seen = true;
+	if (tl->app_opt[0] == '\0' || names_app_option(tl, app))
+		app->under_test = true;
+	switch (event->kind) {
+	case CS_EV_call_connecting:
+		if (!call_up(app)) {
+			app->call = CALL_CONNECTING;
+			app->call_start_us = ev->time_us;
+		}
+		break;
+	case CS_EV_call_connected:
+		if (app->call != CALL_CONNECTED && app->call != CALL_RECONNECTING) {
+			if (app->call != CALL_CONNECTING)
+				app->call_start_us = ev->time_us;
+			memset(app->warned, 0, sizeof app->warned);
+		}
+		app->pending = false;
+		app->call = CALL_CONNECTED;
+		break;
+	case CS_EV_call_reconnecting:
+		if (app->call != CALL_DISCONNECTED)
+			app->call = CALL_RECONNECTING;
+		break;
+	case CS_EV_call_reconnected:
+		if (app->call == CALL_RECONNECTING || app->pending) {
+			app->pending = false;
+			app->call = CALL_CONNECTED;
+		}
+		break;
+	case CS_EV_call_disconnected:
+		if (call_up(app) || app->pending) {
+			call_dropped(tl, app, ev, ev->time_us, ev->line);
+		} else if (app->call == CALL_NONE) {	/* the capture began mid-call */
+			app->call = CALL_CONNECTED;
+			call_dropped(tl, app, ev, ev->time_us, ev->line);
+		} else {	/* a failed connect, or the rest of a burst already flagged */
+			app->call = CALL_DISCONNECTED;
+		}
+		break;
+	case CS_EV_call_error:
+		/* 1022 OTConnectionDropped is the mid-call drop itself */
+		if (ev->code == 1022 && (call_up(app) || app->pending))
+			call_dropped(tl, app, ev, ev->time_us, ev->line);
+		else if (app->call == CALL_CONNECTING)
+			app->call = CALL_DISCONNECTED;
+		break;
+	case CS_EV_remote_stream_gone:
+		if (call_up(app)) {
+			app->remote_gone_us = ev->time_us;
+			app->remote_gone_line = ev->line;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_app_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event *event,
+    const struct tl_event *ev)
+{
+	switch (event->kind) {
+	case CS_EV_app_launched:
+	case CS_EV_app_foreground:
+	case CS_EV_app_resumed:
+		if (event->kind != CS_EV_app_resumed || app->state == APP_SUSPENDED)
+			app->state = event->kind == CS_EV_app_resumed ? APP_BACKGROUND : APP_FOREGROUND;
+		if (app->pending && app->resumed_us == 0)
+			app->resumed_us = ev->time_us;
+		break;
+	case CS_EV_app_background:
+		if (app->state != APP_SUSPENDED && app->state != APP_GONE)
+			app->state = APP_BACKGROUND;
+		break;
+	case CS_EV_app_suspended:
+		app->state = APP_SUSPENDED;
+		start_pending(app, ev);
+		break;
+	case CS_EV_app_terminated:
+	case CS_EV_app_killed_jetsam:
+	case CS_EV_app_killed_watchdog:
+	case CS_EV_app_crashed:
+		app->state = APP_GONE;
+		if (call_up(app) || app->pending)
+			call_dropped(tl, app, NULL, ev->time_us, ev->line);
+		break;
+	case CS_EV_audio_active:
+	case CS_EV_callkit_audio_activated:
+		app->audio = AUDIO_ACTIVE;
+		break;
+	case CS_EV_audio_interruption_began:
+		app->audio = AUDIO_INTERRUPTED;
+		break;
+	case CS_EV_audio_inactive:
+	case CS_EV_callkit_audio_deactivated:
+		app->audio = AUDIO_INACTIVE;
+		break;
+	default:
+		break;
+	}
+}
+
+static bool
+device_wide(enum cs_event_kind kind)
+{
+	enum cs_lane lane = cs_event_lane(kind);
+	return lane == CS_LANE_screen || lane == CS_LANE_link || kind == CS_EV_network_up ||
+	    kind == CS_EV_network_down;
+}
+
+static void
+on_device_event(struct cs_timeline *tl, const struct cs_event *event)
+{
+	switch (event->kind) {
+	case CS_EV_screen_locked:
+	case CS_EV_lock_button:
+		tl->screen = SCREEN_LOCKED;
+		break;
+	case CS_EV_screen_unlocked:
+		tl->screen = SCREEN_UNLOCKED;
+		break;
+	case CS_EV_network_down:
+		tl->network_down = true;
+		break;
+	case CS_EV_network_up:
+		tl->network_down = false;
+		break;
+	default:
+		break;
+	}
+}
+
+static long
+attr_long(const struct cs_event *event, const char *name)
+{
+	const char *v = cs_event_attr(event, name);
+	return v ? strtol(v, NULL, 0) : 0;
+}
+
+static bool
+attr_says_suspended(const struct cs_event *event)
+{
+	const char *keys[] = { "reason", "type", "options", "state" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *v = cs_event_attr(event, keys[i]);
+		if (v && (strcasestr(v, "suspend") || (strcmp(keys[i], "reason") == 0 && strcmp(v, "1") == 0)))
+			return true;
+	}
+	return false;
+}
+
+static void
+condense_reason(const struct cs_event *event, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	const char *keys[] = { "reason", "type", "state", "version", "domain" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *v = cs_event_attr(event, keys[i]);
+		if (v && v[0]) {
+			cs_strlcpy(out, v, outlen);
+			return;
+		}
+	}
+}
+
+void
+cs_timeline_event(struct cs_timeline *tl, const struct cs_event *event)
+{
+	const struct cs_line *line = event->line;
+	if (line->time_us > tl->now_us)
+		tl->now_us = line->time_us;
+	if (tl->device[0] == '\0')
+		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
+
+	char reason[40];
+	condense_reason(event, reason, sizeof reason);
+	long code = attr_long(event, "code");
+	bool was_suspended = event->kind == CS_EV_audio_interruption_began && attr_says_suspended(event);
+
+	if (device_wide(event->kind)) {
+		ring_push(&tl->ring, event, reason, code, was_suspended);
+		on_device_event(tl, event);
+		/* an app's own lock callback (protected data) is also the app's evidence */
+		if (!(event->kind == CS_EV_screen_locked || event->kind == CS_EV_screen_unlocked))
+			return;
+	}
+
+	const char *bundle = cs_event_attr(event, "bundle");
+	const char *process = cs_event_attr(event, "process");
+	long pid = attr_long(event, "pid");
+	bool about_other = (bundle && bundle[0]) || (process && process[0]) || pid > 0;
+	if (!about_other) {	/* the app's own line */
+		process = line->process;
+		pid = line->pid;
+		if (process[0] == '\0' && pid <= 0)
+			return;
+		if (device_wide(event->kind))	/* a system daemon's screen line: not an app's */
+			if (find_app(tl, NULL, pid, process) == NULL)
+				return;
+	}
+	struct tl_app *app = get_app(tl, bundle, pid, process);
+	ring_push(&app->ring, event, reason, code, was_suspended);
+	const struct tl_event *ev = ring_at(&app->ring, app->ring.count - 1);
+
+	switch (event->kind) {
+	case CS_EV_call_connecting: case CS_EV_call_connected: case CS_EV_call_reconnecting:
+	case CS_EV_call_reconnected: case CS_EV_call_disconnected: case CS_EV_call_error:
+	case CS_EV_remote_stream_gone: case CS_EV_sdk_version:
+		if (!about_other)
+			on_call_event(tl, app, event, ev);
+		break;
+	default:
+		on_app_event(tl, app, event, ev);
+		break;
+	}
+	if (app->under_test || tl->app_opt[0] == '\0')
+		check_warnings(tl, app, event, ev);
+}
+
+/* Time moves on with every line: settle what waited for it. */
+void
+cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
+{
+	if (line->time_us > tl->now_us)
+		tl->now_us = line->time_us;
+	if (tl->device[0] == '\0' && (line->udid[0] || line->device[0]))
+		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
+	for (int i = 0; i < MAX_APPS; i++) {
+		struct tl_app *a = &tl->apps[i];
+		if (!a->used || !a->under_test)
+			continue;
+		if (line->pid > 0 && line->pid == a->pid)
+			a->last_log_us = line->time_us;
+		if (a->pending && a->resumed_us && tl->now_us - a->resumed_us > RESUME_GRACE)
+			settle_pending(tl, a);
+		if (a->remote_gone_us && tl->now_us - a->remote_gone_us > REMOTE_LEFT_GRACE) {
+			if (call_up(a)) {
+				const struct tl_event *ev = last_of(&a->ring, KINDS(CS_EV_remote_stream_gone),
+				    a->remote_gone_us, a->remote_gone_us);
+				warn_once(tl, a, CS_CAUSE_remote_party_left, ev, 0.8,
+				    "the other side's stream went away while this session stayed connected");
+			}
+			a->remote_gone_us = 0;
+		}
+	}
+}
+
+void
+cs_timeline_app_facts(struct cs_timeline *tl, const char *bundle, const struct cs_app_facts *f)
+{
+	cs_strlcpy(tl->facts_bundle, bundle, sizeof tl->facts_bundle);
+	tl->facts = *f;
+	tl->facts.known = true;
+	struct tl_app *app = find_app(tl, bundle, -1, NULL);
+	if (app == NULL && names_app_option_str(tl, bundle))
+		app = get_app(tl, bundle, -1, NULL);
+	if (app) {
+		app->facts = tl->facts;
+		check_facts_warning(tl, app);
+	}
+}
+
+void
+cs_timeline_finish(struct cs_timeline *tl)
+{
+	for (int i = 0; i < MAX_APPS; i++) {
+		struct tl_app *a = &tl->apps[i];
+		if (a->used && a->under_test) {
+			settle_pending(tl, a);
+			check_facts_warning(tl, a);
+		}
+	}
+}
+
+static const struct tl_app *
+focus_app(const struct cs_timeline *tl)
+{
+	const struct tl_app *best = NULL;
+	for (int i = 0; i < MAX_APPS; i++) {
+		const struct tl_app *a = &tl->apps[i];
+		if (a->used && a->under_test && (best == NULL || a->last_seen > best->last_seen))
+			best = a;
+	}
+	return best;
+}
+
+const char *
+cs_timeline_app(const struct cs_timeline *tl)
+{
+	const struct tl_app *a = focus_app(tl);
+	return a ? app_name(a) : "";
+}
+
+const char *
+cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane)
+{
+	const struct tl_app *a = focus_app(tl);
+	switch (lane) {
+	case CS_LANE_screen:
+		return tl->screen == SCREEN_LOCKED ? "locked" : tl->screen == SCREEN_UNLOCKED ? "unlocked"
+		    : "unknown";
+	case CS_LANE_network:
+		return tl->network_down ? "down" : "up";
+	case CS_LANE_app:
+		return a ? app_state_names[a->state] : "unknown";
+	case CS_LANE_audio:
+		return a ? audio_state_names[a->audio] : "unknown";
+	case CS_LANE_call:
+		return a ? call_state_names[a->call] : "none";
+	default:
+		return "";
+	}
+}
+
+uint64_t
+cs_timeline_flag_count(const struct cs_timeline *tl)
+{
+	return tl->flags;
+}
+
+struct cs_timeline *
+cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb, void *ctx)
+{
+	struct cs_timeline *tl = cs_xcalloc(1, sizeof *tl);
+	if (options)
+		tl->opt = *options;
+	if (options && options->app)
+		cs_strlcpy(tl->app_opt, options->app, sizeof tl->app_opt);
+	tl->opt.app = tl->app_opt;
+	tl->cb = cb;
+	tl->ctx = ctx;
+	for (int i = 0; i < MAX_APPS; i++)
+		tl->apps[i].pid = -1;
+	return tl;
+}
+
+void
+cs_timeline_free(struct cs_timeline *tl)
+{
+	if (tl == NULL)
+		return;
+	ring_free(&tl->ring);
+	for (int i = 0; i < MAX_APPS; i++)
+		ring_free(&tl->apps[i].ring);
+	free(tl);
+}

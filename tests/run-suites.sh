@@ -1,0 +1,50 @@
+#!/bin/sh
+# run-suites.sh - run every test suite (cmocka unit and scenario binaries, e2e scripts) and close
+# with one line that sums them: "N passed, N failed". Each suite's own output is shown as it runs.
+# usage: tests/run-suites.sh BUILD_DIR
+set -u
+B=${1:-build}
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:"
+count_cmocka() {
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+}
+
+run_suite() {	# name, command...
+	name=$1; shift
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	count_cmocka
+	# plain suites close with "N passed, N failed"
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+		p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); p=${p:-0}
+		f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p'); f=${f:-0}
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "!! $name exited $rc without naming a failed test"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	CALLSIGHTD="$B/callsightd" run_suite "$(basename "$t")" "$t"
+done
+for s in tests/e2e/*.sh; do
+	[ -f "$s" ] || continue
+	CALLSIGHT_BUILD="$B" run_suite "$(basename "$s")" sh "$s"
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
