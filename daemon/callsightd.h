@@ -205,11 +205,23 @@ struct cs_app_facts {
 	bool	camera_usage;
 };
 
+/* A lane of the app under test (or of the device: screen, network) changed state. */
+struct cs_state_change {
+	enum cs_lane	 lane;
+	const char	*state;		/* a static name: "locked", "suspended", "connected", ... */
+	int64_t		 time_us;
+	uint64_t	 line;
+	const char	*device;
+	const char	*app;
+};
+
 struct cs_timeline;
 typedef void (*cs_flag_cb)(const struct cs_flag *flag, void *ctx);
+typedef void (*cs_state_cb)(const struct cs_state_change *change, void *ctx);
 
 struct cs_timeline_options {
 	const char	*app;		/* --app: bundle id or process name; NULL = find it */
+	cs_state_cb	 state;		/* lane changes (may be NULL); called with the flag ctx */
 };
 
 struct cs_timeline *cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb,
@@ -230,6 +242,7 @@ void cs_timeline_free(struct cs_timeline *tl);
 struct json_t;
 struct json_t *cs_event_json(const struct cs_event *event);
 struct json_t *cs_flag_json(const struct cs_flag *flag);
+struct json_t *cs_state_json(const struct cs_state_change *change);
 /* Write one record as a line of compact JSON; consumes the reference. */
 void cs_json_write(FILE *out, struct json_t *record);
 
@@ -245,6 +258,7 @@ struct cs_sink {
 	void	(*line)(const struct cs_line *line, void *ctx);		/* may be NULL */
 	void	(*event)(const struct cs_event *event, void *ctx);	/* may be NULL */
 	void	(*flag)(const struct cs_flag *flag, void *ctx);		/* may be NULL */
+	void	(*state)(const struct cs_state_change *change, void *ctx);	/* may be NULL */
 	void	 *ctx;
 };
 

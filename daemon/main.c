@@ -183,6 +183,13 @@ print_event_text(const struct cs_event *event, void *ctx)
 }
 
 static void
+print_state_json(const struct cs_state_change *c, void *ctx)
+{
+	struct replay_out *r = ctx;
+	cs_json_write(r->out, cs_state_json(c));
+}
+
+static void
 print_flag(const struct cs_flag *flag, void *ctx)
 {
 	struct replay_out *r = ctx;
@@ -270,8 +277,10 @@ run_replay(const struct options *opt, struct cs_rules *rules)
 	struct replay_out r = { .opt = opt, .out = stdout };
 	r.style.color = !opt->no_colors && getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
 	struct cs_sink sink = { .flag = print_flag, .ctx = &r };
-	if (opt->json)
+	if (opt->json) {
 		sink.event = print_event_json;
+		sink.state = print_state_json;
+	}
 	else if (opt->events)
 		sink.event = print_event_text;
 	struct cs_pipeline_options popt = {

@@ -4,6 +4,7 @@
  * developer sees without --json.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -85,6 +86,20 @@ cs_flag_json(const struct cs_flag *flag)
 	}
 	json_object_set_new(obj, "evidence", evidence);
 	json_object_set_new(obj, "advice", json_string(cs_cause_advice(flag->cause)));
+	return obj;
+}
+
+json_t *
+cs_state_json(const struct cs_state_change *c)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("state"));
+	set_time(obj, "time", c->time_us);
+	json_object_set_new(obj, "device", json_text(c->device));
+	json_object_set_new(obj, "app", json_text(c->app));
+	json_object_set_new(obj, "lane", json_string(cs_lane_name(c->lane)));
+	json_object_set_new(obj, "state", json_string(c->state));
+	json_object_set_new(obj, "line", json_integer((json_int_t)c->line));
 	return obj;
 }
 

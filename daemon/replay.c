@@ -33,6 +33,14 @@ on_flag(const struct cs_flag *flag, void *ctx)
 }
 
 static void
+on_state(const struct cs_state_change *change, void *ctx)
+{
+	struct cs_pipeline *p = ctx;
+	if (p->sink.state)
+		p->sink.state(change, p->sink.ctx);
+}
+
+static void
 on_event(const struct cs_event *event, void *ctx)
 {
 	struct cs_pipeline *p = ctx;
@@ -70,6 +78,7 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 		}
 		topt.app = options->app;
 	}
+	topt.state = on_state;
 	p->rules = rules;
 	if (sink)
 		p->sink = *sink;

@@ -101,6 +101,7 @@ struct cs_timeline {
 	bool		network_down;
 	struct tl_ring	ring;		/* device-wide events: screen, lock button, network */
 	struct tl_app	apps[MAX_APPS];
+	const char     *reported[CS_LANE_COUNT];	/* lane states last reported (static names) */
 	/* facts read from the phone before the app showed up in the log */
 	char		facts_bundle[128];
 	struct cs_app_facts facts;
@@ -1046,8 +1047,18 @@ condense_reason(const struct cs_event *event, char *out, size_t outlen)
 	}
 }
 
+static void timeline_event(struct cs_timeline *tl, const struct cs_event *event);
+static void report_states(struct cs_timeline *tl, const struct cs_line *line);
+
 void
 cs_timeline_event(struct cs_timeline *tl, const struct cs_event *event)
+{
+	timeline_event(tl, event);
+	report_states(tl, event->line);
+}
+
+static void
+timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 {
 	const struct cs_line *line = event->line;
 	if (line->time_us > tl->now_us)
@@ -1100,6 +1111,36 @@ cs_timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 		check_warnings(tl, app, event, ev);
 }
 
+static const struct tl_app *focus_app(const struct cs_timeline *tl);
+
+/* Tell the state callback which lanes changed since the last report. */
+static void
+report_states(struct cs_timeline *tl, const struct cs_line *line)
+{
+	if (tl->opt.state == NULL)
+		return;
+	static const enum cs_lane lanes[] = {
+		CS_LANE_screen, CS_LANE_app, CS_LANE_audio, CS_LANE_call, CS_LANE_network
+	};
+	const struct tl_app *a = focus_app(tl);
+	for (size_t i = 0; i < sizeof lanes / sizeof lanes[0]; i++) {
+		const char *state = cs_timeline_lane_state(tl, lanes[i]);
+		if (state == tl->reported[lanes[i]])
+			continue;
+		if (tl->reported[lanes[i]] == NULL && (strcmp(state, "unknown") == 0 ||
+		    strcmp(state, "none") == 0 || strcmp(state, "up") == 0)) {
+			tl->reported[lanes[i]] = state;	/* nothing to say yet */
+			continue;
+		}
+		tl->reported[lanes[i]] = state;
+		struct cs_state_change c = {
+			.lane = lanes[i], .state = state, .time_us = line->time_us, .line = line->number,
+			.device = tl->device, .app = a ? app_name(a) : "",
+		};
+		tl->opt.state(&c, tl->ctx);
+	}
+}
+
 /* Time moves on with every line: settle what waited for it. */
 void
 cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
@@ -1108,6 +1149,7 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 		tl->now_us = line->time_us;
 	if (tl->device[0] == '\0' && (line->udid[0] || line->device[0]))
 		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
+	uint64_t flags_before = tl->flags;
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *a = &tl->apps[i];
 		if (!a->used || !a->under_test)
@@ -1126,6 +1168,8 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 			a->remote_gone_us = 0;
 		}
 	}
+	if (tl->flags != flags_before)
+		report_states(tl, line);
 }
 
 void
