@@ -295,6 +295,71 @@ void cs_pipeline_free(struct cs_pipeline *p);
 /* Read a whole file (or "-" for stdin) through a pipeline. 0 ok; -1 with err filled (cannot read). */
 int cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen);
 
+
+/* ---------------------------------------------------------------- store (store.c) */
+
+/* One SQLite file (WAL): devices, lines, events, states, flags, marks. Writes go into an open
+ * transaction that cs_store_commit() closes (the daemon calls it at least every 250 ms): what was
+ * committed survives kill -9. Created 0600. */
+struct cs_store;
+
+struct cs_store_options {
+	const char	*path;		/* ":memory:" for a private replay daemon */
+	int64_t		 max_bytes;	/* 0 = unbounded; oldest data pruned first */
+	int64_t		 max_age_us;	/* 0 = unbounded */
+};
+
+enum cs_record_type {	/* bits for history queries */
+	CS_REC_EVENT = 1u << 0, CS_REC_STATE = 1u << 1, CS_REC_FLAG = 1u << 2, CS_REC_MARK = 1u << 3,
+	CS_REC_DEVICE = 1u << 4, CS_REC_LINE = 1u << 5, CS_REC_APP = 1u << 6,
+};
+#define CS_REC_DEFAULT (CS_REC_EVENT | CS_REC_STATE | CS_REC_FLAG | CS_REC_MARK | CS_REC_DEVICE | CS_REC_APP)
+
+struct cs_store *cs_store_open(const struct cs_store_options *options, char *err, size_t errlen);
+bool cs_store_is_store_file(const char *path);		/* starts with the SQLite header */
+int cs_store_device(struct cs_store *s, const char *udid, const char *name, const char *product_version,
+    const char *product_type, const char *state, const char *detail, int64_t time_us);
+int cs_store_app(struct cs_store *s, const char *udid, const char *bundle, const struct cs_app_facts *f,
+    const char *background_modes_json);
+int cs_store_line(struct cs_store *s, const char *device, const struct cs_line *line);
+int cs_store_event(struct cs_store *s, const char *device, const struct cs_event *event);
+int cs_store_state(struct cs_store *s, const struct cs_state_change *change);
+int cs_store_flag(struct cs_store *s, const struct cs_flag *flag);
+int64_t cs_store_mark(struct cs_store *s, const char *device, int64_t time_us, const char *note);
+int cs_store_commit(struct cs_store *s);
+int cs_store_prune(struct cs_store *s, int64_t now_us);
+/* Stored records as protocol objects (docs/protocol.md), in time order; the callback takes the
+ * reference; a non-zero return stops the walk. device NULL = all; since/until 0 = open. */
+typedef int (*cs_record_cb)(struct json_t *record, void *ctx);
+int cs_store_history(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    unsigned types, size_t limit, cs_record_cb cb, void *ctx);
+/* The stored raw lines of one device (NULL: every device, grouped by device) in capture order. */
+typedef void (*cs_raw_line_cb)(const char *device, const char *raw, size_t len, int64_t time_us,
+    void *ctx);
+int cs_store_raw_lines(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    cs_raw_line_cb cb, void *ctx);
+int64_t cs_store_size(struct cs_store *s);
+void cs_store_close(struct cs_store *s);	/* commits what is open */
+
+/* ---------------------------------------------------------------- reports (report.c, redact.c) */
+
+struct cs_report_options {
+	const char	*out_dir;	/* parent folder; the bundle is a new folder (or .tar.gz) in it */
+	const char	*name;		/* bundle name; NULL = callsight-<device>-<time> */
+	const char	*device;	/* NULL = the flag's device, or all */
+	uint64_t	 flag_id;	/* 0 = use since/until */
+	int64_t		 since_us, until_us;	/* window; with a flag: default ±2 min around it */
+	bool		 tar;		/* one .tar.gz instead of a folder */
+	bool		 redact;	/* default true: tokens, secrets, e-mails, phones, IPs */
+};
+/* Writes report.html, flags.json, events.ndjson, syslog.txt; path_out gets the bundle's path. */
+int cs_report_write(struct cs_store *store, const struct cs_report_options *options, char *path_out,
+    size_t pathlen, char *err, size_t errlen);
+
+/* Redact secrets in text, keeping its line structure (never changes the number of lines). Returns a
+ * new string the caller frees. */
+char *cs_redact(const char *text, size_t len);
+
 /* ---------------------------------------------------------------- utilities (util.c) */
 
 void *cs_xmalloc(size_t size);
