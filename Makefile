@@ -21,13 +21,14 @@ SANFLAGS :=
 OPT	:= -O2 -g
 endif
 
-PKGS_CORE := libpcre2-8 jansson
-PKGS_DEV  := libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0
+PKGS_CORE := libpcre2-8 jansson sqlite3
+PKGS_DEV  := libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 libevent libevent_pthreads
 PKGS_TEST := cmocka
 
 # pkg-config is asked lazily (=) so that `make deps` works before the packages exist.
-CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE) 2>/dev/null)
+CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE) $(PKGS_DEV) 2>/dev/null)
 CORE_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null)
+DEV_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS_DEV) 2>/dev/null) -lpthread
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TEST) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_TEST) 2>/dev/null)
 
@@ -40,9 +41,10 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 # the pure core: reader, rules, timeline, output (no devices, no sockets) - shared by the daemon,
 # the unit tests and the fuzzers
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
-	    daemon/output.c daemon/replay.c
+	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/redact.c
 CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o
-DAEMON_SRC := daemon/main.c
+# the service: socket, devices, the loop (libevent, libimobiledevice)
+DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c
 DAEMON_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(DAEMON_SRC))
 RULES	:= $(sort $(wildcard daemon/rules/*.rules))
 
@@ -51,9 +53,13 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
 HEADERS := $(wildcard daemon/*.h include/callsight/*.h include/callsight/*.def)
 
+EXTRA_BINS :=
+-include tests/fakedevice/fakedevice.mk
+-include tui/tui.mk
+
 .PHONY: all deps check check-unit check-scenarios demo bench fuzz install clean
 
-all: $(B)/callsightd
+all: $(B)/callsightd $(EXTRA_BINS)
 
 deps:
 	@sh tools/deps.sh
@@ -74,7 +80,7 @@ $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/callsightd: $(DAEMON_OBJ) $(B)/libcore.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcore.a $(CORE_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcore.a $(CORE_LIBS) $(DEV_LIBS) -lm
 
 $(B)/tests/%: tests/unit/%.c $(B)/libcore.a $(HEADERS) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcore.a \
@@ -86,7 +92,7 @@ check: deps
 	@$(MAKE) --no-print-directory all-tests
 	@sh tests/run-suites.sh $(B)
 
-all-tests: $(B)/callsightd $(UNIT_BIN)
+all-tests: all $(UNIT_BIN)
 
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "callsight/version.h"
 
@@ -283,6 +284,7 @@ struct cs_pipeline;
 struct cs_pipeline *cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *options,
     const struct cs_sink *sink);
 void cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len);
+void cs_pipeline_set_rules(struct cs_pipeline *p, struct cs_rules *rules);	/* SIGHUP reload */
 void cs_pipeline_app_facts(struct cs_pipeline *p, const char *bundle, const struct cs_app_facts *f);
 void cs_pipeline_flush(struct cs_pipeline *p);		/* idle: hand out a pending record */
 void cs_pipeline_finish(struct cs_pipeline *p);		/* end of input */
@@ -359,6 +361,110 @@ int cs_report_write(struct cs_store *store, const struct cs_report_options *opti
 /* Redact secrets in text, keeping its line structure (never changes the number of lines). Returns a
  * new string the caller frees. */
 char *cs_redact(const char *text, size_t len);
+
+
+/* ---------------------------------------------------------------- socket (server.c) */
+
+struct cs_server;
+struct cs_client;
+struct event_base;
+typedef void (*cs_request_cb)(struct cs_client *c, const char *request, struct json_t *req, void *ctx);
+typedef void (*cs_client_cb)(struct cs_client *c, void *ctx);
+
+int cs_socket_default_path(char *out, size_t outlen);
+int cs_private_dir(const char *path, char *err, size_t errlen);	/* the socket's dir: 0700, ours */
+int cs_peer_uid(int fd, uid_t *uid);
+bool cs_socket_alive(const char *path);
+/* hello is sent to every client on connect (the server keeps the reference) */
+struct cs_server *cs_server_new(struct event_base *base, const char *path, struct json_t *hello,
+    cs_request_cb on_request, cs_client_cb on_leave, void *ctx, char *err, size_t errlen);
+/* send a record to every subscriber of device (NULL: every subscriber); consumes the reference */
+void cs_server_broadcast(struct cs_server *s, const char *device, bool is_line, struct json_t *record);
+bool cs_server_wants_lines(const struct cs_server *s);
+size_t cs_server_clients(const struct cs_server *s);
+void cs_client_send(struct cs_client *c, struct json_t *record);	/* consumes the reference */
+void cs_client_error(struct cs_client *c, struct json_t *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cs_client_subscribe(struct cs_client *c, const char *device, bool lines);
+void cs_server_free(struct cs_server *s);
+
+
+/* ---------------------------------------------------------------- live devices (device.c, appcheck.c) */
+
+struct cs_device_info {
+	char	udid[64];
+	char	name[128];
+	char	product_version[32];
+	char	product_type[32];
+	char	state[16];	/* attached, streaming, detached, locked, stalled, error */
+	char	detail[160];
+	bool	network;
+};
+
+struct cs_device_options {
+	const char	*udid;		/* -u: follow only this device */
+	bool		 network;	/* -n: network devices too */
+	int		 stall_timeout_s;	/* 0 = never */
+	const char	*app;		/* --app: check this app when a device attaches */
+};
+
+/* Called on the main loop's thread. */
+struct cs_device_hooks {
+	void	(*state)(const struct cs_device_info *info, void *ctx);
+	void	(*bytes)(const char *udid, const char *buf, size_t len, void *ctx);
+	void	(*idle)(const char *udid, void *ctx);	/* the stream paused: flush pending records */
+	void	(*app)(const char *udid, const char *bundle, const struct cs_app_facts *facts,
+		    const char *background_modes_json, void *ctx);
+	void	 *ctx;
+};
+
+struct cs_devices;
+struct cs_devices *cs_devices_start(struct event_base *base, const struct cs_device_options *options,
+    const struct cs_device_hooks *hooks, char *err, size_t errlen);
+void cs_devices_want_app(struct cs_devices *ds, const char *udid, const char *bundle_or_process);
+void cs_devices_stop(struct cs_devices *ds);
+
+/* Read the installed app's UIBackgroundModes and privacy strings through installation_proxy.
+ * want: bundle id or executable name. 0 ok (found_bundle, facts, modes as a JSON array text). */
+struct idevice_private;
+int cs_appcheck(struct idevice_private *device, const char *want, char *found_bundle, size_t foundlen,
+    struct cs_app_facts *facts, char *modes_json, size_t modeslen, char *err, size_t errlen);
+
+
+/* ---------------------------------------------------------------- the service (daemon.c) */
+
+#define MAX_RULE_FILES 16
+
+struct cs_daemon_options {
+	const char	*replay;	/* --replay FILE */
+	bool		 serve;		/* --serve: keep serving a replay on the socket */
+	bool		 json;		/* --json: NDJSON records on stdout */
+	bool		 events;	/* text replay: list events */
+	bool		 no_colors;
+	bool		 verbose;
+	const char	*app;
+	const char	*rule_files[MAX_RULE_FILES];
+	int		 nrule_files;
+	int		 year;
+	int		 utc_offset_min;
+	const char	*udid;		/* -u */
+	bool		 network;	/* -n */
+	bool		 daemonize;	/* -d */
+	bool		 exit_on_detach;	/* -x */
+	const char	*socket;	/* --socket */
+	bool		 no_socket;	/* --no-socket */
+	const char	*store;		/* --store */
+	bool		 no_store;	/* --no-store */
+	int64_t		 max_store_mb;	/* --max-store-mb */
+	int64_t		 max_age_us;	/* --max-age */
+	const char	*auto_report;	/* --auto-report DIR */
+	bool		 no_redact;	/* --no-redact (auto reports) */
+	int		 stall_timeout_s;	/* --stall-timeout */
+};
+
+/* Run the service until SIGTERM/SIGINT (or, with --serve, until its client leaves). Takes the
+ * rules. ready_fd (or -1) gets a byte once the socket listens (-d waits for it). */
+int cs_daemon_run(const struct cs_daemon_options *options, struct cs_rules *rules, int ready_fd);
 
 /* ---------------------------------------------------------------- utilities (util.c) */
 

@@ -16,22 +16,10 @@
 
 #include "callsightd.h"
 
-#define MAX_RULE_FILES 16
-
-struct options {
-	const char	*replay;
-	const char	*app;
-	const char	*rule_files[MAX_RULE_FILES];
-	int		 nrule_files;
-	bool		 json;
-	bool		 events;	/* text mode: list every event too */
-	bool		 no_colors;
-	int		 year;
-	int		 utc_offset_min;
-};
+typedef struct cs_daemon_options options_t;
 
 struct replay_out {
-	const struct options	*opt;
+	const options_t	*opt;
 	struct cs_text_style	 style;
 	FILE			*out;
 };
@@ -40,21 +28,74 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "Usage: callsightd --replay FILE [OPTIONS]\n"
+	    "Usage: callsightd [OPTIONS]                 follow every plugged-in iPhone\n"
+	    "       callsightd --replay FILE [OPTIONS]   analyse a capture and exit\n"
 	    "Explain why iOS video calls (OpenTok / Vonage) drop, from an iPhone's log.\n"
 	    "\n"
-	    "  --replay FILE      analyse a capture and exit (idevicesyslog output, raw syslog_relay\n"
-	    "                     bytes, a Console.app copy, Xcode console text; - for stdin)\n"
-	    "  --json             NDJSON records on stdout (event, flag, summary: docs/protocol.md)\n"
+	    "Analysis:\n"
+	    "  --replay FILE      a capture: idevicesyslog output, raw syslog_relay bytes, a Console.app\n"
+	    "                     copy, Xcode console text, or a callsight store (.db); - for stdin\n"
+	    "  --json             NDJSON records on stdout (docs/protocol.md)\n"
 	    "  --events           text mode: also list every matched event\n"
 	    "  --app BUNDLE|NAME  the app under test (default: the app that logs call events)\n"
-	    "  --rules FILE       add rules (docs/callsight.rules.5); may be repeated\n"
+	    "  --rules FILE       add rules (docs/callsight.rules.5); may be repeated; SIGHUP reloads\n"
 	    "  --year YYYY        year of the capture when the stamps carry none\n"
-	    "                     (default: inferred from the file's modification time)\n"
 	    "  --utc-offset [+-]HH:MM  the phone's UTC offset, for stamps without a zone (default 0)\n"
 	    "  --no-colors        no ANSI colours (also when NO_COLOR is set)\n"
+	    "Devices:\n"
+	    "  -u, --udid UDID    follow only this device (and wait for it)\n"
+	    "  -n, --network      include network-connected devices\n"
+	    "  -x, --exit         exit when the device is unplugged\n"
+	    "  --stall-timeout S  reconnect a stream silent for S seconds (default 60; 0 = never)\n"
+	    "Service:\n"
+	    "  -d, --daemon       run in the background (waits until the socket is ready)\n"
+	    "  --socket PATH      the client socket (default $XDG_RUNTIME_DIR/callsight/sock)\n"
+	    "  --no-socket        serve no clients\n"
+	    "  --serve            with --replay: serve the analysed capture to one client (callsight FILE)\n"
+	    "  --store PATH       the capture store (default ~/.local/state/callsight/capture.db)\n"
+	    "  --no-store         keep no store\n"
+	    "  --max-store-mb N   prune the oldest data beyond N MB (default 512)\n"
+	    "  --max-age AGE      prune data older than AGE (e.g. 7d, 12h, 30m; default 14d)\n"
+	    "  --auto-report DIR  write a report bundle for every disconnect into DIR\n"
+	    "  --no-redact        keep secrets (tokens, e-mails, phone numbers, IPs) in reports\n"
+	    "  --verbose          say more on stderr\n"
 	    "  -h, --help         this help\n"
 	    "  -v, --version      print the version\n");
+}
+
+static int
+parse_age(const char *s, int64_t *us)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	double unit = 1;
+	switch (*end) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case '\0': unit = 1; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	*us = (int64_t)(v * unit * 1e6);
+	return 0;
+}
+
+static int
+parse_number(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*s == '\0' || *end || v < min || v > max) {
+		fprintf(stderr, "callsightd: %s: '%s' is not a number from %ld to %ld\n", opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 static int
@@ -70,9 +111,11 @@ parse_offset(const char *s, int *minutes)
 }
 
 static int
-parse_options(int argc, char **argv, struct options *opt)
+parse_options(int argc, char **argv, options_t *opt)
 {
-	enum { OPT_REPLAY = 256, OPT_JSON, OPT_APP, OPT_RULES, OPT_YEAR, OPT_UTC, OPT_NOCOLOR, OPT_EVENTS };
+	enum { OPT_REPLAY = 256, OPT_JSON, OPT_APP, OPT_RULES, OPT_YEAR, OPT_UTC, OPT_NOCOLOR, OPT_EVENTS,
+		OPT_SOCKET, OPT_NOSOCKET, OPT_SERVE, OPT_STORE, OPT_NOSTORE, OPT_MAXMB, OPT_MAXAGE,
+		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE };
 	static const struct option longopts[] = {
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -82,19 +125,67 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "year", required_argument, NULL, OPT_YEAR },
 		{ "utc-offset", required_argument, NULL, OPT_UTC },
 		{ "no-colors", no_argument, NULL, OPT_NOCOLOR },
+		{ "udid", required_argument, NULL, 'u' },
+		{ "network", no_argument, NULL, 'n' },
+		{ "exit", no_argument, NULL, 'x' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "no-socket", no_argument, NULL, OPT_NOSOCKET },
+		{ "serve", no_argument, NULL, OPT_SERVE },
+		{ "store", required_argument, NULL, OPT_STORE },
+		{ "no-store", no_argument, NULL, OPT_NOSTORE },
+		{ "max-store-mb", required_argument, NULL, OPT_MAXMB },
+		{ "max-age", required_argument, NULL, OPT_MAXAGE },
+		{ "auto-report", required_argument, NULL, OPT_AUTOREPORT },
+		{ "no-redact", no_argument, NULL, OPT_NOREDACT },
+		{ "stall-timeout", required_argument, NULL, OPT_STALL },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	long n;
+	opt->max_store_mb = 512;
+	opt->max_age_us = 14LL * 86400 * 1000000;
+	opt->stall_timeout_s = 60;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hvu:nxd", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_REPLAY: opt->replay = optarg; break;
 		case OPT_JSON: opt->json = true; break;
 		case OPT_EVENTS: opt->events = true; break;
 		case OPT_APP: opt->app = optarg; break;
 		case OPT_NOCOLOR: opt->no_colors = true; break;
+		case 'u': opt->udid = optarg; break;
+		case 'n': opt->network = true; break;
+		case 'x': opt->exit_on_detach = true; break;
+		case 'd': opt->daemonize = true; break;
+		case OPT_SOCKET: opt->socket = optarg; break;
+		case OPT_NOSOCKET: opt->no_socket = true; break;
+		case OPT_SERVE: opt->serve = true; break;
+		case OPT_STORE: opt->store = optarg; break;
+		case OPT_NOSTORE: opt->no_store = true; break;
+		case OPT_AUTOREPORT: opt->auto_report = optarg; break;
+		case OPT_NOREDACT: opt->no_redact = true; break;
+		case OPT_VERBOSE: opt->verbose = true; break;
+		case OPT_MAXMB:
+			if (parse_number("--max-store-mb", optarg, 1, 1L << 30, &n) < 0)
+				return 2;
+			opt->max_store_mb = n;
+			break;
+		case OPT_STALL:
+			if (parse_number("--stall-timeout", optarg, 0, 86400, &n) < 0)
+				return 2;
+			opt->stall_timeout_s = (int)n;
+			break;
+		case OPT_MAXAGE:
+			if (parse_age(optarg, &opt->max_age_us) < 0) {
+				fprintf(stderr, "callsightd: --max-age: '%s' is not an age like 7d, 12h, 30m\n",
+				    optarg);
+				return 2;
+			}
+			break;
 		case OPT_RULES:
 			if (opt->nrule_files == MAX_RULE_FILES) {
 				fprintf(stderr, "callsightd: at most %d --rules files\n", MAX_RULE_FILES);
@@ -102,16 +193,11 @@ parse_options(int argc, char **argv, struct options *opt)
 			}
 			opt->rule_files[opt->nrule_files++] = optarg;
 			break;
-		case OPT_YEAR: {
-			char *end;
-			long y = strtol(optarg, &end, 10);
-			if (*end || y < 1970 || y > 9999) {
-				fprintf(stderr, "callsightd: --year: '%s' is not a year\n", optarg);
+		case OPT_YEAR:
+			if (parse_number("--year", optarg, 1970, 9999, &n) < 0)
 				return 2;
-			}
-			opt->year = (int)y;
+			opt->year = (int)n;
 			break;
-		}
 		case OPT_UTC:
 			if (parse_offset(optarg, &opt->utc_offset_min) < 0) {
 				fprintf(stderr, "callsightd: --utc-offset: '%s' is not [+-]HH:MM\n", optarg);
@@ -133,17 +219,15 @@ parse_options(int argc, char **argv, struct options *opt)
 		fprintf(stderr, "callsightd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (opt->replay == NULL) {
-		fprintf(stderr, "callsightd: nothing to do: give --replay FILE (live capture comes with "
-		    "device support)\n");
-		usage(stderr);
+	if (opt->serve && opt->replay == NULL) {
+		fprintf(stderr, "callsightd: --serve goes with --replay FILE\n");
 		return 2;
 	}
 	return 0;
 }
 
 static struct cs_rules *
-load_rules(const struct options *opt)
+load_rules(const options_t *opt)
 {
 	char err[512];
 	struct cs_rules *rules = cs_rules_new();
@@ -250,7 +334,7 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 }
 
 static int
-run_replay(const struct options *opt, struct cs_rules *rules)
+run_replay(const options_t *opt, struct cs_rules *rules)
 {
 	int fd = 0;
 	const char *name = opt->replay;
@@ -304,17 +388,61 @@ run_replay(const struct options *opt, struct cs_rules *rules)
 	return 0;
 }
 
+/* -d: fork, and return in the child only once it serves (the parent exits with its verdict). */
+static int
+daemonize(int *ready_fd)
+{
+	int fds[2];
+	if (pipe(fds) < 0) {
+		fprintf(stderr, "callsightd: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "callsightd: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		char buf[2];
+		ssize_t n;
+		do
+			n = read(fds[0], buf, sizeof buf);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 2 ? 0 : 1);
+	}
+	close(fds[0]);
+	setsid();
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	*ready_fd = fds[1];
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct options opt = { 0 };
+	options_t opt = { 0 };
 	int rc = parse_options(argc, argv, &opt);
 	if (rc != 0)
 		return rc;
 	struct cs_rules *rules = load_rules(&opt);
 	if (rules == NULL)
 		return 2;
-	rc = run_replay(&opt, rules);
-	cs_rules_free(rules);
-	return rc;
+	if (opt.replay && !opt.serve) {
+		rc = run_replay(&opt, rules);
+		cs_rules_free(rules);
+		return rc;
+	}
+	int ready_fd = -1;
+	if (opt.daemonize && daemonize(&ready_fd) < 0) {
+		cs_rules_free(rules);
+		return 1;
+	}
+	return cs_daemon_run(&opt, rules, ready_fd);
 }

@@ -88,6 +88,12 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 }
 
 void
+cs_pipeline_set_rules(struct cs_pipeline *p, struct cs_rules *rules)
+{
+	p->rules = rules;
+}
+
+void
 cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len)
 {
 	cs_reader_feed(p->reader, buf, len);

@@ -1,0 +1,815 @@
+/*
+ * daemon.c - callsightd as a service: the libevent loop that owns everything the daemon keeps
+ * (rules, store, socket server, live devices, one pipeline per device) and fans each record out to
+ * where it goes: stdout (--json), the store, subscribed clients, auto-report bundles.
+ * It answers the clients' requests (docs/protocol.md). Capture threads (device.c) hand bytes in
+ * through the loop; nothing else runs off the loop's thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "callsightd.h"
+
+#define COMMIT_MS		250		/* what the store acknowledged survives kill -9 */
+#define PRUNE_EVERY_MS		10000
+#define RECENT_FLAGS		200		/* flags in a subscriber's snapshot */
+#define REPORT_AFTER_US		(120LL * 1000000)	/* auto-report waits for the window after a flag */
+#define SERVE_IDLE_MS		60000		/* --serve: quit when no client came for this long */
+
+struct dev_entry {
+	char			 udid[64];
+	struct cs_device_info	 info;
+	struct cs_pipeline	*pipeline;
+	const char		*states[CS_LANE_COUNT];	/* last state of each lane (static names) */
+	uint64_t		 flags;
+	char			 app_checked[128];	/* the app we asked the phone about */
+	json_t			*app_record;
+	struct dev_entry	*next;
+};
+
+struct pending_report {
+	uint64_t		 flag_id;
+	char			 device[64];
+	int64_t			 due_us;	/* wall clock */
+	struct pending_report	*next;
+};
+
+struct cs_daemon {
+	const struct cs_daemon_options *opt;
+	struct event_base	*base;
+	struct cs_rules		*rules;
+	struct cs_store		*store;
+	struct cs_server	*server;
+	struct cs_devices	*devices;
+	struct dev_entry	*devs;
+	struct event		*commit_timer;
+	struct event		*signals[4];
+	struct event		*serve_timer;
+	bool			 had_client;
+	int64_t			 last_prune_ms;
+	json_t			*recent_flags[RECENT_FLAGS];
+	size_t			 recent_head;
+	struct pending_report	*reports;
+	int			 exit_code;
+};
+
+static int64_t
+wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- fan-out */
+
+/* A record to stdout (--json), to subscribers; consumes the reference. */
+static void
+publish(struct cs_daemon *d, const char *device, bool is_line, json_t *record)
+{
+	if (d->opt->json && !is_line) {
+		cs_json_write(stdout, json_incref(record));
+		fflush(stdout);
+	}
+	if (d->server)
+		cs_server_broadcast(d->server, device, is_line, json_incref(record));
+	json_decref(record);
+}
+
+static json_t *
+device_json(const struct cs_device_info *info, int64_t time_us)
+{
+	char when[40];
+	cs_format_time(time_us, when, sizeof when);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "type", "device", "time", when,
+	    "device", info->udid, "name", info->name, "product_version", info->product_version,
+	    "product_type", info->product_type, "state", info->state, "detail", info->detail,
+	    "network", info->network);
+}
+
+/* The sink's ctx is a small pair: the daemon and the device entry. */
+struct sink_ctx {
+	struct cs_daemon	*daemon;
+	struct dev_entry	*dev;
+};
+
+static void
+sink_line(const struct cs_line *line, void *arg)
+{
+	struct sink_ctx *sc = arg;
+	struct cs_daemon *d = sc->daemon;
+	if (d->store)
+		cs_store_line(d->store, sc->dev->udid, line);
+	if (d->server && cs_server_wants_lines(d->server)) {
+		char when[40];
+		cs_format_time(line->time_us, when, sizeof when);
+		json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "type", "line",
+		    "time", when, "device", sc->dev->udid, "line", (json_int_t)line->number,
+		    "process", line->process, "image", line->image, "pid", (json_int_t)line->pid,
+		    "level", line->level, "message", line->message);
+		if (rec)
+			publish(d, sc->dev->udid, true, rec);
+	}
+}
+
+static void
+sink_event(const struct cs_event *event, void *arg)
+{
+	struct sink_ctx *sc = arg;
+	struct cs_daemon *d = sc->daemon;
+	if (d->store)
+		cs_store_event(d->store, sc->dev->udid, event);
+	if (d->opt->json || d->server)
+		publish(d, sc->dev->udid, false, cs_event_json(event));
+}
+
+static void
+sink_state(const struct cs_state_change *change, void *arg)
+{
+	struct sink_ctx *sc = arg;
+	struct cs_daemon *d = sc->daemon;
+	sc->dev->states[change->lane] = change->state;
+	if (d->store)
+		cs_store_state(d->store, change);
+	publish(d, sc->dev->udid, false, cs_state_json(change));
+	/* the timeline found the app under test: ask the phone what the app declares */
+	if (d->devices && change->app[0] && strcmp(sc->dev->app_checked, change->app) != 0) {
+		cs_strlcpy(sc->dev->app_checked, change->app, sizeof sc->dev->app_checked);
+		cs_devices_want_app(d->devices, sc->dev->udid, change->app);
+	}
+}
+
+static void
+remember_flag(struct cs_daemon *d, json_t *record)
+{
+	json_decref(d->recent_flags[d->recent_head]);
+	d->recent_flags[d->recent_head] = json_incref(record);
+	d->recent_head = (d->recent_head + 1) % RECENT_FLAGS;
+}
+
+static void
+schedule_report(struct cs_daemon *d, const struct cs_flag *flag, const char *device)
+{
+	struct pending_report *r = cs_xcalloc(1, sizeof *r);
+	r->flag_id = flag->id;
+	cs_strlcpy(r->device, device, sizeof r->device);
+	r->due_us = wall_us() + REPORT_AFTER_US;
+	r->next = d->reports;
+	d->reports = r;
+}
+
+static void
+sink_flag(const struct cs_flag *flag, void *arg)
+{
+	struct sink_ctx *sc = arg;
+	struct cs_daemon *d = sc->daemon;
+	sc->dev->flags++;
+	if (d->store)
+		cs_store_flag(d->store, flag);
+	json_t *rec = cs_flag_json(flag);
+	remember_flag(d, rec);
+	publish(d, sc->dev->udid, false, rec);
+	if (d->opt->auto_report && cs_cause_severity(flag->cause) == CS_SEV_disconnect)
+		schedule_report(d, flag, sc->dev->udid);
+	if (!d->opt->json && !d->server && d->opt->replay == NULL) {
+		struct cs_text_style style = { .color = false };
+		cs_flag_print(stdout, flag, &style);
+		fflush(stdout);
+	}
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static struct dev_entry *
+dev_get(struct cs_daemon *d, const char *udid)
+{
+	for (struct dev_entry *e = d->devs; e; e = e->next)
+		if (strcmp(e->udid, udid) == 0)
+			return e;
+	struct dev_entry *e = cs_xcalloc(1, sizeof *e + sizeof(struct sink_ctx));
+	cs_strlcpy(e->udid, udid, sizeof e->udid);
+	cs_strlcpy(e->info.udid, udid, sizeof e->info.udid);
+	cs_strlcpy(e->info.state, "attached", sizeof e->info.state);
+	struct sink_ctx *sc = (struct sink_ctx *)(e + 1);
+	sc->daemon = d;
+	sc->dev = e;
+	struct cs_sink sink = {
+		.line = sink_line, .event = sink_event, .state = sink_state, .flag = sink_flag, .ctx = sc,
+	};
+	struct cs_pipeline_options popt = {
+		.app = d->opt->app, .year = d->opt->year, .ref_time = time(NULL),
+		.utc_offset_min = d->opt->utc_offset_min, .udid = udid,
+	};
+	e->pipeline = cs_pipeline_new(d->rules, &popt, &sink);
+	e->next = d->devs;
+	d->devs = e;
+	return e;
+}
+
+static void
+on_device_state(const struct cs_device_info *info, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	struct dev_entry *e = dev_get(d, info->udid);
+	bool was_gone = strcmp(e->info.state, "detached") == 0;
+	e->info = *info;
+	if (strcmp(info->state, "detached") == 0 || was_gone)
+		cs_pipeline_flush(e->pipeline);
+	int64_t now = wall_us();
+	if (d->store) {
+		cs_store_device(d->store, info->udid, info->name, info->product_version, info->product_type,
+		    info->state, info->detail, now);
+	}
+	publish(d, info->udid, false, device_json(info, now));
+	if (d->opt->exit_on_detach && strcmp(info->state, "detached") == 0 &&
+	    strcmp(info->detail, "unplugged") == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_device_bytes(const char *udid, const char *buf, size_t len, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	cs_pipeline_feed(dev_get(d, udid)->pipeline, buf, len);
+}
+
+static void
+on_device_idle(const char *udid, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	cs_pipeline_flush(dev_get(d, udid)->pipeline);
+}
+
+static void
+on_device_app(const char *udid, const char *bundle, const struct cs_app_facts *facts,
+    const char *modes_json, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	struct dev_entry *e = dev_get(d, udid);
+	cs_pipeline_app_facts(e->pipeline, bundle, facts);
+	if (d->store)
+		cs_store_app(d->store, udid, bundle, facts, modes_json);
+	json_t *modes = json_loads(modes_json, 0, NULL);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "type", "app", "device", udid,
+	    "bundle", bundle, "background_modes", modes ? modes : json_array(),
+	    "microphone_usage", facts->microphone_usage, "camera_usage", facts->camera_usage);
+	json_decref(e->app_record);
+	e->app_record = json_incref(rec);
+	publish(d, udid, false, rec);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static int64_t
+parse_iso_time(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	int y, mo, da, h = 0, mi = 0;
+	double sec = 0;
+	if (sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &da, &h, &mi, &sec) < 3)
+		return 0;
+	/* days from civil (proleptic Gregorian), as the reader does */
+	y -= mo <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + da - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = (int64_t)era * 146097 + doe - 719468;
+	return ((days * 86400 + h * 3600 + mi * 60) * 1000000) + (int64_t)(sec * 1000000);
+}
+
+struct history_ctx {
+	struct cs_client	*client;
+	size_t			 count;
+};
+
+static int
+send_history_record(json_t *record, void *arg)
+{
+	struct history_ctx *h = arg;
+	h->count++;
+	cs_client_send(h->client, record);
+	return 0;
+}
+
+static unsigned
+parse_types(json_t *types)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "event", CS_REC_EVENT }, { "state", CS_REC_STATE }, { "flag", CS_REC_FLAG },
+		{ "mark", CS_REC_MARK }, { "device", CS_REC_DEVICE }, { "line", CS_REC_LINE },
+		{ "app", CS_REC_APP },
+	};
+	if (!json_is_array(types))
+		return CS_REC_DEFAULT;
+	unsigned mask = 0;
+	size_t i;
+	json_t *t;
+	json_array_foreach(types, i, t) {
+		const char *s = json_string_value(t);
+		for (size_t k = 0; s && k < sizeof names / sizeof names[0]; k++)
+			if (strcmp(s, names[k].name) == 0)
+				mask |= names[k].bit;
+	}
+	return mask ? mask : CS_REC_DEFAULT;
+}
+
+static void
+req_subscribe(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
+{
+	const char *device = json_string_value(json_object_get(req, "device"));
+	cs_client_subscribe(c, device, json_is_true(json_object_get(req, "lines")));
+	cs_client_send(c, json_pack("{s:s, s:O?}", "type", "ok", "id", id));
+	int64_t now = wall_us();
+	for (struct dev_entry *e = d->devs; e; e = e->next) {
+		if (device && strcmp(device, e->udid) != 0)
+			continue;
+		cs_client_send(c, device_json(&e->info, now));
+		if (e->app_record)
+			cs_client_send(c, json_incref(e->app_record));
+		for (int lane = 0; lane < CS_LANE_COUNT; lane++) {
+			if (e->states[lane] == NULL)
+				continue;
+			char when[40];
+			cs_format_time(now, when, sizeof when);
+			cs_client_send(c, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "state",
+			    "time", when, "device", e->udid, "app", "", "lane", cs_lane_name(lane),
+			    "state", e->states[lane]));
+		}
+	}
+	for (size_t i = 0; i < RECENT_FLAGS; i++) {
+		json_t *f = d->recent_flags[(d->recent_head + i) % RECENT_FLAGS];
+		if (f == NULL)
+			continue;
+		const char *fd = json_string_value(json_object_get(f, "device"));
+		if (device == NULL || (fd && strcmp(fd, device) == 0))
+			cs_client_send(c, json_incref(f));
+	}
+}
+
+static void
+req_history(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
+{
+	if (d->store == NULL) {
+		cs_client_error(c, id, "this daemon keeps no store (started with --no-store)");
+		return;
+	}
+	cs_store_commit(d->store);
+	json_t *lim = json_object_get(req, "limit");
+	size_t limit = json_is_integer(lim) && json_integer_value(lim) > 0 ? (size_t)json_integer_value(lim)
+	    : 100000;
+	struct history_ctx h = { .client = c };
+	if (cs_store_history(d->store, json_string_value(json_object_get(req, "device")),
+	    parse_iso_time(json_string_value(json_object_get(req, "since"))),
+	    parse_iso_time(json_string_value(json_object_get(req, "until"))),
+	    parse_types(json_object_get(req, "types")), limit, send_history_record, &h) < 0) {
+		cs_client_error(c, id, "history: the store could not be read");
+		return;
+	}
+	cs_client_send(c, json_pack("{s:s, s:O?, s:I}", "type", "end", "id", id, "count",
+	    (json_int_t)h.count));
+}
+
+static void
+req_devices(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
+{
+	json_t *list = json_array();
+	for (struct dev_entry *e = d->devs; e; e = e->next)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:I}", "device", e->udid,
+		    "name", e->info.name, "product_version", e->info.product_version,
+		    "state", e->info.state, "flags", (json_int_t)e->flags));
+	cs_client_send(c, json_pack("{s:s, s:O?, s:o}", "type", "devices", "id", id, "devices", list));
+}
+
+static void
+req_mark(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
+{
+	const char *device = json_string_value(json_object_get(req, "device"));
+	const char *note = json_string_value(json_object_get(req, "note"));
+	int64_t now = wall_us();
+	int64_t mark = d->store ? cs_store_mark(d->store, device ? device : "", now, note ? note : "") : 0;
+	if (mark < 0) {
+		cs_client_error(c, id, "mark: the store could not be written");
+		return;
+	}
+	char when[40];
+	cs_format_time(now, when, sizeof when);
+	cs_client_send(c, json_pack("{s:s, s:O?, s:I}", "type", "ok", "id", id, "mark", (json_int_t)mark));
+	publish(d, device, false, json_pack("{s:s, s:I, s:s, s:s, s:s}", "type", "mark", "id",
+	    (json_int_t)mark, "time", when, "device", device ? device : "", "note", note ? note : ""));
+}
+
+static void
+req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
+{
+	if (d->store == NULL) {
+		cs_client_error(c, id, "report: this daemon keeps no store");
+		return;
+	}
+	cs_store_commit(d->store);
+	const char *out = json_string_value(json_object_get(req, "out"));
+	json_t *redact = json_object_get(req, "redact");
+	struct cs_report_options ro = {
+		.out_dir = out ? out : ".",
+		.device = json_string_value(json_object_get(req, "device")),
+		.flag_id = (uint64_t)json_integer_value(json_object_get(req, "flag")),
+		.since_us = parse_iso_time(json_string_value(json_object_get(req, "since"))),
+		.until_us = parse_iso_time(json_string_value(json_object_get(req, "until"))),
+		.tar = json_is_true(json_object_get(req, "tar")),
+		.redact = redact == NULL || json_is_true(redact),
+	};
+	char path[1024], err[512];
+	if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0) {
+		cs_client_error(c, id, "report: %s", err);
+		return;
+	}
+	cs_client_send(c, json_pack("{s:s, s:O?, s:s}", "type", "report", "id", id, "path", path));
+}
+
+static void
+req_ping(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
+{
+	cs_client_send(c, json_pack("{s:s, s:O?}", "type", "pong", "id", id));
+}
+
+typedef void (*request_fn)(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id);
+static const struct {
+	const char	*name;
+	request_fn	 fn;
+} requests[] = {
+	{ "subscribe", req_subscribe },
+	{ "history", req_history },
+	{ "devices", req_devices },
+	{ "mark", req_mark },
+	{ "report", req_report },
+	{ "ping", req_ping },
+};
+
+static void
+on_request(struct cs_client *c, const char *name, json_t *req, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	d->had_client = true;
+	json_t *id = json_object_get(req, "id");
+	for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
+		if (strcmp(requests[i].name, name) == 0) {
+			requests[i].fn(d, c, req, id);
+			return;
+		}
+	}
+	cs_client_error(c, id, "unknown request '%s'", name);
+}
+
+static void
+on_client_leave(struct cs_client *c, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	d->had_client = true;
+	/* a private replay daemon lives as long as its client */
+	if (d->opt->serve && d->server && cs_server_clients(d->server) == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+/* ---------------------------------------------------------------- timers and signals */
+
+static void
+write_due_reports(struct cs_daemon *d, bool all)
+{
+	int64_t now = wall_us();
+	for (struct pending_report **pp = &d->reports; *pp;) {
+		struct pending_report *r = *pp;
+		if (!all && r->due_us > now) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		cs_store_commit(d->store);
+		struct cs_report_options ro = {
+			.out_dir = d->opt->auto_report, .device = r->device, .flag_id = r->flag_id,
+			.redact = !d->opt->no_redact,
+		};
+		char path[1024], err[512];
+		if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0)
+			fprintf(stderr, "callsightd: auto-report for flag %llu: %s\n",
+			    (unsigned long long)r->flag_id, err);
+		else if (d->opt->verbose)
+			fprintf(stderr, "callsightd: wrote %s\n", path);
+		free(r);
+	}
+}
+
+static void
+on_commit_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct cs_daemon *d = arg;
+	if (d->store) {
+		cs_store_commit(d->store);
+		int64_t now = mono_ms();
+		if (now - d->last_prune_ms > PRUNE_EVERY_MS) {
+			d->last_prune_ms = now;
+			cs_store_prune(d->store, wall_us());
+		}
+	}
+	if (d->reports)
+		write_due_reports(d, false);
+}
+
+static void
+on_serve_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct cs_daemon *d = arg;
+	if (!d->had_client)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+reload_rules(struct cs_daemon *d)
+{
+	char err[512];
+	struct cs_rules *rules = cs_rules_new();
+	int rc = cs_rules_load_builtin(rules, err, sizeof err);
+	for (int i = 0; rc == 0 && i < d->opt->nrule_files; i++)
+		rc = cs_rules_load_file(rules, d->opt->rule_files[i], err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "callsightd: SIGHUP: rules not reloaded: %s\n", err);
+		cs_rules_free(rules);
+		return;
+	}
+	for (struct dev_entry *e = d->devs; e; e = e->next)
+		cs_pipeline_set_rules(e->pipeline, rules);
+	cs_rules_free(d->rules);
+	d->rules = rules;
+	fprintf(stderr, "callsightd: rules reloaded (%zu rules)\n", cs_rules_count(rules));
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct cs_daemon *d = arg;
+	if (sig == SIGHUP) {
+		reload_rules(d);
+		return;
+	}
+	event_base_loopexit(d->base, NULL);
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static int
+default_store_path(char *out, size_t outlen)
+{
+	const char *home = getenv("HOME");
+#ifdef __APPLE__
+	if (home == NULL)
+		return -1;
+	snprintf(out, outlen, "%s/Library/Application Support/callsight/capture.db", home);
+#else
+	const char *state = getenv("XDG_STATE_HOME");
+	if (state && state[0] == '/')
+		snprintf(out, outlen, "%s/callsight/capture.db", state);
+	else if (home)
+		snprintf(out, outlen, "%s/.local/state/callsight/capture.db", home);
+	else
+		return -1;
+#endif
+	return 0;
+}
+
+static int
+make_parent_dirs(const char *path)
+{
+	char buf[1024];
+	cs_strlcpy(buf, path, sizeof buf);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int
+open_store(struct cs_daemon *d)
+{
+	char path[1024], err[512];
+	const char *p = d->opt->store;
+	if (d->opt->no_store)
+		return 0;
+	if (p == NULL && d->opt->serve)
+		p = ":memory:";
+	if (p == NULL) {
+		if (default_store_path(path, sizeof path) < 0) {
+			fprintf(stderr, "callsightd: no HOME: give --store PATH\n");
+			return -1;
+		}
+		p = path;
+	}
+	if (strcmp(p, ":memory:") != 0 && make_parent_dirs(p) < 0) {
+		fprintf(stderr, "callsightd: cannot create the folder of %s: %s\n", p, strerror(errno));
+		return -1;
+	}
+	struct cs_store_options so = {
+		.path = p, .max_bytes = d->opt->max_store_mb * 1024 * 1024, .max_age_us = d->opt->max_age_us,
+	};
+	d->store = cs_store_open(&so, err, sizeof err);
+	if (d->store == NULL) {
+		fprintf(stderr, "callsightd: store %s: %s\n", p, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_server(struct cs_daemon *d)
+{
+	char path[1024], err[512];
+	const char *p = d->opt->socket;
+	if (p == NULL) {
+		if (cs_socket_default_path(path, sizeof path) < 0) {
+			fprintf(stderr, "callsightd: cannot build the socket path\n");
+			return -1;
+		}
+		p = path;
+	}
+	json_t *hello = json_pack("{s:s, s:i, s:s, s:I, s:s}", "type", "hello", "protocol",
+	    CALLSIGHT_PROTOCOL, "version", CALLSIGHT_VERSION, "pid", (json_int_t)getpid(), "mode",
+	    d->opt->replay ? "replay" : "live");
+	d->server = cs_server_new(d->base, p, hello, on_request, on_client_leave, d, err, sizeof err);
+	if (d->server == NULL) {
+		json_decref(hello);
+		char pidfile[1100];
+		snprintf(pidfile, sizeof pidfile, "%s.pid", p);
+		FILE *f = fopen(pidfile, "r");
+		long pid = 0;
+		if (f) {
+			if (fscanf(f, "%ld", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
+		if (pid > 0 && strstr(err, "another callsightd"))
+			fprintf(stderr, "callsightd: %s (pid %ld)\n", err, pid);
+		else
+			fprintf(stderr, "callsightd: %s\n", err);
+		return -1;
+	}
+	char pidfile[1100];
+	snprintf(pidfile, sizeof pidfile, "%s.pid", p);
+	FILE *f = fopen(pidfile, "w");
+	if (f) {
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+	return 0;
+}
+
+static void
+add_signal(struct cs_daemon *d, int i, int sig)
+{
+	d->signals[i] = evsignal_new(d->base, sig, on_signal, d);
+	event_add(d->signals[i], NULL);
+}
+
+/* Replay a capture (or a store) through the service: --replay FILE --serve */
+static int
+replay_into(struct cs_daemon *d)
+{
+	const char *file = d->opt->replay;
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	struct dev_entry *e = dev_get(d, base);
+	cs_strlcpy(e->info.name, base, sizeof e->info.name);
+	cs_strlcpy(e->info.state, "replay", sizeof e->info.state);
+	int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "callsightd: cannot read %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	char err[256];
+	int rc = cs_replay_fd(e->pipeline, fd, err, sizeof err);
+	if (fd != 0)
+		close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "callsightd: cannot read %s: %s\n", file, err);
+		return 1;
+	}
+	if (d->store)
+		cs_store_device(d->store, e->udid, e->info.name, "", "", "replay", "", wall_us());
+	return 0;
+}
+
+static void
+daemon_free(struct cs_daemon *d)
+{
+	if (d->reports && d->store)
+		write_due_reports(d, true);
+	cs_devices_stop(d->devices);
+	for (struct dev_entry *e = d->devs; e;) {
+		struct dev_entry *next = e->next;
+		cs_pipeline_finish(e->pipeline);
+		cs_pipeline_free(e->pipeline);
+		json_decref(e->app_record);
+		free(e);
+		e = next;
+	}
+	if (d->reports && d->store)	/* flags raised by the final flush */
+		write_due_reports(d, true);
+	cs_server_free(d->server);
+	cs_store_close(d->store);
+	for (size_t i = 0; i < RECENT_FLAGS; i++)
+		json_decref(d->recent_flags[i]);
+	for (size_t i = 0; i < sizeof d->signals / sizeof d->signals[0]; i++)
+		if (d->signals[i])
+			event_free(d->signals[i]);
+	if (d->commit_timer)
+		event_free(d->commit_timer);
+	if (d->serve_timer)
+		event_free(d->serve_timer);
+	if (d->base)
+		event_base_free(d->base);
+	cs_rules_free(d->rules);
+}
+
+int
+cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int ready_fd)
+{
+	struct cs_daemon d = { .opt = opt, .rules = rules };
+	signal(SIGPIPE, SIG_IGN);
+	d.base = event_base_new();
+	int rc = 1;
+	if (d.base == NULL || open_store(&d) < 0)
+		goto out;
+	if (!opt->no_socket && open_server(&d) < 0)
+		goto out;
+	add_signal(&d, 0, SIGTERM);
+	add_signal(&d, 1, SIGINT);
+	add_signal(&d, 2, SIGHUP);
+	d.commit_timer = event_new(d.base, -1, EV_PERSIST, on_commit_timer, &d);
+	struct timeval tv = { 0, COMMIT_MS * 1000 };
+	event_add(d.commit_timer, &tv);
+
+	if (opt->replay) {
+		if ((rc = replay_into(&d)) != 0)
+			goto out;
+		cs_pipeline_finish(d.devs->pipeline);
+		if (d.store)
+			cs_store_commit(d.store);
+		d.serve_timer = event_new(d.base, -1, 0, on_serve_timer, &d);
+		struct timeval idle = { SERVE_IDLE_MS / 1000, 0 };
+		event_add(d.serve_timer, &idle);
+	} else {
+		char err[256];
+		struct cs_device_options dopt = {
+			.udid = opt->udid, .network = opt->network, .stall_timeout_s = opt->stall_timeout_s,
+			.app = opt->app,
+		};
+		struct cs_device_hooks hooks = {
+			.state = on_device_state, .bytes = on_device_bytes, .idle = on_device_idle,
+			.app = on_device_app, .ctx = &d,
+		};
+		d.devices = cs_devices_start(d.base, &dopt, &hooks, err, sizeof err);
+		if (d.devices == NULL) {
+			fprintf(stderr, "callsightd: %s\n", err);
+			goto out;
+		}
+	}
+	if (ready_fd >= 0) {	/* -d: tell the parent we are serving */
+		ssize_t ignored = write(ready_fd, "ok", 2);
+		(void)ignored;
+		close(ready_fd);
+		if (!opt->verbose) {	/* detached: the terminal is no longer ours to write to */
+			int null = open("/dev/null", O_WRONLY);
+			if (null >= 0) {
+				dup2(null, STDERR_FILENO);
+				close(null);
+			}
+		}
+	}
+	event_base_dispatch(d.base);
+	rc = 0;
+out:
+	daemon_free(&d);	/* frees the rules too: a reload may have replaced them */
+	return rc;
+}

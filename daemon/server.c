@@ -1,0 +1,389 @@
+/*
+ * server.c - the daemon's Unix socket: where it lives, who may connect, and the NDJSON conversation
+ * with each client (docs/protocol.md). As tmux does, the socket's directory must be private to the
+ * user (0700, owned by them) and every client's uid is checked. Each client has a bounded outgoing
+ * queue: a client that does not read loses records (and is told how many), it never stalls the
+ * daemon or the other clients. What a request means is the daemon's business (daemon.c): this file
+ * only frames, checks and delivers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "callsightd.h"
+
+#define CLIENT_QUEUE_MAX	(4 * 1024 * 1024)	/* bytes queued for one client */
+#define REQUEST_MAX		(256 * 1024)		/* longest request line */
+
+struct cs_client {
+	struct cs_server	*server;
+	struct bufferevent	*bev;
+	uint64_t		 id;
+	bool			 subscribed;
+	bool			 lines;		/* wants raw line records */
+	char			 device[64];	/* subscription filter; "" = all */
+	uint64_t		 dropped;	/* records lost since the last notice */
+	struct cs_client	*next;
+};
+
+struct cs_server {
+	struct event_base	*base;
+	struct evconnlistener	*listener;
+	char			 path[PATH_MAX];
+	cs_request_cb		 on_request;
+	cs_client_cb		 on_leave;
+	void			*ctx;
+	struct cs_client	*clients;
+	uint64_t		 next_id;
+	size_t			 nclients;
+	json_t			*hello;
+};
+
+/* ---------------------------------------------------------------- the socket's place */
+
+int
+cs_socket_default_path(char *out, size_t outlen)
+{
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	int n;
+	if (runtime && runtime[0] == '/') {
+		n = snprintf(out, outlen, "%s/callsight/sock", runtime);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		if (tmp == NULL || tmp[0] != '/')
+			tmp = "/tmp";
+		n = snprintf(out, outlen, "%s/callsight-%ld/sock", tmp, (long)getuid());
+	}
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+/* Create the socket's directory 0700, or check an existing one is the user's alone. */
+int
+cs_private_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	cs_strlcpy(dir, path, sizeof dir);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (lstat(dir, &st) < 0) {
+		snprintf(err, errlen, "cannot use %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != getuid()) {
+		snprintf(err, errlen, "%s is owned by uid %ld, not by you (uid %ld): refusing to use it",
+		    dir, (long)st.st_uid, (long)getuid());
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "%s has mode %03o: others can reach it; it must be 0700 "
+		    "(chmod 700 %s)", dir, (unsigned)(st.st_mode & 0777), dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The one place that asks the kernel who is on the other end of a Unix socket. */
+int
+cs_peer_uid(int fd, uid_t *uid)
+{
+#if defined(SO_PEERCRED) && defined(__linux__)
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -1;
+	*uid = cred.uid;
+	return 0;
+#else
+	gid_t gid;
+	return getpeereid(fd, uid, &gid);
+#endif
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static void
+send_text(struct cs_client *c, const char *text, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) + len + 1 > CLIENT_QUEUE_MAX) {
+		c->dropped++;
+		return;
+	}
+	evbuffer_add(out, text, len);
+	evbuffer_add(out, "\n", 1);
+}
+
+void
+cs_client_send(struct cs_client *c, json_t *record)
+{
+	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(record);
+	if (text == NULL)
+		return;
+	send_text(c, text, strlen(text));
+	free(text);
+}
+
+void
+cs_client_error(struct cs_client *c, json_t *id, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_t *rec = json_pack("{s:s, s:O?, s:s}", "type", "error", "id", id, "message", msg);
+	cs_client_send(c, rec);
+}
+
+static bool
+wants(const struct cs_client *c, const char *device, bool is_line)
+{
+	if (!c->subscribed || (is_line && !c->lines))
+		return false;
+	return c->device[0] == '\0' || device == NULL || device[0] == '\0' || strcmp(c->device, device) == 0;
+}
+
+void
+cs_server_broadcast(struct cs_server *s, const char *device, bool is_line, json_t *record)
+{
+	char *text = NULL;
+	size_t len = 0;
+	for (struct cs_client *c = s->clients; c; c = c->next) {
+		if (!wants(c, device, is_line))
+			continue;
+		if (text == NULL) {	/* serialise once, for the first client that wants it */
+			text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			if (text == NULL)
+				break;
+			len = strlen(text);
+		}
+		send_text(c, text, len);
+	}
+	free(text);
+	json_decref(record);
+}
+
+bool
+cs_server_wants_lines(const struct cs_server *s)
+{
+	for (const struct cs_client *c = s->clients; c; c = c->next)
+		if (c->subscribed && c->lines)
+			return true;
+	return false;
+}
+
+void
+cs_client_subscribe(struct cs_client *c, const char *device, bool lines)
+{
+	c->subscribed = true;
+	c->lines = lines;
+	cs_strlcpy(c->device, device ? device : "", sizeof c->device);
+}
+
+size_t
+cs_server_clients(const struct cs_server *s)
+{
+	return s->nclients;
+}
+
+/* ---------------------------------------------------------------- clients */
+
+static void
+client_free(struct cs_client *c)
+{
+	struct cs_server *s = c->server;
+	for (struct cs_client **pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	s->nclients--;
+	bufferevent_free(c->bev);
+	if (s->on_leave)
+		s->on_leave(c, s->ctx);
+	free(c);
+}
+
+static void
+handle_line(struct cs_client *c, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, 0, &jerr);
+	if (req == NULL || !json_is_object(req)) {
+		cs_client_error(c, NULL, "malformed request (column %d): %s", jerr.column,
+		    req ? "not a JSON object" : jerr.text);
+		json_decref(req);
+		return;
+	}
+	const char *name = json_string_value(json_object_get(req, "request"));
+	if (name == NULL) {
+		cs_client_error(c, json_object_get(req, "id"), "request has no \"request\" field");
+	} else {
+		c->server->on_request(c, name, req, c->server->ctx);
+	}
+	json_decref(req);
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct cs_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	for (;;) {
+		size_t len;
+		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+		if (line == NULL)
+			break;
+		if (len > 0)
+			handle_line(c, line, len);
+		free(line);
+	}
+	if (evbuffer_get_length(in) > REQUEST_MAX) {
+		cs_client_error(c, NULL, "request longer than %d bytes without a newline: discarded",
+		    REQUEST_MAX);
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+}
+
+/* the output queue drained: tell the client what it missed */
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct cs_client *c = arg;
+	if (c->dropped == 0)
+		return;
+	json_t *rec = json_pack("{s:s, s:I}", "type", "dropped", "count", (json_int_t)c->dropped);
+	c->dropped = 0;
+	cs_client_send(c, rec);
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		client_free(arg);
+}
+
+static void
+on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	struct cs_server *s = arg;
+	uid_t uid;
+	if (cs_peer_uid(fd, &uid) < 0 || uid != getuid()) {
+		const char *msg = "{\"type\":\"error\",\"message\":\"permission denied: this daemon "
+		    "belongs to another user\"}\n";
+		ssize_t ignored = write(fd, msg, strlen(msg));
+		(void)ignored;
+		close(fd);
+		return;
+	}
+	struct cs_client *c = cs_xcalloc(1, sizeof *c);
+	c->server = s;
+	c->id = ++s->next_id;
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, REQUEST_MAX * 2);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = s->clients;
+	s->clients = c;
+	s->nclients++;
+	cs_client_send(c, json_incref(s->hello));
+}
+
+/* Another daemon may already serve this socket: connect() tells. */
+bool
+cs_socket_alive(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sun.sun_path)
+		return false;
+	cs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return false;
+	bool alive = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+	close(fd);
+	return alive;
+}
+
+struct cs_server *
+cs_server_new(struct event_base *base, const char *path, json_t *hello, cs_request_cb on_request,
+    cs_client_cb on_leave, void *ctx, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return NULL;
+	}
+	if (cs_private_dir(path, err, errlen) < 0)
+		return NULL;
+	if (cs_socket_alive(path)) {
+		snprintf(err, errlen, "another callsightd already serves %s", path);
+		return NULL;
+	}
+	unlink(path);	/* a stale socket from a daemon that died */
+	cs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	mode_t old = umask(0077);
+	struct evconnlistener *l = evconnlistener_new_bind(base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64, (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (l == NULL) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct cs_server *s = cs_xcalloc(1, sizeof *s);
+	s->base = base;
+	s->listener = l;
+	s->on_request = on_request;
+	s->on_leave = on_leave;
+	s->ctx = ctx;
+	s->hello = hello;
+	cs_strlcpy(s->path, path, sizeof s->path);
+	evconnlistener_set_cb(l, on_accept, s);
+	return s;
+}
+
+void
+cs_server_free(struct cs_server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->clients) {
+		struct cs_client *c = s->clients;
+		s->clients = c->next;
+		bufferevent_free(c->bev);
+		free(c);
+	}
+	evconnlistener_free(s->listener);
+	unlink(s->path);
+	json_decref(s->hello);
+	free(s);
+}
