@@ -1,0 +1,148 @@
+/* syslog.c - com.apple.syslog_relay of a fake device. The device just writes records
+ * "<text>\n\0". Lines come from the device's capture file, at N lines/s or as fast as the slowest
+ * client reads; the capture advances only while at least one client listens (so a test sees it
+ * from the start) and every client gets the lines from when it connected on, like live lines.
+ * Injected lines, garbage and big lines from the control interface go out the same way. */
+#include "fakeiphone.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int syslog_load(struct device *d)
+{
+	if (!d->capture)
+		return 0;
+	FILE *f = fopen(d->capture, "r");
+	if (!f) {
+		perror(d->capture);
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		char **l = realloc(d->lines, (d->nlines + 1) * sizeof(*l));
+		if (!l)
+			abort();
+		d->lines = l;
+		d->lines[d->nlines++] = strdup(line);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+size_t syslog_clients(struct fk *fk, struct device *d)
+{
+	size_t n = 0;
+	for (struct conn *c = fk->conns; c; c = c->next)
+		if (c->kind == C_SYSLOG && c->dev == d && !c->dead)
+			n++;
+	return n;
+}
+
+/* queues bytes to every syslog client of d; returns the number of clients */
+size_t syslog_emit(struct fk *fk, struct device *d, const char *data, size_t len, int is_line)
+{
+	size_t n = 0;
+	for (struct conn *c = fk->conns; c; c = c->next) {
+		if (c->kind != C_SYSLOG || c->dev != d || c->dead)
+			continue;
+		buf_append(&c->out, data, len);
+		if (is_line) {
+			buf_append(&c->out, "\n", 2);	/* "\n\0" */
+			c->lines++;
+		}
+		conn_flush(fk, c);
+		n++;
+	}
+	if (n > 0) {
+		d->sent_bytes += len + (is_line ? 2 : 0);
+		d->sent_lines += is_line ? 1 : 0;
+	}
+	return n;
+}
+
+void syslog_connected(struct fk *fk, struct conn *c)
+{
+	struct device *d = c->dev;
+	vlog(fk, "%s: syslog_relay client (%zu now)", d->udid, syslog_clients(fk, d));
+	if (syslog_clients(fk, d) == 1)
+		d->next_due = now_ns();
+}
+
+static int clients_have_room(struct fk *fk, struct device *d)
+{
+	for (struct conn *c = fk->conns; c; c = c->next)
+		if (c->kind == C_SYSLOG && c->dev == d && !c->dead && conn_pending(c) >= OUT_HIGH_WATER)
+			return 0;
+	return 1;
+}
+
+/* the next capture line, or NULL at the end (then eof is set unless the device loops) */
+static const char *next_line(struct fk *fk, struct device *d)
+{
+	if (d->pos >= d->nlines) {
+		if (!d->loop || d->nlines == 0) {
+			if (!d->eof)
+				vlog(fk, "%s: end of capture", d->udid);
+			d->eof = 1;
+			return NULL;
+		}
+		d->pos = 0;
+	}
+	return d->lines[d->pos++];
+}
+
+static int producing(struct fk *fk, struct device *d)
+{
+	return d->attached && !d->stalled && !d->eof && d->nlines > 0 && syslog_clients(fk, d) > 0;
+}
+
+static void tick_device(struct fk *fk, struct device *d, uint64_t now)
+{
+	const char *l;
+	if (d->rate == 0) {
+		for (int i = 0; i < 4096 && clients_have_room(fk, d) && (l = next_line(fk, d)); i++)
+			syslog_emit(fk, d, l, strlen(l), 1);
+		return;
+	}
+	uint64_t step = 1000000000ULL / d->rate;
+	if (now > d->next_due + 1000000000ULL)
+		d->next_due = now;	/* after a stall: go on from now, no burst */
+	for (int i = 0; i < 4096 && d->next_due <= now && (l = next_line(fk, d)); i++) {
+		syslog_emit(fk, d, l, strlen(l), 1);
+		d->next_due += step;
+	}
+}
+
+void syslog_tick(struct fk *fk)
+{
+	uint64_t now = now_ns();
+	for (size_t i = 0; i < fk->ndevs; i++)
+		if (producing(fk, &fk->devs[i]))
+			tick_device(fk, &fk->devs[i], now);
+}
+
+/* how long poll() may sleep before the next capture line is due (-1: until an event) */
+int syslog_timeout_ms(struct fk *fk)
+{
+	int best = -1;
+	uint64_t now = now_ns();
+	for (size_t i = 0; i < fk->ndevs; i++) {
+		struct device *d = &fk->devs[i];
+		if (!producing(fk, d))
+			continue;
+		int ms;
+		if (d->rate == 0)
+			ms = clients_have_room(fk, d) ? 0 : -1;
+		else
+			ms = d->next_due <= now ? 0 : (int)((d->next_due - now + 999999) / 1000000);
+		if (ms >= 0 && (best < 0 || ms < best))
+			best = ms;
+	}
+	return best;
+}
