@@ -1,0 +1,575 @@
+/*
+ * test_service.c - callsightd as a service, end to end: the real daemon follows the device
+ * emulator (real usbmuxd/lockdownd/syslog_relay protocols through libimobiledevice) and real
+ * clients speak the socket protocol (docs/protocol.md) to it. Covers the protocol (hello,
+ * subscribe, history, mark, report, devices, ping, malformed input), 100 clients coming and going,
+ * a client that never reads, another user refused, an open socket directory refused, a second
+ * daemon refused, and the store surviving kill -9.
+ * Paths: env CALLSIGHTD (default build/callsightd); fakeiphone is looked for beside it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+extern char **environ;
+
+#define UDID "00008030-001A2D1E3C02802E"
+
+struct env {
+	char	dir[PATH_MAX];
+	char	mux[PATH_MAX];		/* emulator's usbmuxd socket */
+	char	sock[PATH_MAX];		/* daemon's socket */
+	char	store[PATH_MAX];
+	char	daemon[PATH_MAX];
+	char	fake[PATH_MAX];
+	char	errlog[PATH_MAX];
+	pid_t	fake_pid;
+	pid_t	daemon_pid;
+};
+
+struct client {
+	int	fd;
+	char	buf[1 << 16];
+	size_t	len;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+static pid_t
+spawn(char *const argv[], const char *errfile)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (errfile)
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errfile,
+		    O_WRONLY | O_CREAT | O_APPEND, 0600);
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc == 0 ? pid : -1;
+}
+
+static bool
+connectable(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	bool ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+	close(fd);
+	return ok;
+}
+
+static bool
+wait_for_socket(const char *path, int ms)
+{
+	for (int64_t end = now_ms() + ms; now_ms() < end; sleep_ms(50))
+		if (connectable(path))
+			return true;
+	return false;
+}
+
+static int
+wait_exit(pid_t pid, int ms)
+{
+	for (int64_t end = now_ms() + ms; now_ms() < end; sleep_ms(20)) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static void
+start_fake(struct env *e, const char *rate)
+{
+	char dev[512];
+	snprintf(dev, sizeof dev, "udid=%s,name=Ana,version=17.5.1,capture=tests/fakedevice/demo.syslog,"
+	    "rate=%s,loop=1", UDID, rate);
+	char *argv[] = { e->fake, "-n", "-s", e->mux, "-d", dev, "-a",
+		"com.example.VideoCall,name=VideoCall,mic=Calls,camera=Video", NULL };
+	e->fake_pid = spawn(argv, e->errlog);
+	assert_true(e->fake_pid > 0);
+	assert_true(wait_for_socket(e->mux, 10000));
+}
+
+static void
+start_daemon(struct env *e)
+{
+	char *argv[] = { e->daemon, "--socket", e->sock, "--store", e->store, "--stall-timeout", "0",
+		NULL };
+	e->daemon_pid = spawn(argv, e->errlog);
+	assert_true(e->daemon_pid > 0);
+	assert_true(wait_for_socket(e->sock, 10000));
+}
+
+static int
+setup(void **state)
+{
+	struct env *e = calloc(1, sizeof *e);
+	snprintf(e->dir, sizeof e->dir, "/tmp/cs-service-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	snprintf(e->mux, sizeof e->mux, "%s/mux", e->dir);
+	snprintf(e->sock, sizeof e->sock, "%s/run/sock", e->dir);
+	snprintf(e->store, sizeof e->store, "%s/capture.db", e->dir);
+	snprintf(e->errlog, sizeof e->errlog, "%s/stderr.log", e->dir);
+	const char *d = getenv("CALLSIGHTD");
+	snprintf(e->daemon, sizeof e->daemon, "%s", d ? d : "build/callsightd");
+	snprintf(e->fake, sizeof e->fake, "%s", e->daemon);
+	char *slash = strrchr(e->fake, '/');
+	snprintf(slash ? slash + 1 : e->fake, sizeof e->fake - (size_t)(slash ? slash + 1 - e->fake : 0),
+	    "fakeiphone");
+	char addr[PATH_MAX + 8];
+	snprintf(addr, sizeof addr, "UNIX:%s", e->mux);
+	setenv("USBMUXD_SOCKET_ADDRESS", addr, 1);
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+	if (e->daemon_pid > 0) {
+		kill(e->daemon_pid, SIGTERM);
+		if (wait_exit(e->daemon_pid, 5000) != 0)
+			fprintf(stderr, "daemon did not exit cleanly on SIGTERM\n");
+	}
+	if (e->fake_pid > 0) {
+		kill(e->fake_pid, SIGTERM);
+		wait_exit(e->fake_pid, 3000);
+	}
+	char cmd[PATH_MAX + 64];
+	/* sanitizer reports from the children end up in the log: they fail the run */
+	snprintf(cmd, sizeof cmd, "grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' %s", e->errlog);
+	int found = system(cmd);
+	if (found == 0) {
+		snprintf(cmd, sizeof cmd, "cat %s >&2", e->errlog);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(could not show the log)\n");
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", e->dir);
+	free(e);
+	assert_int_not_equal(found, 0);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- a client */
+
+static struct client *
+client_open(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		close(fd);
+		return NULL;
+	}
+	struct client *c = calloc(1, sizeof *c);
+	c->fd = fd;
+	return c;
+}
+
+static void
+client_close(struct client *c)
+{
+	if (c) {
+		close(c->fd);
+		free(c);
+	}
+}
+
+static void
+client_send(struct client *c, const char *text)
+{
+	size_t len = strlen(text);
+	assert_int_equal(write(c->fd, text, len), (ssize_t)len);
+}
+
+/* the next record, or NULL after ms */
+static json_t *
+client_read(struct client *c, int ms)
+{
+	int64_t end = now_ms() + ms;
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		if (nl) {
+			size_t n = (size_t)(nl - c->buf);
+			json_t *rec = json_loadb(c->buf, n, 0, NULL);
+			memmove(c->buf, nl + 1, c->len - n - 1);
+			c->len -= n + 1;
+			if (rec)
+				return rec;
+			continue;
+		}
+		int left = (int)(end - now_ms());
+		if (left <= 0)
+			return NULL;
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		if (poll(&p, 1, left) <= 0)
+			return NULL;
+		if (c->len == sizeof c->buf)	/* a record longer than the buffer: drop it */
+			c->len = 0;
+		ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+		if (r <= 0)
+			return NULL;
+		c->len += (size_t)r;
+	}
+}
+
+static bool
+is_type(json_t *rec, const char *type)
+{
+	const char *t = json_string_value(json_object_get(rec, "type"));
+	return t && strcmp(t, type) == 0;
+}
+
+/* read until a record of type (with id, if id >= 0) arrives */
+static json_t *
+client_expect(struct client *c, const char *type, int id, int ms)
+{
+	int64_t end = now_ms() + ms;
+	while (now_ms() < end) {
+		json_t *rec = client_read(c, (int)(end - now_ms()));
+		if (rec == NULL)
+			break;
+		if (is_type(rec, type) && (id < 0 || json_integer_value(json_object_get(rec, "id")) == id))
+			return rec;
+		json_decref(rec);
+	}
+	return NULL;
+}
+
+static long
+rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	FILE *f = fopen(path, "r");
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static bool
+alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 && waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void
+test_protocol(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "300");
+	start_daemon(e);
+	struct client *c = client_open(e->sock);
+	assert_non_null(c);
+	json_t *hello = client_read(c, 3000);
+	assert_true(is_type(hello, "hello"));
+	assert_int_equal(json_integer_value(json_object_get(hello, "protocol")), 1);
+	assert_string_equal(json_string_value(json_object_get(hello, "mode")), "live");
+	json_decref(hello);
+
+	client_send(c, "{\"id\":1,\"request\":\"subscribe\"}\n");
+	json_t *r = client_expect(c, "ok", 1, 3000);
+	assert_non_null(r);
+	json_decref(r);
+	/* live records: the device, then events from its stream */
+	r = client_expect(c, "event", -1, 15000);
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, "device")), UDID);
+	json_decref(r);
+
+	client_send(c, "{\"id\":2,\"request\":\"ping\"}\n");
+	r = client_expect(c, "pong", 2, 3000);
+	assert_non_null(r);
+	json_decref(r);
+
+	client_send(c, "{this is not json\n");
+	r = client_expect(c, "error", -1, 3000);
+	assert_non_null(r);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "message")), "malformed"));
+	json_decref(r);
+	client_send(c, "{\"id\":3,\"request\":\"frobnicate\"}\n");
+	r = client_expect(c, "error", 3, 3000);
+	assert_non_null(r);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "message")), "frobnicate"));
+	json_decref(r);
+	client_send(c, "{\"id\":4,\"request\":\"ping\"}\n");	/* still served */
+	r = client_expect(c, "pong", 4, 3000);
+	assert_non_null(r);
+	json_decref(r);
+
+	client_send(c, "{\"id\":5,\"request\":\"devices\"}\n");
+	r = client_expect(c, "devices", 5, 3000);
+	assert_non_null(r);
+	json_t *first = json_array_get(json_object_get(r, "devices"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "device")), UDID);
+	assert_string_equal(json_string_value(json_object_get(first, "name")), "Ana");
+	json_decref(r);
+
+	client_send(c, "{\"id\":6,\"request\":\"mark\",\"device\":\"" UDID "\",\"note\":\"locked here\"}\n");
+	r = client_expect(c, "mark", -1, 3000);
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, "note")), "locked here");
+	json_decref(r);
+
+	client_send(c, "{\"id\":7,\"request\":\"history\",\"types\":[\"event\",\"mark\"]}\n");
+	int events = 0, marks = 0;
+	for (;;) {
+		r = client_read(c, 5000);
+		assert_non_null(r);
+		if (is_type(r, "end") && json_integer_value(json_object_get(r, "id")) == 7) {
+			assert_true(json_integer_value(json_object_get(r, "count")) > 0);
+			json_decref(r);
+			break;
+		}
+		/* live records interleave; history's own are counted by type */
+		events += is_type(r, "event");
+		marks += is_type(r, "mark");
+		json_decref(r);
+	}
+	assert_true(events > 0);
+	assert_true(marks > 0);
+
+	char req[PATH_MAX + 128];
+	snprintf(req, sizeof req, "{\"id\":8,\"request\":\"report\",\"out\":\"%s\"}\n", e->dir);
+	client_send(c, req);
+	r = client_expect(c, "report", 8, 15000);
+	assert_non_null(r);
+	char html[PATH_MAX + 32];
+	snprintf(html, sizeof html, "%s/report.html", json_string_value(json_object_get(r, "path")));
+	assert_int_equal(access(html, R_OK), 0);
+	json_decref(r);
+	client_close(c);
+}
+
+static void
+test_many_clients_and_a_slow_one(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "0");	/* as fast as the daemon reads */
+	start_daemon(e);
+	sleep_ms(1000);
+	long rss0 = rss_kb(e->daemon_pid);
+
+	/* a client that subscribes to every line and never reads */
+	struct client *slow = client_open(e->sock);
+	assert_non_null(slow);
+	client_send(slow, "{\"id\":1,\"request\":\"subscribe\",\"lines\":true}\n");
+
+	for (int round = 0; round < 100; round++) {
+		struct client *c = client_open(e->sock);
+		assert_non_null(c);
+		json_t *hello = client_read(c, 3000);
+		assert_true(is_type(hello, "hello"));
+		json_decref(hello);
+		if (round % 2)
+			client_send(c, "{\"request\":\"subscribe\"}\n");
+		client_close(c);
+	}
+	/* the others are still served promptly */
+	struct client *c = client_open(e->sock);
+	json_decref(client_read(c, 3000));
+	int64_t t0 = now_ms();
+	client_send(c, "{\"id\":9,\"request\":\"ping\"}\n");
+	json_t *pong = client_expect(c, "pong", 9, 3000);
+	assert_non_null(pong);
+	json_decref(pong);
+	assert_true(now_ms() - t0 < 1000);
+	sleep_ms(3000);
+	long rss1 = rss_kb(e->daemon_pid);
+	/* bounded: the slow client's queue (4 MiB) and the inbox, not the stream */
+	assert_true(rss1 - rss0 < 48 * 1024);
+
+	/* the slow client reads at last and learns what it missed */
+	json_t *dropped = client_expect(slow, "dropped", -1, 20000);
+	assert_non_null(dropped);
+	assert_true(json_integer_value(json_object_get(dropped, "count")) > 0);
+	json_decref(dropped);
+	client_close(slow);
+	client_close(c);
+	assert_true(alive(e->daemon_pid));
+}
+
+static void
+test_other_user_refused(void **state)
+{
+	struct env *e = *state;
+	if (getuid() != 0)
+		skip();
+	start_fake(e, "10");
+	start_daemon(e);
+	/* let another user reach the socket file itself: only the peer check stands in the way */
+	assert_int_equal(chmod(e->sock, 0777), 0);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/run", e->dir);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (chdir(dir) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		struct client *c = client_open("sock");
+		if (c == NULL)
+			_exit(3);
+		json_t *rec = client_read(c, 3000);
+		const char *msg = rec ? json_string_value(json_object_get(rec, "message")) : NULL;
+		bool refused = rec && is_type(rec, "error") && msg && strstr(msg, "permission denied");
+		/* and nothing more: the connection is closed */
+		json_t *more = client_read(c, 500);
+		_exit(refused && more == NULL ? 0 : 4);
+	}
+	close(fds[1]);
+	close(fds[0]);
+	assert_int_equal(wait_exit(pid, 10000), 0);
+	assert_true(alive(e->daemon_pid));
+}
+
+static void
+test_open_dir_and_second_daemon_refused(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "10");
+	start_daemon(e);
+
+	/* a second daemon on the same socket says which pid holds it */
+	char *argv[] = { e->daemon, "--socket", e->sock, "--no-store", NULL };
+	char log2[PATH_MAX + 8];
+	snprintf(log2, sizeof log2, "%s/second.log", e->dir);
+	pid_t pid = spawn(argv, log2);
+	assert_int_not_equal(wait_exit(pid, 10000), 0);
+	char cmd[PATH_MAX * 2];
+	snprintf(cmd, sizeof cmd, "grep -q 'another callsightd.*pid %ld' %s", (long)e->daemon_pid, log2);
+	assert_int_equal(system(cmd), 0);
+
+	/* a socket directory others can enter is refused, with the reason */
+	char open_dir[PATH_MAX], sock[PATH_MAX + 8], log3[PATH_MAX + 8];
+	snprintf(open_dir, sizeof open_dir, "%s/open", e->dir);
+	assert_int_equal(mkdir(open_dir, 0700), 0);
+	assert_int_equal(chmod(open_dir, 0755), 0);
+	snprintf(sock, sizeof sock, "%s/sock", open_dir);
+	snprintf(log3, sizeof log3, "%s/third.log", e->dir);
+	char *argv3[] = { e->daemon, "--socket", sock, "--no-store", NULL };
+	pid = spawn(argv3, log3);
+	assert_int_not_equal(wait_exit(pid, 10000), 0);
+	snprintf(cmd, sizeof cmd, "grep -q 'must be 0700' %s", log3);
+	assert_int_equal(system(cmd), 0);
+	assert_false(connectable(sock));
+}
+
+static long
+count_lines(const char *store, bool check_integrity)
+{
+	sqlite3 *db;
+	if (sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -1;
+	long n = -1;
+	sqlite3_stmt *st;
+	if (check_integrity) {
+		if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) != SQLITE_ROW ||
+			    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+				n = -2;
+			sqlite3_finalize(st);
+		}
+		if (n == -2) {
+			sqlite3_close(db);
+			return n;
+		}
+	}
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM lines", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+test_store_survives_kill9(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "2000");
+	start_daemon(e);
+	sleep_ms(2500);
+	long before = count_lines(e->store, false);	/* what was committed by now */
+	assert_true(before > 0);
+	sleep_ms(700);
+	kill(e->daemon_pid, SIGKILL);
+	waitpid(e->daemon_pid, NULL, 0);
+	e->daemon_pid = 0;
+	long after = count_lines(e->store, true);
+	assert_int_not_equal(after, -2);	/* integrity_check ok */
+	assert_true(after >= before);
+	/* a restart continues the same store */
+	start_daemon(e);
+	sleep_ms(2000);
+	assert_true(count_lines(e->store, false) > after);
+	struct stat st;
+	assert_int_equal(stat(e->store, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_protocol, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_clients_and_a_slow_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_user_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_dir_and_second_daemon_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_survives_kill9, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
+}
