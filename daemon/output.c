@@ -177,8 +177,11 @@ cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style 
 			const struct cs_evidence *e = &flag->evidence[i];
 			const char *text = e->text ? e->text : "";
 			int textlen = (int)strcspn(text, "\n");
-			if (textlen > 160)
+			if (textlen > 160) {
 				textlen = 160;
+				while (textlen > 0 && ((unsigned char)text[textlen] & 0xC0) == 0x80)
+					textlen--;	/* never cut inside a UTF-8 sequence */
+			}
 			fprintf(out, "      %sL%-6llu %-26s%s %.*s%s\n", dim, (unsigned long long)e->line,
 			    cs_event_name(e->kind), off, textlen, text, strlen(text) > (size_t)textlen ? " …" : "");
 		}
