@@ -1,0 +1,1520 @@
+/*
+ * parse.c - the reader: turns the bytes of a device log (a raw syslog_relay stream, or the text of
+ * idevicesyslog, Console.app, Xcode, `log show` or pymobiledevice3) into struct cs_line records.
+ *
+ * It is hand-written, not built on regexes or a scanner generator, for two reasons. It is the hot
+ * path: every byte of a 500 MB capture passes through here before any rule runs, so line ends are
+ * found with memchr, a word-at-a-time scan decides whether a line needs any care at all, and clean
+ * lines are copied once and never touched byte by byte. And its input is hostile: chunks split
+ * records at any byte, relay streams are full of NULs, captures contain binary garbage, megabyte
+ * lines and invalid UTF-8. So nothing is allocated after cs_reader_new, every buffer is bounded by
+ * CS_MAX_RECORD whatever the input, and every loop moves forward (linear time, no backtracking).
+ *
+ * Per physical line (cut at '\n' or NUL):
+ *   clean      vis(3) decode (\M-b\M^@\M^T), drop control bytes, repair UTF-8 - only when the scan
+ *              found a byte that needs it
+ *   recognise  syslog, Console.app columns, or a dated header (Xcode / log show / pymobiledevice3),
+ *              trying first the family that matched last (files are consistent)
+ *   assemble   a header starts a new record and hands out the pending one; a line without a header
+ *              joins the pending record as a continuation (multi-line messages), up to a bound
+ *
+ * Time: every stamp becomes µs since the epoch, UTC, with our own civil-date arithmetic (no mktime,
+ * no TZ, no global state). A stamp without a zone is device-local time (options->utc_offset_min).
+ * The year of syslog stamps and the date of Console time-only stamps are inferred; see
+ * resolve_yearless() and resolve_dateless(). A line without a stamp takes the time before it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "callsightd.h"
+
+#define LINE_CAP	  CS_MAX_RECORD		/* bytes of one physical line that are looked at */
+#define MARKER_ROOM	  48			/* kept free for " …[truncated N bytes]" */
+#define RECORD_CAP	  (CS_MAX_RECORD - MARKER_ROOM)	/* record text before the marker */
+#define MAX_CONTINUATIONS 200			/* lines joined to one record; then plain records */
+#define FIELD_CAP	  256			/* device, process, image, level (NUL included) */
+#define ANCHOR_WINDOW	  256			/* "proc(image)[pid]" must start this close to the stamp */
+#define CONSOLE_WINDOW	  256			/* a Console time column must start this close */
+#define MAX_COLUMNS	  16			/* Console columns split; the rest stays in the last */
+
+#define US_PER_SEC	  INT64_C(1000000)
+#define US_PER_DAY	  (86400 * US_PER_SEC)
+#define HALF_YEAR_US	  (183 * US_PER_DAY)
+#define HALF_DAY_US	  (US_PER_DAY / 2)
+#define MAX_YEAR	  9999			/* inferred years and days stay in 1..9999: no overflow */
+#define MAX_DAY		  INT64_C(2932896)	/* days_from_civil(9999, 12, 31) */
+#define MAX_REF_TIME	  INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
+
+enum field { F_DEVICE, F_PROCESS, F_IMAGE, F_LEVEL, F_COUNT };
+
+struct span {
+	const char	*p;
+	size_t		 n;
+};
+
+/* A stamp as written. year 0: none (syslog); month 0: no date at all (Console time-only). */
+struct stamp {
+	int	year, month, day;
+	int	hour, min, sec, usec;
+	bool	has_zone;
+	int	zone_sec;
+};
+
+/* What recognising a header line found; spans point into the (cleaned) line. */
+struct header {
+	enum cs_format	fmt;
+	struct stamp	st;
+	struct span	field[F_COUNT];
+	long		pid;
+	size_t		msg_off;	/* the message runs from here to the end of the line ... */
+	struct span	msg_only;	/* ... unless this is set (a Console message column mid-row) */
+};
+
+/* A physical line ready for recognising: p is valid UTF-8 with no control bytes but TAB. */
+struct text {
+	const char	*p;
+	size_t		 n;
+	unsigned	 flags;		/* CS_LINE_SANITIZED */
+	uint64_t	 dropped;	/* bytes of the line beyond LINE_CAP */
+};
+
+/* The record being assembled: handed out when the next header arrives, or on flush. */
+struct record {
+	bool		active;
+	bool		parsed;		/* it has a header, so it takes continuation lines */
+	enum cs_format	fmt;
+	unsigned	flags;
+	uint64_t	number;
+	uint64_t	offset;
+	int64_t		time_us;
+	long		pid;
+	char	       *raw;		/* CS_MAX_RECORD + 1 */
+	size_t		raw_len;
+	size_t		msg_off;	/* message = raw + msg_off, unless msg_separate */
+	bool		msg_separate;
+	char	       *msg;		/* CS_MAX_RECORD + 1 */
+	size_t		msg_len;
+	uint64_t	dropped;	/* bytes cut to stay within CS_MAX_RECORD */
+	unsigned	continuations;
+	unsigned	blank_lines;	/* blank lines after the last joined one: kept only if text follows */
+	char		field[F_COUNT][FIELD_CAP];
+};
+
+struct cs_reader {
+	struct cs_reader_options opt;
+	char		       *udid;
+	cs_line_cb		cb;
+	void		       *ctx;
+	struct cs_reader_stats	stats;
+
+	uint64_t		base;		/* stream offset of the chunk being fed */
+
+	/* a physical line split across chunks */
+	char		       *partial;	/* LINE_CAP + 1: one byte more than is kept, as take_line cuts */
+	size_t			partial_len;
+	bool			partial_active;
+	bool			partial_cr;	/* its last byte so far is '\r' */
+	uint64_t		partial_dropped;
+	uint64_t		partial_offset;
+
+	char		       *clean;		/* LINE_CAP: vis decoded, controls dropped */
+	char		       *repair;		/* LINE_CAP: UTF-8 repaired */
+
+	struct record		rec;
+
+	enum cs_format		last_fmt;	/* family recognised last: tried first */
+	uint64_t		syslog_bare;	/* syslog lines read without a device name */
+	uint64_t		syslog_named;	/* ... and with one */
+
+	int64_t			ref_time;	/* options->ref_time, or time(NULL) when 0 */
+	bool			year_known;
+	int			year;
+	int64_t			last_yearless_us;
+	bool			day_known;
+	int64_t			day;
+	int64_t			last_dateless_us;
+	int64_t			last_time_us;	/* inherited by records without a stamp */
+	int64_t			civil_key;	/* the date days_from_civil computed last ... */
+	int64_t			civil_days;	/* ... and its day number: consecutive stamps share it */
+};
+
+/* ---------------------------------------------------------------- byte classes */
+
+/*
+ * 1: needs cleaning (control bytes other than TAB, DEL, bytes >= 0x80); 2: a backslash, which needs
+ * cleaning only when it starts a vis(3) meta escape "\M".
+ */
+static const unsigned char byte_class[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+static bool
+needs_cleaning(const char *p, const char *end)
+{
+	unsigned char c = (unsigned char)*p;
+
+	if (byte_class[c] == 1)
+		return true;
+	return byte_class[c] == 2 && p + 1 < end && p[1] == 'M';
+}
+
+/*
+ * The first byte in [p, end) that needs cleaning, or end. Eight bytes at a time: a word is looked
+ * at byte by byte only if it may hold a control byte, a high byte, DEL or a backslash (TABs make
+ * Console words fall through to the byte check, which lets them pass).
+ */
+static const char *
+find_special(const char *p, const char *end)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+
+	while (end - p >= 8) {
+		uint64_t x, del, bs;
+
+		memcpy(&x, p, 8);
+		del = x ^ (ones * 0x7f);
+		bs = x ^ (ones * '\\');
+		if ((x & highs) | ((x - ones * 0x20) & ~x & highs) | ((del - ones) & ~del & highs) |
+		    ((bs - ones) & ~bs & highs)) {
+			for (int i = 0; i < 8; i++)
+				if (needs_cleaning(p + i, end))
+					return p + i;
+		}
+		p += 8;
+	}
+	for (; p < end; p++)
+		if (needs_cleaning(p, end))
+			return p;
+	return end;
+}
+
+/* ---------------------------------------------------------------- UTF-8 */
+
+/* Length (1-4) of the well-formed UTF-8 sequence at s, or 0 if there is none. */
+static size_t
+utf8_sequence(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	if (c < 0xe0)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c < 0xf0) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+			return 0;	/* overlong, or a UTF-16 surrogate */
+		return 3;
+	}
+	if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+		return 0;
+	if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+		return 0;	/* overlong, or beyond U+10FFFF */
+	return 4;
+}
+
+/* The largest n' <= n that does not cut a UTF-8 sequence of the valid text s. */
+static size_t
+utf8_cut(const char *s, size_t n, size_t len)
+{
+	if (n >= len)
+		return len;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* ---------------------------------------------------------------- cleaning */
+
+/*
+ * vis(3) meta escapes, as syslog_relay sends every byte >= 0x80: "\M-x" is x|0x80 for a printable
+ * x, "\M^x" is a meta-control, (x^0x40)|0x80 ("\M^@" 0x80 ... "\M^_" 0x9f, "\M^?" 0xff). Returns
+ * the decoded byte, or -1 when s is not such an escape (it is then kept literally).
+ */
+static int
+vis_meta(const char *s, const char *end)
+{
+	unsigned char x;
+
+	if (end - s < 4 || s[0] != '\\' || s[1] != 'M')
+		return -1;
+	x = (unsigned char)s[3];
+	if (s[2] == '-' && x >= 0x20 && x < 0x7f)
+		return x | 0x80;
+	if (s[2] == '^' && ((x >= '@' && x <= '_') || x == '?'))
+		return (x ^ 0x40) | 0x80;
+	return -1;
+}
+
+/* Replace invalid UTF-8 in t with U+FFFD, into the repair buffer. */
+static void
+repair_utf8(struct cs_reader *r, struct text *t)
+{
+	const unsigned char *s = (const unsigned char *)t->p;
+	size_t i = 0, o = 0, len;
+	char *out = r->repair;
+
+	while (i < t->n) {
+		if (s[i] < 0x80) {
+			if (o == LINE_CAP)
+				break;
+			out[o++] = (char)s[i++];
+		} else if ((len = utf8_sequence(s + i, t->n - i)) > 0) {
+			if (o + len > LINE_CAP)
+				break;
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			if (o + 3 > LINE_CAP)
+				break;
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	t->dropped += t->n - i;
+	t->p = out;
+	t->n = o;
+	t->flags |= CS_LINE_SANITIZED;
+}
+
+static bool
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, len;
+
+	while (i < n) {
+		if (s[i] < 0x80)
+			i++;
+		else if ((len = utf8_sequence(s + i, n - i)) > 0)
+			i += len;
+		else
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Make t safe: decode vis escapes, drop control bytes (counted as garbage), then repair UTF-8 if a
+ * high byte is present. Only lines the scan flagged come here, so a plain byte loop is enough; it
+ * must still be fast on binary garbage, where every line comes here.
+ */
+static void
+clean_text(struct cs_reader *r, struct text *t)
+{
+	const unsigned char *p = (const unsigned char *)t->p, *end = p + t->n;
+	unsigned char *out = (unsigned char *)r->clean;
+	unsigned high = 0;
+	size_t o = 0;
+	int meta;
+
+	while (p < end) {
+		unsigned char c = *p;
+
+		if ((c >= 0x20 && c != 0x7f && c != '\\') || c == '\t') {
+			out[o++] = c;
+			high |= c;
+			p++;
+		} else if (c == '\\') {
+			if ((meta = vis_meta((const char *)p, (const char *)end)) >= 0) {
+				out[o++] = (unsigned char)meta;
+				high |= 0x80;
+				p += 4;
+			} else {
+				out[o++] = *p++;
+			}
+		} else {
+			r->stats.garbage_bytes++;
+			t->flags |= CS_LINE_SANITIZED;
+			p++;
+		}
+	}
+	t->p = r->clean;
+	t->n = o;
+	if ((high & 0x80) && !utf8_valid(out, o))
+		repair_utf8(r, t);
+}
+
+/* ---------------------------------------------------------------- small scanners */
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Exactly n digits at s (bounded by end) into *v. */
+static bool
+read_digits(const char *s, const char *end, int n, int *v)
+{
+	int x = 0;
+
+	if (end - s < n)
+		return false;
+	for (int i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return false;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+/* Spaces, TABs and '>' quote marks that pasting puts before a header. */
+static const char *
+skip_quote_prefix(const char *s, const char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '>'))
+		s++;
+	return s;
+}
+
+static const char *
+skip_spaces(const char *s, const char *end)
+{
+	while (s < end && *s == ' ')
+		s++;
+	return s;
+}
+
+static int
+month_number(const char *s)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+	for (int i = 0; i < 12; i++)
+		if (memcmp(s, names + 3 * i, 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* HH:MM:SS[.fraction]; returns the end, or NULL. Fractions beyond µs are read and dropped. */
+static const char *
+parse_clock(const char *s, const char *end, struct stamp *st)
+{
+	int usec = 0, digits = 0;
+
+	if (!read_digits(s, end, 2, &st->hour) || end - s < 8 || s[2] != ':' || s[5] != ':' ||
+	    !read_digits(s + 3, end, 2, &st->min) || !read_digits(s + 6, end, 2, &st->sec))
+		return NULL;
+	if (st->hour > 23 || st->min > 59 || st->sec > 60)
+		return NULL;
+	s += 8;
+	if (s < end && *s == '.') {
+		s++;
+		for (; s < end && is_digit(*s); s++, digits++)
+			if (digits < 6)
+				usec = usec * 10 + (*s - '0');
+		if (digits == 0)
+			return NULL;
+		for (int i = digits; i < 6; i++)
+			usec *= 10;
+	}
+	st->usec = usec;
+	return s;
+}
+
+/* A UTC offset: +hhmm, -hh:mm, +hh, or Z. Returns the end, or NULL. */
+static const char *
+parse_zone(const char *s, const char *end, struct stamp *st)
+{
+	int sign, hh, mm = 0;
+
+	if (s < end && *s == 'Z') {
+		st->has_zone = true;
+		st->zone_sec = 0;
+		return s + 1;
+	}
+	if (s >= end || (*s != '+' && *s != '-') || !read_digits(s + 1, end, 2, &hh))
+		return NULL;
+	sign = *s == '-' ? -1 : 1;
+	s += 3;
+	if (s < end && *s == ':')
+		s++;
+	if (read_digits(s, end, 2, &mm))
+		s += 2;
+	if (hh > 23 || mm > 59)
+		return NULL;
+	st->has_zone = true;
+	st->zone_sec = sign * (hh * 3600 + mm * 60);
+	return s;
+}
+
+/* YYYY-MM-DD; returns the end, or NULL. */
+static const char *
+parse_iso_date(const char *s, const char *end, struct stamp *st)
+{
+	if (!read_digits(s, end, 4, &st->year) || end - s < 10 || s[4] != '-' || s[7] != '-' ||
+	    !read_digits(s + 5, end, 2, &st->month) || !read_digits(s + 8, end, 2, &st->day))
+		return NULL;
+	if (st->year < 1 || st->month < 1 || st->month > 12 || st->day < 1 || st->day > 31)
+		return NULL;
+	return s + 10;
+}
+
+/* A zone after a clock: glued (+0100) or after one space ( +0530, older Console). */
+static const char *
+parse_optional_zone(const char *s, const char *end, struct stamp *st)
+{
+	const char *z;
+
+	if (s < end && (*s == '+' || *s == '-' || *s == 'Z') && (z = parse_zone(s, end, st)) != NULL)
+		return z;
+	if (end - s >= 2 && s[0] == ' ' && (s[1] == '+' || s[1] == '-') &&
+	    (z = parse_zone(s + 1, end, st)) != NULL)
+		return z;
+	return s;
+}
+
+/* "YYYY-MM-DD HH:MM:SS[.f][zone]"; returns the end, or NULL. */
+static const char *
+parse_dated_stamp(const char *s, const char *end, struct stamp *st)
+{
+	if ((s = parse_iso_date(s, end, st)) == NULL || s >= end || (*s != ' ' && *s != 'T'))
+		return NULL;
+	if ((s = parse_clock(s + 1, end, st)) == NULL)
+		return NULL;
+	return parse_optional_zone(s, end, st);
+}
+
+static bool
+has_colon_space(const char *s, size_t n)
+{
+	const char *end = s + n, *c;
+
+	for (; (c = memchr(s, ':', (size_t)(end - s))) != NULL; s = c + 1)
+		if (c + 1 < end && c[1] == ' ')
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------------- process block */
+
+/* "name(image)[pid] <Level>: " and its relatives, as found after a stamp. */
+struct proc_block {
+	struct span	name;		/* device and/or process, before the image */
+	struct span	image;
+	char		image_open;	/* '(' or '{' or 0 */
+	long		pid;
+	bool		has_tid;	/* [pid:tid]: Xcode */
+	bool		colon;		/* "]:" or "] <Level>:" */
+	struct span	level;
+	const char     *msg;
+};
+
+/* [digits] or [digits:digits] at s; returns the end after ']', or NULL. */
+static const char *
+parse_pid(const char *s, const char *end, struct proc_block *pb)
+{
+	long pid = 0;
+	int digits = 0;
+
+	for (s++; s < end && is_digit(*s) && digits < 10; s++, digits++)
+		pid = pid * 10 + (*s - '0');
+	if (digits == 0)
+		return NULL;
+	pb->has_tid = false;
+	if (s < end && *s == ':') {
+		for (digits = 0, s++; s < end && is_digit(*s) && digits < 20; s++)
+			digits++;
+		if (digits == 0)
+			return NULL;
+		pb->has_tid = true;
+	}
+	if (s >= end || *s != ']')
+		return NULL;
+	pb->pid = pid;
+	return s + 1;
+}
+
+/* What follows the pid: ":", " <Level>:", or (Xcode) a space; sets pb->msg. */
+static bool
+parse_after_pid(const char *s, const char *end, struct proc_block *pb)
+{
+	const char *w;
+
+	pb->colon = false;
+	pb->level.p = "";
+	pb->level.n = 0;
+	if (s < end && *s == ':') {
+		pb->colon = true;
+		s++;
+	} else if (end - s >= 2 && s[0] == ' ' && s[1] == '<') {
+		for (w = s + 2; w < end && (is_alpha(*w) || *w == '_') && w - s < 34; w++)
+			;
+		if (w == s + 2 || end - w < 2 || w[0] != '>' || w[1] != ':')
+			return false;
+		pb->level.p = s + 2;
+		pb->level.n = (size_t)(w - (s + 2));
+		pb->colon = true;
+		s = w + 2;
+	} else if (!pb->has_tid || (s < end && *s != ' ')) {
+		return false;
+	}
+	if (s < end && *s == ' ')
+		s++;
+	pb->msg = s;
+	return true;
+}
+
+/* The last c in s[0..n), or NULL (memrchr is a GNU extension). */
+static const char *
+find_last(const char *s, char c, size_t n)
+{
+	while (n > 0)
+		if (s[--n] == c)
+			return s + n;
+	return NULL;
+}
+
+/* Split a trailing "(image)" or "{image}" off pb->name. */
+static void
+split_image(struct proc_block *pb)
+{
+	const char *s = pb->name.p, *open;
+	size_t n = pb->name.n;
+	char close = n > 0 ? s[n - 1] : 0;
+
+	pb->image.p = "";
+	pb->image.n = 0;
+	pb->image_open = 0;
+	if (close != ')' && close != '}')
+		return;
+	open = find_last(s, close == ')' ? '(' : '{', n - 1);
+	if (open == NULL || open == s)
+		return;
+	pb->image.p = open + 1;
+	pb->image.n = (size_t)(s + n - 1 - (open + 1));
+	pb->image_open = *open;
+	pb->name.n = (size_t)(open - s);
+}
+
+/*
+ * Find the "[pid]" anchor in the first ANCHOR_WINDOW bytes of s: the first '[' followed by digits,
+ * ']' (or ':tid]') and ':' or " <Level>:" is it. Everything before is the name part; a candidate
+ * whose name part contains ": " is message text, not a header, and is passed over.
+ */
+static bool
+scan_proc_block(const char *s, const char *end, struct proc_block *pb)
+{
+	const char *lim = end - s > ANCHOR_WINDOW ? s + ANCHOR_WINDOW : end;
+	const char *b = s, *q;
+
+	while ((b = memchr(b, '[', (size_t)(lim - b))) != NULL) {
+		if (b > s && b[-1] != ' ' && (q = parse_pid(b, end, pb)) != NULL &&
+		    parse_after_pid(q, end, pb) && !has_colon_space(s, (size_t)(b - s))) {
+			pb->name.p = s;
+			pb->name.n = (size_t)(b - s);
+			split_image(pb);
+			return pb->name.n > 0;
+		}
+		b++;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- recognisers */
+
+/* Field by field rather than memset: this runs for every line, and is most of a short one. */
+static void
+header_init(struct header *h, enum cs_format fmt)
+{
+	h->fmt = fmt;
+	h->st.year = h->st.month = h->st.day = 0;
+	h->st.usec = 0;
+	h->st.has_zone = false;
+	h->st.zone_sec = 0;
+	for (int i = 0; i < F_COUNT; i++) {
+		h->field[i].p = "";
+		h->field[i].n = 0;
+	}
+	h->pid = -1;
+	h->msg_off = 0;
+	h->msg_only.p = NULL;
+	h->msg_only.n = 0;
+}
+
+static void
+set_field(struct header *h, enum field f, const char *p, size_t n)
+{
+	h->field[f].p = p;
+	h->field[f].n = n;
+}
+
+/*
+ * syslog: is the first word of "iPad runningboardd" a device name? The relay always sends one;
+ * idevicesyslog >= 1.3 drops it; and a process name may itself contain spaces ("My App"). A name
+ * part without a space is certainly bare. A stream is consistent, so a spaced one starts with a
+ * device name while no bare line was seen, or while device-named lines outnumber bare ones; in a
+ * bare stream "My App" is a process with a space. (Before any evidence, the first word of "My App"
+ * is taken as a device: the relay, the commonest source, always sends one.)
+ */
+static void
+split_syslog_name(struct cs_reader *r, struct header *h, struct span name)
+{
+	const char *sp = memchr(name.p, ' ', name.n);
+	size_t first;
+
+	if (sp == NULL) {
+		r->syslog_bare++;
+		set_field(h, F_PROCESS, name.p, name.n);
+		return;
+	}
+	first = (size_t)(sp - name.p);
+	if (r->syslog_bare > 0 && r->syslog_named <= r->syslog_bare) {
+		set_field(h, F_PROCESS, name.p, name.n);
+		return;
+	}
+	r->syslog_named++;
+	set_field(h, F_DEVICE, name.p, first);
+	sp = skip_spaces(sp, name.p + name.n);
+	set_field(h, F_PROCESS, sp, (size_t)(name.p + name.n - sp));
+}
+
+/*
+ * "Mon dd HH:MM:SS[.us] [device] proc[(image)][pid][ <Level>]: msg" - syslog_relay, idevicesyslog
+ * 1.3 (no device), 1.4 (µs), pre-iOS-10 (no level). A valid stamp without a process block is still
+ * a header: the message is what follows the stamp.
+ */
+static bool
+parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
+{
+	const char *end = line + n, *s = skip_quote_prefix(line, end), *q;
+	struct proc_block pb;
+	int day;
+
+	if (end - s < 15 || s[3] != ' ' || !is_alpha(s[0]))
+		return false;
+	header_init(h, CS_FMT_syslog);
+	if ((h->st.month = month_number(s)) == 0)
+		return false;
+	q = s + 4;
+	if (*q == ' ')
+		q++;
+	if (read_digits(q, end, 2, &day))
+		q += 2;
+	else if (read_digits(q, end, 1, &day))
+		q += 1;
+	else
+		return false;
+	if (day < 1 || day > 31 || q >= end || *q != ' ')
+		return false;
+	h->st.day = day;
+	if ((q = parse_clock(q + 1, end, &h->st)) == NULL || (q < end && *q != ' '))
+		return false;
+	q = skip_spaces(q, end);
+	if (scan_proc_block(q, end, &pb) && !pb.has_tid && pb.image_open != '{') {
+		split_syslog_name(r, h, pb.name);
+		set_field(h, F_IMAGE, pb.image.p, pb.image.n);
+		set_field(h, F_LEVEL, pb.level.p, pb.level.n);
+		h->pid = pb.pid;
+		q = pb.msg;
+	}
+	h->msg_off = (size_t)(q - line);
+	return true;
+}
+
+/*
+ * "YYYY-MM-DD HH:MM:SS.us[zone] ..." - the family is decided by the process block:
+ *   Proc[pid:tid] msg                        Xcode console
+ *   proc{image}[pid] <LEVEL>: msg            pymobiledevice3 (also proc[pid] <Level>: with a date)
+ *   host proc[pid]: [(image)] [subsys] msg   log show / log stream
+ * A dated line without a process block is an Xcode line with its metadata hidden.
+ */
+static bool
+parse_dated(const char *line, size_t n, struct header *h)
+{
+	const char *end = line + n, *s = skip_quote_prefix(line, end), *q, *sp;
+	struct proc_block pb;
+
+	if (end - s < 19 || !is_digit(s[0]) || s[4] != '-')
+		return false;
+	header_init(h, CS_FMT_xcode);
+	if ((q = parse_dated_stamp(s, end, &h->st)) == NULL || (q < end && *q != ' '))
+		return false;
+	q = skip_spaces(q, end);
+	if (!scan_proc_block(q, end, &pb)) {
+		h->msg_off = (size_t)(q - line);
+		return true;
+	}
+	h->pid = pb.pid;
+	set_field(h, F_IMAGE, pb.image.p, pb.image.n);
+	set_field(h, F_LEVEL, pb.level.p, pb.level.n);
+	set_field(h, F_PROCESS, pb.name.p, pb.name.n);
+	q = pb.msg;
+	if (pb.has_tid) {
+		h->fmt = CS_FMT_xcode;
+	} else if (pb.image_open == '{' || pb.level.n > 0) {
+		h->fmt = CS_FMT_pymd3;
+	} else {
+		h->fmt = CS_FMT_logshow;
+		if ((sp = memchr(pb.name.p, ' ', pb.name.n)) != NULL) {
+			set_field(h, F_DEVICE, pb.name.p, (size_t)(sp - pb.name.p));
+			sp = skip_spaces(sp, pb.name.p + pb.name.n);
+			set_field(h, F_PROCESS, sp, (size_t)(pb.name.p + pb.name.n - sp));
+		}
+		/* "(SpringBoard) [subsys:cat] msg": the sender image leads the message */
+		if (pb.image.n == 0 && q < end && *q == '(') {
+			const char *close = memchr(q, ')', (size_t)(end - q) < 128 ? (size_t)(end - q) : 128);
+
+			if (close != NULL && close + 1 < end && close[1] == ' ') {
+				set_field(h, F_IMAGE, q + 1, (size_t)(close - q - 1));
+				q = close + 2;
+			}
+		}
+	}
+	h->msg_off = (size_t)(q - line);
+	return true;
+}
+
+/* A whole Console time column: "HH:MM:SS.us[zone]" or "YYYY-MM-DD HH:MM:SS.us [zone]". */
+static bool
+parse_console_time(struct span col, struct stamp *st)
+{
+	const char *end = col.p + col.n, *q;
+
+	memset(st, 0, sizeof *st);
+	if (col.n >= 8 && col.p[2] == ':')
+		q = parse_clock(col.p, end, st);
+	else if (col.n >= 19 && col.p[4] == '-')
+		q = parse_dated_stamp(col.p, end, st);
+	else
+		return false;
+	if (q == NULL)
+		return false;
+	if (q < end && !st->has_zone)
+		q = parse_optional_zone(q, end, st);
+	return skip_spaces(q, end) == end;
+}
+
+static bool
+is_console_type(struct span col)
+{
+	static const char *const types[] = { "default", "info", "debug", "error", "fault", "notice",
+	    "activity" };
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (col.n == strlen(types[i]) && strncasecmp(col.p, types[i], col.n) == 0)
+			return true;
+	return false;
+}
+
+/* One word, as process, library and subsystem columns are (a message usually has spaces). */
+static bool
+is_ident(struct span col)
+{
+	if (col.n == 0 || col.n > 128)
+		return false;
+	for (size_t i = 0; i < col.n; i++)
+		if ((unsigned char)col.p[i] <= ' ')
+			return false;
+	return true;
+}
+
+/* The first Console column (of the first 4, within CONSOLE_WINDOW bytes) shaped like a time. */
+static int
+find_console_time(const char *line, const char *end, struct stamp *st)
+{
+	const char *p = line, *tab;
+	size_t room;
+
+	for (int i = 0; i < 4 && p < end; i++) {
+		room = (size_t)(end - p);
+		tab = memchr(p, '\t', room < CONSOLE_WINDOW ? room : CONSOLE_WINDOW);
+		if (tab == NULL && i == 0)
+			return -1;	/* no TAB near the start: not a Console row */
+		if (parse_console_time((struct span){ p, (size_t)((tab ? tab : end) - p) }, st))
+			return i;
+		if (tab == NULL)
+			return -1;
+		p = tab + 1;
+	}
+	return -1;
+}
+
+/*
+ * Console.app copies: TAB-separated columns in the user's order. The time column is found by its
+ * shape, the type column by its words (default, error, ...). The rest, in order, is decided so:
+ *  - A = the columns after the time, B = those before (type left out of both).
+ *  - Custom order (3.12: time, category, message, subsystem, library, type, process): the first A
+ *    column with a space is followed only by one-word columns, two or more of them or the type
+ *    among them. Then that column is the message, the last one-word column the process and the
+ *    one before it the image (library).
+ *  - Otherwise the standard order: A[0] is the process; a one-word A[1] that is not the last
+ *    column is the library/subsystem (image); the message is the rest of the row, TABs and all. A
+ *    one-word column before the time (5.3: libnetwork.dylib first) is the image when A has none.
+ *  - With a single A column, it is the message and the process is unknown.
+ * The level is the type column's word, "" without one. pid is unknown (-1).
+ */
+static bool
+parse_console(const char *line, size_t n, struct header *h)
+{
+	const char *end = line + n, *p = line, *tab;
+	struct span col[MAX_COLUMNS], a[MAX_COLUMNS], b[MAX_COLUMNS];
+	int ncol = 0, na = 0, nb = 0, t, type = -1, type_a = -1, m = -1, next;
+	struct stamp st;
+
+	if ((t = find_console_time(line, end, &st)) < 0)
+		return false;
+	while (ncol < MAX_COLUMNS - 1 && (tab = memchr(p, '\t', (size_t)(end - p))) != NULL) {
+		col[ncol++] = (struct span){ p, (size_t)(tab - p) };
+		p = tab + 1;
+	}
+	col[ncol++] = (struct span){ p, (size_t)(end - p) };
+
+	header_init(h, CS_FMT_console);
+	h->st = st;
+	for (int i = 0; i < ncol; i++) {
+		if (i != t && type < 0 && is_console_type(col[i])) {
+			type = i;
+			set_field(h, F_LEVEL, col[i].p, col[i].n);
+			if (i > t)
+				type_a = na;
+		} else if (i > t) {
+			a[na++] = col[i];
+		} else if (i < t) {
+			b[nb++] = col[i];
+		}
+	}
+	if (na == 0) {
+		h->msg_off = n;
+		return true;
+	}
+	for (int i = 0; i < na && m < 0; i++)
+		if (!is_ident(a[i]))
+			m = i;
+	if (m >= 0 && m < na - 1) {
+		bool trailing_idents = true;
+
+		for (int i = m + 1; i < na; i++)
+			trailing_idents = trailing_idents && is_ident(a[i]);
+		if (trailing_idents && (na - m - 1 >= 2 || type_a > m)) {
+			set_field(h, F_PROCESS, a[na - 1].p, a[na - 1].n);
+			if (na - 2 > m)
+				set_field(h, F_IMAGE, a[na - 2].p, a[na - 2].n);
+			h->msg_only = a[m];
+			h->msg_off = (size_t)(a[m].p - line);
+			return true;
+		}
+	}
+	if (na == 1) {
+		h->msg_off = (size_t)(a[0].p - line);
+		return true;
+	}
+	set_field(h, F_PROCESS, a[0].p, a[0].n);
+	next = 1;
+	if (na >= 3 && is_ident(a[1])) {
+		set_field(h, F_IMAGE, a[1].p, a[1].n);
+		next = 2;
+	}
+	for (int i = 0; i < nb && h->field[F_IMAGE].n == 0; i++)
+		if (is_ident(b[i]))
+			set_field(h, F_IMAGE, b[i].p, b[i].n);
+	h->msg_off = (size_t)(a[next].p - line);
+	return true;
+}
+
+/* Recognise a header, trying first the family that matched last. */
+static bool
+recognise_header(struct cs_reader *r, const struct text *t, struct header *h)
+{
+	static const enum cs_format orders[3][3] = {
+		{ CS_FMT_syslog, CS_FMT_xcode, CS_FMT_console },
+		{ CS_FMT_xcode, CS_FMT_syslog, CS_FMT_console },
+		{ CS_FMT_console, CS_FMT_syslog, CS_FMT_xcode },
+	};
+	int which = r->last_fmt == CS_FMT_console ? 2 : r->last_fmt == CS_FMT_syslog ? 0 :
+	    r->last_fmt == CS_FMT_unknown ? 0 : 1;
+	bool ok = false;
+
+	for (int i = 0; i < 3 && !ok; i++) {
+		switch (orders[which][i]) {
+		case CS_FMT_syslog:
+			ok = parse_syslog(r, t->p, t->n, h);
+			break;
+		case CS_FMT_console:
+			ok = parse_console(t->p, t->n, h);
+			break;
+		default:
+			ok = parse_dated(t->p, t->n, h);
+			break;
+		}
+	}
+	if (ok)
+		r->last_fmt = h->fmt;
+	return ok;
+}
+
+/* ---------------------------------------------------------------- time */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The Gregorian year of a day number (the inverse of days_from_civil, year only). */
+static int
+year_from_days(int64_t z)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	return (int)(yoe + era * 400 + (mp >= 10));
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The stamp's zone in seconds: its own, or the device's (options->utc_offset_min). */
+static int
+stamp_zone(const struct cs_reader *r, const struct stamp *st)
+{
+	return st->has_zone ? st->zone_sec : r->opt.utc_offset_min * 60;
+}
+
+static int64_t
+stamp_at_day(const struct cs_reader *r, const struct stamp *st, int64_t days)
+{
+	int64_t secs = days * 86400 + st->hour * 3600 + st->min * 60 + st->sec - stamp_zone(r, st);
+
+	return secs * US_PER_SEC + st->usec;
+}
+
+static int64_t
+stamp_in_year(struct cs_reader *r, const struct stamp *st, int year)
+{
+	int64_t key = ((int64_t)year * 16 + st->month) * 32 + st->day;
+
+	if (key != r->civil_key) {
+		r->civil_key = key;
+		r->civil_days = days_from_civil(year, st->month, st->day);
+	}
+	return stamp_at_day(r, st, r->civil_days);
+}
+
+/*
+ * syslog stamps have no year. The first one gets options->year, or else the latest year that does
+ * not put it after ref_time (the capture was written no later than that; ref_time 0 means now, the
+ * reader's only look at a clock, made once in cs_reader_new). After it, a stamp more
+ * than half a year before the previous one has crossed Dec 31 -> Jan 1 (the year advances); one
+ * more than half a year after it is a late line from the year before (the year stays).
+ */
+static int64_t
+resolve_yearless(struct cs_reader *r, const struct stamp *st)
+{
+	int64_t t;
+
+	if (!r->year_known) {
+		int zone = stamp_zone(r, st);
+
+		r->year = r->opt.year != 0 ? r->opt.year :
+		    year_from_days(floor_div(r->ref_time + zone, 86400));
+		t = stamp_in_year(r, st, r->year);
+		if (r->opt.year == 0 && t > r->ref_time * US_PER_SEC)
+			t = stamp_in_year(r, st, --r->year);
+		r->year_known = true;
+	} else {
+		t = stamp_in_year(r, st, r->year);
+		if (t < r->last_yearless_us - HALF_YEAR_US && r->year < MAX_YEAR)
+			t = stamp_in_year(r, st, ++r->year);
+		else if (t > r->last_yearless_us + HALF_YEAR_US)
+			t = stamp_in_year(r, st, r->year - 1);
+	}
+	r->last_yearless_us = t;
+	return t;
+}
+
+/*
+ * Console time-only stamps have no date. The first one gets the day of ref_time (in the stamp's
+ * zone), or the day before if that would put it after ref_time; when only options->year was
+ * given, Jan 1 of that year. After it, a time more than 12 h before the previous one has crossed
+ * midnight (the day advances); more than 12 h after it, it is a late row from the day before.
+ */
+static int64_t
+resolve_dateless(struct cs_reader *r, const struct stamp *st)
+{
+	int64_t t;
+
+	if (!r->day_known) {
+		if (r->opt.ref_time == 0 && r->opt.year != 0) {
+			r->day = days_from_civil(r->opt.year, 1, 1);
+			t = stamp_at_day(r, st, r->day);
+		} else {
+			r->day = floor_div(r->ref_time + stamp_zone(r, st), 86400);
+			t = stamp_at_day(r, st, r->day);
+			if (t > r->ref_time * US_PER_SEC)
+				t = stamp_at_day(r, st, --r->day);
+		}
+		r->day_known = true;
+	} else {
+		t = stamp_at_day(r, st, r->day);
+		if (t < r->last_dateless_us - HALF_DAY_US && r->day < MAX_DAY)
+			t = stamp_at_day(r, st, ++r->day);
+		else if (t > r->last_dateless_us + HALF_DAY_US)
+			t = stamp_at_day(r, st, r->day - 1);
+	}
+	r->last_dateless_us = t;
+	return t;
+}
+
+static int64_t
+resolve_time(struct cs_reader *r, const struct stamp *st)
+{
+	if (st->month == 0)
+		return resolve_dateless(r, st);
+	if (st->year == 0)
+		return resolve_yearless(r, st);
+	return stamp_in_year(r, st, st->year);
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* Append up to what fits below RECORD_CAP, at a UTF-8 boundary; the rest is counted as dropped. */
+static void
+append_bounded(char *buf, size_t *len, const char *s, size_t n, uint64_t *dropped)
+{
+	size_t room = *len < RECORD_CAP ? RECORD_CAP - *len : 0;
+	size_t take = utf8_cut(s, room, n);
+
+	memcpy(buf + *len, s, take);
+	*len += take;
+	buf[*len] = '\0';
+	*dropped += n - take;
+}
+
+/* A byte loop: fields are a few bytes long, too short for memcpy to pay off. */
+static void
+copy_field(char *dst, struct span s)
+{
+	size_t n = utf8_cut(s.p, FIELD_CAP - 1, s.n);
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = s.p[i];
+	dst[n] = '\0';
+}
+
+/* Hand out the pending record, if any. */
+static void
+emit_record(struct cs_reader *r)
+{
+	struct record *rec = &r->rec;
+	struct cs_line line;
+
+	if (!rec->active)
+		return;
+	rec->active = false;
+	if (rec->dropped > 0) {
+		char marker[MARKER_ROOM];
+		int n = snprintf(marker, sizeof marker, " \xe2\x80\xa6[truncated %llu bytes]",
+		    (unsigned long long)rec->dropped);
+
+		memcpy(rec->raw + rec->raw_len, marker, (size_t)n + 1);
+		rec->raw_len += (size_t)n;
+		if (rec->msg_separate) {
+			memcpy(rec->msg + rec->msg_len, marker, (size_t)n + 1);
+			rec->msg_len += (size_t)n;
+		}
+		rec->flags |= CS_LINE_TRUNCATED;
+	}
+	line = (struct cs_line){
+		.number = rec->number,
+		.offset = rec->offset,
+		.time_us = rec->time_us,
+		.recv_us = 0,
+		.format = rec->fmt,
+		.flags = rec->flags,
+		.device = rec->field[F_DEVICE],
+		.process = rec->field[F_PROCESS],
+		.image = rec->field[F_IMAGE],
+		.pid = rec->pid,
+		.level = rec->field[F_LEVEL],
+		.message = rec->msg_separate ? rec->msg : rec->raw + rec->msg_off,
+		.message_len = rec->msg_separate ? rec->msg_len : rec->raw_len - rec->msg_off,
+		.raw = rec->raw,
+		.raw_len = rec->raw_len,
+		.udid = r->udid,
+	};
+	r->stats.lines++;
+	r->stats.per_format[rec->fmt]++;
+	if (rec->flags & CS_LINE_UNPARSED)
+		r->stats.unparsed++;
+	if (rec->flags & CS_LINE_TRUNCATED)
+		r->stats.truncated++;
+	if (rec->flags & CS_LINE_SANITIZED)
+		r->stats.sanitized++;
+	if (r->cb != NULL)
+		r->cb(&line, r->ctx);
+}
+
+/* Start a record from a line; h NULL makes it a plain record (no header, time inherited). */
+static void
+start_record(struct cs_reader *r, const struct text *t, const struct header *h, uint64_t number,
+    uint64_t offset)
+{
+	struct record *rec = &r->rec;
+
+	rec->active = true;
+	rec->parsed = h != NULL;
+	rec->number = number;
+	rec->offset = offset;
+	rec->flags = t->flags;
+	rec->dropped = t->dropped;
+	rec->continuations = 0;
+	rec->blank_lines = 0;
+	rec->raw_len = 0;
+	append_bounded(rec->raw, &rec->raw_len, t->p, t->n, &rec->dropped);
+	rec->msg_separate = false;
+	if (h == NULL) {
+		rec->fmt = CS_FMT_plain;
+		rec->flags |= CS_LINE_UNPARSED | CS_LINE_NO_TIME;
+		rec->time_us = r->last_time_us;
+		rec->pid = -1;
+		rec->msg_off = 0;
+		for (int i = 0; i < F_COUNT; i++)
+			rec->field[i][0] = '\0';
+		return;
+	}
+	rec->fmt = h->fmt;
+	rec->pid = h->pid;
+	rec->msg_off = h->msg_off < rec->raw_len ? utf8_cut(rec->raw, h->msg_off, rec->raw_len) :
+	    rec->raw_len;
+	if (h->msg_only.p != NULL) {
+		uint64_t ignored = 0;
+
+		rec->msg_separate = true;
+		rec->msg_len = 0;
+		append_bounded(rec->msg, &rec->msg_len, h->msg_only.p, h->msg_only.n, &ignored);
+	}
+	for (int i = 0; i < F_COUNT; i++)
+		copy_field(rec->field[i], h->field[i]);
+	if (h->st.has_zone)
+		rec->flags |= CS_LINE_HAS_ZONE;
+	rec->time_us = resolve_time(r, &h->st);
+	r->last_time_us = rec->time_us;
+}
+
+/* Join a continuation line (and the blank lines held before it) to the pending record. */
+static void
+join_continuation(struct cs_reader *r, const struct text *t)
+{
+	struct record *rec = &r->rec;
+	uint64_t ignored = 0;
+
+	rec->continuations += rec->blank_lines + 1;
+	for (; rec->blank_lines > 0; rec->blank_lines--) {
+		append_bounded(rec->raw, &rec->raw_len, "\n", 1, &rec->dropped);
+		if (rec->msg_separate)
+			append_bounded(rec->msg, &rec->msg_len, "\n", 1, &ignored);
+	}
+	append_bounded(rec->raw, &rec->raw_len, "\n", 1, &rec->dropped);
+	append_bounded(rec->raw, &rec->raw_len, t->p, t->n, &rec->dropped);
+	if (rec->msg_separate) {
+		append_bounded(rec->msg, &rec->msg_len, "\n", 1, &ignored);
+		append_bounded(rec->msg, &rec->msg_len, t->p, t->n, &ignored);
+	}
+	rec->dropped += t->dropped;
+	rec->flags |= CS_LINE_CONTINUED | t->flags;
+}
+
+static bool
+is_blank(const struct text *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i] != ' ' && t->p[i] != '\t')
+			return false;
+	return true;
+}
+
+static bool
+takes_continuation(const struct record *rec)
+{
+	return rec->active && rec->parsed && rec->continuations + rec->blank_lines < MAX_CONTINUATIONS;
+}
+
+/* One physical line, cleaned: a header, a continuation, a blank, or a plain record. */
+static void
+assemble_line(struct cs_reader *r, const struct text *t, uint64_t number, uint64_t offset)
+{
+	struct header h;
+
+	if (recognise_header(r, t, &h)) {
+		emit_record(r);
+		start_record(r, t, &h, number, offset);
+	} else if (is_blank(t)) {
+		if (takes_continuation(&r->rec))
+			r->rec.blank_lines++;
+	} else if (takes_continuation(&r->rec)) {
+		join_continuation(r, t);
+	} else {
+		emit_record(r);
+		start_record(r, t, NULL, number, offset);
+		emit_record(r);	/* a plain record never takes continuations: out at once */
+	}
+}
+
+/*
+ * A complete physical line (without its terminator). known_clean: the scan already found nothing
+ * to clean. Lines beyond LINE_CAP are cut (at a UTF-8 boundary when the text allows).
+ */
+static void
+take_line(struct cs_reader *r, const char *s, size_t n, bool known_clean, uint64_t dropped,
+    uint64_t offset)
+{
+	struct text t = { s, n, 0, dropped };
+
+	r->stats.physical_lines++;
+	if (n > LINE_CAP) {
+		size_t cut = LINE_CAP;
+
+		for (int i = 0; i < 3 && cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80; i++)
+			cut--;
+		t.n = cut;
+		t.dropped += n - cut;
+	}
+	if (!known_clean)
+		clean_text(r, &t);
+	assemble_line(r, &t, r->stats.physical_lines, offset);
+}
+
+/* Keep the start of a line whose end has not arrived yet (bounded by LINE_CAP). */
+static void
+stash_partial(struct cs_reader *r, const char *p, size_t n, uint64_t offset)
+{
+	size_t room, take;
+
+	if (!r->partial_active) {
+		r->partial_active = true;
+		r->partial_len = 0;
+		r->partial_dropped = 0;
+		r->partial_offset = offset;
+	}
+	if (n == 0)
+		return;
+	room = LINE_CAP + 1 - r->partial_len;
+	take = n < room ? n : room;
+	memcpy(r->partial + r->partial_len, p, take);
+	r->partial_len += take;
+	r->partial_dropped += n - take;
+	r->partial_cr = p[n - 1] == '\r';
+}
+
+/*
+ * Hand the stashed line on; a '\r' before its '\n' (or at the end of input) is a CRLF line end.
+ * Same result as take_line on the whole line in one chunk: the CR is not counted as dropped.
+ */
+static void
+take_partial(struct cs_reader *r, bool newline)
+{
+	size_t n = r->partial_len;
+
+	if (newline && r->partial_cr) {
+		if (r->partial_dropped > 0)
+			r->partial_dropped--;
+		else
+			n--;
+	}
+	r->partial_active = false;
+	take_line(r, r->partial, n, false, r->partial_dropped, r->partial_offset);
+}
+
+/* Continue a line started in an earlier chunk; returns where this chunk's next line starts. */
+static const char *
+finish_partial(struct cs_reader *r, const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *lim = nl ? nl : end;
+	const char *nul = memchr(p, '\0', (size_t)(lim - p));
+	const char *le = nul ? nul : lim;
+
+	stash_partial(r, p, (size_t)(le - p), 0);
+	if (nul == NULL && nl == NULL)
+		return end;
+	take_partial(r, nul == NULL);
+	if (nul != NULL)
+		r->stats.nul_bytes++;
+	return le + 1;
+}
+
+/* Cut one line at p; returns where the next starts. */
+static const char *
+cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
+{
+	const char *nl, *lim, *body, *sp, *nul;
+
+	while (p < end && *p == '\0') {	/* relay separators ("\n\0") and stray NULs: no lines */
+		r->stats.nul_bytes++;
+		p++;
+	}
+	if (p == end)
+		return p;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	lim = nl ? nl : end;
+	body = lim;
+	if (nl != NULL && body > p && body[-1] == '\r')
+		body--;
+	sp = find_special(p, body);
+	if (sp == body) {
+		if (nl == NULL) {
+			stash_partial(r, p, (size_t)(end - p), r->base + (uint64_t)(p - chunk));
+			return end;
+		}
+		take_line(r, p, (size_t)(body - p), true, 0, r->base + (uint64_t)(p - chunk));
+		return nl + 1;
+	}
+	if ((nul = memchr(sp, '\0', (size_t)(lim - sp))) != NULL) {
+		take_line(r, p, (size_t)(nul - p), false, 0, r->base + (uint64_t)(p - chunk));
+		r->stats.nul_bytes++;
+		return nul + 1;
+	}
+	if (nl == NULL) {
+		stash_partial(r, p, (size_t)(end - p), r->base + (uint64_t)(p - chunk));
+		return end;
+	}
+	take_line(r, p, (size_t)(body - p), false, 0, r->base + (uint64_t)(p - chunk));
+	return nl + 1;
+}
+
+/* ---------------------------------------------------------------- API */
+
+struct cs_reader *
+cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx)
+{
+	struct cs_reader *r = cs_xcalloc(1, sizeof *r);
+
+	if (options != NULL)
+		r->opt = *options;
+	/* out-of-range options are ignored rather than allowed to overflow the µs arithmetic */
+	if (r->opt.year < 1 || r->opt.year > MAX_YEAR)
+		r->opt.year = 0;
+	if (r->opt.ref_time < 0 || r->opt.ref_time > MAX_REF_TIME)
+		r->opt.ref_time = 0;
+	if (r->opt.utc_offset_min < -24 * 60 || r->opt.utc_offset_min > 24 * 60)
+		r->opt.utc_offset_min = 0;
+	r->udid = cs_xstrdup(options != NULL && options->udid != NULL ? options->udid : "");
+	r->opt.udid = r->udid;
+	r->cb = cb;
+	r->ctx = ctx;
+	/* the only clock read: with no ref_time, "the capture was written no later than now" */
+	r->ref_time = r->opt.ref_time != 0 ? r->opt.ref_time : (int64_t)time(NULL);
+	r->partial = cs_xmalloc(LINE_CAP + 1);
+	r->clean = cs_xmalloc(LINE_CAP);
+	r->repair = cs_xmalloc(LINE_CAP);
+	r->rec.raw = cs_xmalloc(CS_MAX_RECORD + 1);
+	r->rec.msg = cs_xmalloc(CS_MAX_RECORD + 1);
+	r->last_fmt = CS_FMT_unknown;
+	return r;
+}
+
+void
+cs_reader_feed(struct cs_reader *r, const void *buf, size_t len)
+{
+	const char *chunk = buf, *p = chunk, *end = chunk + len;
+
+	if (r == NULL || buf == NULL || len == 0)
+		return;
+	r->stats.bytes += len;
+	if (r->partial_active)
+		p = finish_partial(r, p, end);
+	while (p < end)
+		p = cut_line(r, chunk, p, end);
+	r->base += len;
+}
+
+/*
+ * End of input or idle: a line still missing its terminator is taken as complete, and the pending
+ * record is handed out. (A live stream that goes idle mid-line has its line split; syslog_relay
+ * writes whole records, so this does not happen in practice.)
+ */
+void
+cs_reader_flush(struct cs_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->partial_active)
+		take_partial(r, true);
+	emit_record(r);
+}
+
+const struct cs_reader_stats *
+cs_reader_stats(const struct cs_reader *r)
+{
+	return &r->stats;
+}
+
+/* The most frequent format of the records handed out; plain only if nothing else was read. */
+enum cs_format
+cs_reader_format(const struct cs_reader *r)
+{
+	enum cs_format best = CS_FMT_unknown;
+	uint64_t most = 0;
+
+	for (int f = CS_FMT_unknown + 1; f < CS_FMT_COUNT; f++) {
+		if (f != CS_FMT_plain && r->stats.per_format[f] > most) {
+			most = r->stats.per_format[f];
+			best = (enum cs_format)f;
+		}
+	}
+	if (best == CS_FMT_unknown && r->stats.per_format[CS_FMT_plain] > 0)
+		best = CS_FMT_plain;
+	return best;
+}
+
+void
+cs_reader_free(struct cs_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->partial);
+	free(r->clean);
+	free(r->repair);
+	free(r->rec.raw);
+	free(r->rec.msg);
+	free(r->udid);
+	free(r);
+}
