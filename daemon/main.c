@@ -333,9 +333,114 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 		fprintf(r->out, "No dropped call found.\n");
 }
 
+/* where replayed records go: text or NDJSON on stdout */
+static struct cs_sink
+replay_sink(const options_t *opt, struct replay_out *r)
+{
+	*r = (struct replay_out){ .opt = opt, .out = stdout };
+	r->style.color = !opt->no_colors && getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
+	struct cs_sink sink = { .flag = print_flag, .ctx = r };
+	if (opt->json) {
+		sink.event = print_event_json;
+		sink.state = print_state_json;
+	} else if (opt->events) {
+		sink.event = print_event_text;
+	}
+	return sink;
+}
+
+/* --replay capture.db: the stored raw lines of each device go through a pipeline of their own */
+struct store_replay {
+	struct cs_rules		*rules;
+	const options_t		*opt;
+	struct replay_out	*out;
+	struct cs_sink		 sink;
+	struct cs_pipeline	*p;
+	char			 device[64];
+	struct cs_pipeline_stats total;
+	struct cs_reader_stats	 reader_total;
+};
+
+static void
+store_replay_end_device(struct store_replay *sr)
+{
+	if (sr->p == NULL)
+		return;
+	cs_pipeline_finish(sr->p);
+	const struct cs_pipeline_stats *ps = cs_pipeline_stats(sr->p);
+	const struct cs_reader_stats *rs = cs_pipeline_reader_stats(sr->p);
+	sr->total.lines += ps->lines;
+	sr->total.events += ps->events;
+	sr->total.flags += ps->flags;
+	sr->total.disconnects += ps->disconnects;
+	sr->total.warnings += ps->warnings;
+	sr->reader_total.lines += rs->lines;
+	sr->reader_total.unparsed += rs->unparsed;
+	cs_pipeline_free(sr->p);
+	sr->p = NULL;
+}
+
+static void
+store_replay_line(const char *device, const char *raw, size_t len, int64_t time_us, void *ctx)
+{
+	struct store_replay *sr = ctx;
+	if (sr->p == NULL || strcmp(sr->device, device) != 0) {
+		store_replay_end_device(sr);
+		cs_strlcpy(sr->device, device, sizeof sr->device);
+		struct cs_pipeline_options popt = {
+			.app = sr->opt->app, .year = sr->opt->year, .ref_time = time_us / 1000000 + 1,
+			.utc_offset_min = sr->opt->utc_offset_min, .udid = device,
+		};
+		sr->p = cs_pipeline_new(sr->rules, &popt, &sr->sink);
+	}
+	cs_pipeline_feed(sr->p, raw, len);
+	cs_pipeline_feed(sr->p, "\n", 1);
+}
+
+static int
+run_store_replay(const options_t *opt, struct cs_rules *rules, struct replay_out *r,
+    const struct cs_sink *sink)
+{
+	char err[512];
+	struct cs_store_options so = { .path = opt->replay };
+	struct cs_store *store = cs_store_open(&so, err, sizeof err);
+	if (store == NULL) {
+		fprintf(stderr, "callsightd: cannot read %s: %s\n", opt->replay, err);
+		return 1;
+	}
+	struct store_replay sr = { .rules = rules, .opt = opt, .out = r, .sink = *sink };
+	int rc = cs_store_raw_lines(store, NULL, 0, 0, store_replay_line, &sr);
+	store_replay_end_device(&sr);
+	cs_store_close(store);
+	if (rc < 0) {
+		fprintf(stderr, "callsightd: cannot read the lines of %s\n", opt->replay);
+		return 1;
+	}
+	if (opt->json) {
+		json_t *s = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "type", "summary",
+		    "lines", (json_int_t)sr.reader_total.lines, "events", (json_int_t)sr.total.events,
+		    "flags", (json_int_t)sr.total.flags, "disconnects", (json_int_t)sr.total.disconnects,
+		    "warnings", (json_int_t)sr.total.warnings, "unparsed", (json_int_t)sr.reader_total.unparsed,
+		    "format", "store");
+		cs_json_write(stdout, s);
+	} else {
+		printf("%s: %llu lines, %llu events, %llu disconnects, %llu warnings\n", opt->replay,
+		    (unsigned long long)sr.reader_total.lines, (unsigned long long)sr.total.events,
+		    (unsigned long long)sr.total.disconnects, (unsigned long long)sr.total.warnings);
+		if (sr.total.flags == 0)
+			printf("No dropped call found.\n");
+	}
+	return 0;
+}
+
 static int
 run_replay(const options_t *opt, struct cs_rules *rules)
 {
+	if (strcmp(opt->replay, "-") != 0 && cs_store_is_store_file(opt->replay)) {
+		struct replay_out r;
+		struct cs_sink sink = replay_sink(opt, &r);
+		return run_store_replay(opt, rules, &r, &sink);
+	}
 	int fd = 0;
 	const char *name = opt->replay;
 	struct stat st;
@@ -358,15 +463,8 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 		name = "stdin";
 	}
 
-	struct replay_out r = { .opt = opt, .out = stdout };
-	r.style.color = !opt->no_colors && getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
-	struct cs_sink sink = { .flag = print_flag, .ctx = &r };
-	if (opt->json) {
-		sink.event = print_event_json;
-		sink.state = print_state_json;
-	}
-	else if (opt->events)
-		sink.event = print_event_text;
+	struct replay_out r;
+	struct cs_sink sink = replay_sink(opt, &r);
 	struct cs_pipeline_options popt = {
 		.app = opt->app, .year = opt->year, .ref_time = ref_time,
 		.utc_offset_min = opt->utc_offset_min,
