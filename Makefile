@@ -114,10 +114,16 @@ demo: deps all
 	@sh tools/demo.sh $(B)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/doc/callsight
 	install -m 0755 $(B)/callsightd $(DESTDIR)$(PREFIX)/bin/callsightd
+	if [ -x $(B)/callsight ]; then install -m 0755 $(B)/callsight $(DESTDIR)$(PREFIX)/bin/callsight; fi
+	install -m 0644 docs/callsightd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/callsight.rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	if [ -f docs/callsight.1 ]; then install -m 0644 docs/callsight.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -m 0644 docs/callsightd.service docs/com.callsight.callsightd.plist docs/protocol.md \
+		docs/causes.md docs/instrumenting-your-app.md $(DESTDIR)$(PREFIX)/share/doc/callsight/
 
 clean:
 	rm -rf build build-asan
