@@ -32,6 +32,8 @@
 #define LOCK_BUTTON_WINDOW	(3 * SEC)	/* lock press -> CallKit end-call */
 #define REMOTE_LEFT_GRACE	(3 * SEC)	/* remote stream gone without a local drop */
 #define EVIDENCE_WINDOW		(180 * SEC)	/* how far back before a drop evidence is looked for */
+#define CALLKIT_LOOKBACK	(60 * SEC)	/* CallKit answers before the session connects */
+#define TERMINATION_GRACE	(2 * SEC)	/* a termination's exit reason follows it closely */
 
 struct tl_event {
 	enum cs_event_kind	kind;
@@ -67,6 +69,7 @@ struct tl_app {
 	char		process[64];
 	long		pid;
 	bool		under_test;	/* logs call events, or named by --app */
+	bool		anonymous;	/* lines with no process or pid (headerless app output) */
 	bool		call_seen;	/* any call event ever */
 
 	enum call_state	call;
@@ -79,6 +82,8 @@ struct tl_app {
 	int64_t		pending_us;	/* when the call died (the suspension) */
 	uint64_t	pending_line;
 	int64_t		resumed_us;	/* resumed while pending: callbacks are due */
+	int64_t		terminated_us;	/* terminated with a call up: the exit reason may follow */
+	uint64_t	terminated_line;
 
 	int64_t		call_start_us;	/* connecting/connected time of the current call */
 	int64_t		remote_gone_us;	/* remote stream gone, waiting to see if we drop too */
@@ -106,6 +111,8 @@ struct cs_timeline {
 	char		facts_bundle[128];
 	struct cs_app_facts facts;
 };
+
+static const struct tl_app *focus_app(const struct cs_timeline *tl);
 
 /* ---------------------------------------------------------------- rings */
 
@@ -207,6 +214,8 @@ reset_app(struct tl_app *a)
 	a->pid = -1;
 }
 
+static void merge_duplicates(struct cs_timeline *tl, struct tl_app *a);
+
 static struct tl_app *
 get_app(struct cs_timeline *tl, const char *bundle, long pid, const char *process)
 {
@@ -240,13 +249,118 @@ get_app(struct cs_timeline *tl, const char *bundle, long pid, const char *proces
 	if (names_app_option(tl, a))
 		a->under_test = true;
 	a->last_seen = ++tl->seq;
+	merge_duplicates(tl, a);
 	return a;
+}
+
+/* Two records turned out to be one app (a bundle id learnt from one line, the process name or
+ * pid from another): fold `from` into `into`, keeping every event in log order. */
+static int
+tl_event_cmp(const void *x, const void *y)
+{
+	const struct tl_event *a = x, *b = y;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static void
+merge_rings(struct tl_ring *into, struct tl_ring *from)
+{
+	struct tl_event *all = cs_xcalloc(into->count + from->count, sizeof *all);
+	size_t n = 0;
+	for (size_t i = 0; i < into->count; i++)
+		all[n++] = *ring_at(into, i);
+	for (size_t i = 0; i < from->count; i++)
+		all[n++] = *ring_at(from, i);
+	qsort(all, n, sizeof *all, tl_event_cmp);
+	size_t skip = n > RING_EVENTS ? n - RING_EVENTS : 0;
+	for (size_t i = 0; i < skip; i++)
+		free(all[i].text);
+	memset(into, 0, sizeof *into);
+	memset(from, 0, sizeof *from);	/* its texts now belong to `into` */
+	for (size_t i = skip; i < n; i++)
+		into->ev[into->count++] = all[i];
+	into->head = into->count % RING_EVENTS;
+	free(all);
+}
+
+static void
+merge_app(struct tl_app *into, struct tl_app *from)
+{
+	if (into->bundle[0] == '\0')
+		cs_strlcpy(into->bundle, from->bundle, sizeof into->bundle);
+	if (into->process[0] == '\0')
+		cs_strlcpy(into->process, from->process, sizeof into->process);
+	if (into->pid <= 0)
+		into->pid = from->pid;
+	into->under_test |= from->under_test;
+	if (from->call_seen && !into->call_seen) {
+		into->call_seen = true;
+		into->call = from->call;
+		into->call_start_us = from->call_start_us;
+		into->pending = from->pending;
+		into->pending_us = from->pending_us;
+		into->pending_line = from->pending_line;
+		into->resumed_us = from->resumed_us;
+		into->remote_gone_us = from->remote_gone_us;
+		into->remote_gone_line = from->remote_gone_line;
+	}
+	if (into->state == APP_UNKNOWN)
+		into->state = from->state;
+	if (into->audio == AUDIO_UNKNOWN)
+		into->audio = from->audio;
+	if (!into->facts.known)
+		into->facts = from->facts;
+	if (from->last_log_us > into->last_log_us)
+		into->last_log_us = from->last_log_us;
+	for (int c = 0; c < CS_CAUSE_COUNT; c++)
+		into->warned[c] |= from->warned[c];
+	merge_rings(&into->ring, &from->ring);
+	if (from->last_seen > into->last_seen)
+		into->last_seen = from->last_seen;
+	reset_app(from);
+}
+
+static bool
+same_app(const struct tl_app *a, const struct tl_app *b)
+{
+	if (a->bundle[0] && b->bundle[0] && strcmp(a->bundle, b->bundle) != 0)
+		return false;
+	return (a->pid > 0 && a->pid == b->pid) || process_matches(a->process, b->process) ||
+	    process_matches(b->process, a->process);
+}
+
+static void
+merge_duplicates(struct cs_timeline *tl, struct tl_app *a)
+{
+	for (int i = 0; i < MAX_APPS; i++) {
+		struct tl_app *b = &tl->apps[i];
+		if (b != a && b->used && !b->anonymous && same_app(a, b))
+			merge_app(a, b);
+	}
+}
+
+/* headerless lines (an app's print output, an SDK banner) belong to the app under test */
+static struct tl_app *
+anonymous_app(struct cs_timeline *tl)
+{
+	for (int i = 0; i < MAX_APPS; i++)
+		if (tl->apps[i].used && tl->apps[i].anonymous)
+			return &tl->apps[i];
+	return NULL;
+}
+
+static void
+adopt_anonymous(struct cs_timeline *tl, struct tl_app *app)
+{
+	struct tl_app *anon = anonymous_app(tl);
+	if (anon && anon != app)
+		merge_app(app, anon);
 }
 
 static const char *
 app_name(const struct tl_app *a)
 {
-	return a->bundle[0] ? a->bundle : a->process[0] ? a->process : "?";
+	return a->bundle[0] ? a->bundle : a->process[0] ? a->process : "(unnamed app)";
 }
 
 /* ---------------------------------------------------------------- flags */
@@ -447,40 +561,56 @@ test_crash(struct drop *d)
 	return true;
 }
 
+/* CallKit acts before the session connects (answer) and around it: look a little further back */
+static const struct tl_event *
+callkit_last(const struct drop *d, const enum cs_event_kind *kinds, size_t n, int64_t until)
+{
+	return last_of(&d->app->ring, kinds, n, d->from_us - CALLKIT_LOOKBACK, until);
+}
+
 static bool
 test_lock_button(struct drop *d)
 {
-	const struct tl_event *end = app_last(d, KINDS(CS_EV_callkit_end_call), d->seen_us);
+	const struct tl_event *end = callkit_last(d, KINDS(CS_EV_callkit_end_call), d->seen_us);
 	if (!end)
 		return false;
-	const struct tl_event *lock = device_last(d, KINDS(CS_EV_lock_button, CS_EV_screen_locked),
+	const struct tl_event *lock = lock_before(d, end->time_us);
+	const struct tl_event *resign = app_last(d, KINDS(CS_EV_app_inactive, CS_EV_app_background),
 	    end->time_us);
-	if (!lock || end->time_us - lock->time_us > LOCK_BUTTON_WINDOW)
+	bool locked = lock && end->time_us - lock->time_us <= LOCK_BUTTON_WINDOW;
+	bool resigned = resign && end->time_us - resign->time_us <= LOCK_BUTTON_WINDOW;
+	if (!locked && !resigned)
 		return false;
-	if (app_last(d, KINDS(CS_EV_call_error), d->seen_us))
+	/* an in-app hang-up or an error explains the end-call otherwise */
+	if (app_first(d, KINDS(CS_EV_call_user_hangup), end->time_us - 5 * SEC, d->seen_us) ||
+	    app_last(d, KINDS(CS_EV_call_error), d->seen_us))
 		return false;
-	evidence_add(&d->evidence, lock);
+	const struct tl_event *trigger = locked ? lock : resign;
+	evidence_add(&d->evidence, trigger);
 	evidence_add(&d->evidence, end);
-	d->confidence = 0.85;
+	d->confidence = locked ? 0.85 : 0.7;
 	snprintf(d->detail, sizeof d->detail,
-	    "CallKit's end-call action came %.1f s after the lock button, with no error",
-	    (double)(end->time_us - lock->time_us) / SEC);
+	    "CallKit's end-call action came %.1f s after the %s, with no in-app hang-up and no error",
+	    (double)(end->time_us - trigger->time_us) / SEC,
+	    locked ? "lock button" : "app resigned active (the side button locks the phone)");
 	return true;
 }
 
 static bool
 test_callkit_audio(struct drop *d)
 {
-	const struct tl_event *deact = app_last(d, KINDS(CS_EV_callkit_audio_deactivated,
+	const struct tl_event *deact = callkit_last(d, KINDS(CS_EV_callkit_audio_deactivated,
 	    CS_EV_callkit_reset), d->seen_us);
-	if (deact) {
+	/* a deactivation that follows the app's own end-call is the normal ending, not a fault */
+	if (deact && !callkit_last(d, KINDS(CS_EV_callkit_end_call, CS_EV_call_user_hangup),
+	    deact->time_us)) {
 		evidence_add(&d->evidence, deact);
 		d->confidence = 0.75;
 		snprintf(d->detail, sizeof d->detail,
 		    "CallKit deactivated the audio session (or reset) before the call ended");
 		return true;
 	}
-	const struct tl_event *answer = app_last(d, KINDS(CS_EV_callkit_answer), d->seen_us);
+	const struct tl_event *answer = callkit_last(d, KINDS(CS_EV_callkit_answer), d->seen_us);
 	if (!answer)
 		return false;
 	if (app_first(d, KINDS(CS_EV_callkit_audio_activated), answer->time_us, d->seen_us))
@@ -629,6 +759,8 @@ test_missing_mode(struct drop *d)
 	const struct cs_app_facts *f = &d->app->facts;
 	if (f->known && (f->mode_audio || f->mode_voip))
 		return false;
+	if (!f->known && app_last(d, KINDS(CS_EV_app_bg_entitlement), d->seen_us))
+		return false;	/* the audio server says the app has the audio background mode */
 	const struct tl_event *noent = app_last(d, KINDS(CS_EV_app_no_bg_entitlement), d->seen_us);
 	if (!f->known && !noent && app_last(d, KINDS(CS_EV_audio_inactive, CS_EV_publisher_unpublished),
 	    s->time_us))
@@ -864,6 +996,7 @@ call_dropped(struct cs_timeline *tl, struct tl_app *app, const struct tl_event *
 		line = disconnect ? disconnect->line : app->pending_line;
 	}
 	app->pending = false;
+	app->terminated_us = 0;
 	app->call = CALL_DISCONNECTED;
 	app->remote_gone_us = 0;
 	if (app->under_test)
@@ -873,6 +1006,13 @@ call_dropped(struct cs_timeline *tl, struct tl_app *app, const struct tl_event *
 static void
 settle_pending(struct cs_timeline *tl, struct tl_app *app)
 {
+	if (app->terminated_us) {
+		int64_t at = app->terminated_us;
+		app->terminated_us = 0;
+		if (call_up(app) || app->pending)
+			call_dropped(tl, app, NULL, at, app->terminated_line);
+		return;
+	}
 	if (!app->pending)
 		return;
 	call_dropped(tl, app, NULL, app->pending_us, app->pending_line);
@@ -885,6 +1025,8 @@ on_call_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event 
 	app->call_seen = true;
 	if (tl->app_opt[0] == '\0' || names_app_option(tl, app))
 		app->under_test = true;
+	if (app->under_test && !app->anonymous)
+		adopt_anonymous(tl, app);
 	switch (event->kind) {
 	case CS_EV_call_connecting:
 		if (!call_up(app)) {
@@ -961,10 +1103,18 @@ on_app_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event *
 		start_pending(app, ev);
 		break;
 	case CS_EV_app_terminated:
+		/* wait a moment: the exit reason (crash signal, jetsam, watchdog) often follows */
+		app->state = APP_GONE;
+		if ((call_up(app) || app->pending) && app->terminated_us == 0) {
+			app->terminated_us = ev->time_us;
+			app->terminated_line = ev->line;
+		}
+		break;
 	case CS_EV_app_killed_jetsam:
 	case CS_EV_app_killed_watchdog:
 	case CS_EV_app_crashed:
 		app->state = APP_GONE;
+		app->terminated_us = 0;
 		if (call_up(app) || app->pending)
 			call_dropped(tl, app, NULL, ev->time_us, ev->line);
 		break;
@@ -1083,16 +1233,23 @@ timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 	const char *process = cs_event_attr(event, "process");
 	long pid = attr_long(event, "pid");
 	bool about_other = (bundle && bundle[0]) || (process && process[0]) || pid > 0;
+	struct tl_app *app = NULL;
 	if (!about_other) {	/* the app's own line */
 		process = line->process;
 		pid = line->pid;
-		if (process[0] == '\0' && pid <= 0)
-			return;
-		if (device_wide(event->kind))	/* a system daemon's screen line: not an app's */
-			if (find_app(tl, NULL, pid, process) == NULL)
-				return;
+		bool headerless = process[0] == '\0' && pid <= 0;
+		if (device_wide(event->kind) && (headerless || find_app(tl, NULL, pid, process) == NULL))
+			return;	/* a system daemon's screen line: not an app's */
+		if (headerless) {
+			app = (struct tl_app *)focus_app(tl);
+			if (app == NULL && (app = anonymous_app(tl)) == NULL) {
+				app = get_app(tl, NULL, -1, NULL);
+				app->anonymous = true;
+			}
+		}
 	}
-	struct tl_app *app = get_app(tl, bundle, pid, process);
+	if (app == NULL)
+		app = get_app(tl, bundle, pid, process);
 	ring_push(&app->ring, event, reason, code, was_suspended);
 	const struct tl_event *ev = ring_at(&app->ring, app->ring.count - 1);
 
@@ -1111,7 +1268,6 @@ timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 		check_warnings(tl, app, event, ev);
 }
 
-static const struct tl_app *focus_app(const struct cs_timeline *tl);
 
 /* Tell the state callback which lanes changed since the last report. */
 static void
@@ -1156,6 +1312,8 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 			continue;
 		if (line->pid > 0 && line->pid == a->pid)
 			a->last_log_us = line->time_us;
+		if (a->terminated_us && tl->now_us - a->terminated_us > TERMINATION_GRACE)
+			settle_pending(tl, a);
 		if (a->pending && a->resumed_us && tl->now_us - a->resumed_us > RESUME_GRACE)
 			settle_pending(tl, a);
 		if (a->remote_gone_us && tl->now_us - a->remote_gone_us > REMOTE_LEFT_GRACE) {
