@@ -21,7 +21,7 @@ SANFLAGS :=
 OPT	:= -O2 -g
 endif
 
-PKGS_CORE := libpcre2-8 jansson sqlite3
+PKGS_CORE := libpcre2-8 jansson sqlite3 zlib
 PKGS_DEV  := libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 libevent libevent_pthreads
 PKGS_TEST := cmocka
 
