@@ -234,6 +234,7 @@ void cs_timeline_finish(struct cs_timeline *tl);	/* end of input: settle pending
 const char *cs_timeline_app(const struct cs_timeline *tl);	/* the app under test, "" if none */
 const char *cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane);
 uint64_t cs_timeline_flag_count(const struct cs_timeline *tl);
+int64_t cs_timeline_now(const struct cs_timeline *tl);	/* time of the latest line */
 void cs_timeline_free(struct cs_timeline *tl);
 
 

@@ -32,6 +32,9 @@ struct dev_entry {
 	struct cs_device_info	 info;
 	struct cs_pipeline	*pipeline;
 	const char		*states[CS_LANE_COUNT];	/* last state of each lane (static names) */
+	int64_t			 state_us[CS_LANE_COUNT];	/* when it began */
+	uint64_t		 state_line[CS_LANE_COUNT];
+	char			 app[128];		/* the app under test, as the timeline names it */
 	uint64_t		 flags;
 	char			 app_checked[128];	/* the app we asked the phone about */
 	json_t			*app_record;
@@ -148,6 +151,9 @@ sink_state(const struct cs_state_change *change, void *arg)
 	struct sink_ctx *sc = arg;
 	struct cs_daemon *d = sc->daemon;
 	sc->dev->states[change->lane] = change->state;
+	sc->dev->state_us[change->lane] = change->time_us;
+	sc->dev->state_line[change->lane] = change->line;
+	cs_strlcpy(sc->dev->app, change->app, sizeof sc->dev->app);
 	if (d->store)
 		cs_store_state(d->store, change);
 	publish(d, sc->dev->udid, false, cs_state_json(change));
@@ -350,11 +356,11 @@ req_subscribe(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 		for (int lane = 0; lane < CS_LANE_COUNT; lane++) {
 			if (e->states[lane] == NULL)
 				continue;
-			char when[40];
-			cs_format_time(now, when, sizeof when);
-			cs_client_send(c, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "state",
-			    "time", when, "device", e->udid, "app", "", "lane", cs_lane_name(lane),
-			    "state", e->states[lane]));
+			struct cs_state_change sc = {
+				.lane = lane, .state = e->states[lane], .time_us = e->state_us[lane],
+				.line = e->state_line[lane], .device = e->udid, .app = e->app,
+			};
+			cs_client_send(c, cs_state_json(&sc));
 		}
 	}
 	for (size_t i = 0; i < RECENT_FLAGS; i++) {
@@ -715,8 +721,10 @@ replay_into(struct cs_daemon *d)
 		fprintf(stderr, "callsightd: cannot read %s: %s\n", file, err);
 		return 1;
 	}
+	/* a replayed device lives in the capture's time, not the wall clock's */
+	int64_t end_us = cs_timeline_now(cs_pipeline_timeline(e->pipeline));
 	if (d->store)
-		cs_store_device(d->store, e->udid, e->info.name, "", "", "replay", "", wall_us());
+		cs_store_device(d->store, e->udid, e->info.name, "", "", "replay", "", end_us);
 	return 0;
 }
 

@@ -1397,6 +1397,12 @@ cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane)
 	}
 }
 
+int64_t
+cs_timeline_now(const struct cs_timeline *tl)
+{
+	return tl->now_us;
+}
+
 uint64_t
 cs_timeline_flag_count(const struct cs_timeline *tl)
 {

@@ -1,0 +1,1463 @@
+/*
+ * report.c - the bug-report bundle a developer attaches to an issue: a folder (or one .tar.gz)
+ * holding report.html (stands alone: inline CSS and SVG, no JavaScript, no network), flags.json,
+ * events.ndjson (event and state records) and syslog.txt (the raw lines of the window).
+ *
+ * How it is built:
+ *  1. gather: the window (±2 min around a flag, or since/until) is read from the store into one
+ *     model of protocol records (jansson) plus the raw lines;
+ *  2. redact: every string in the model and the raw text go through cs_redact() (batched: one call
+ *     for all record strings, one for the raw lines), so every text that leaves is redacted and no
+ *     writer below can forget to;
+ *  3. render: the four files are written from the model into memory, then into a hidden temporary
+ *     folder (or .tar.gz) that is renamed into place: a bundle is complete or absent, never half.
+ *
+ * The .tar.gz is written here: ustar headers are 512-byte blocks and zlib's gzip stream does the
+ * compression in-process (pkg-config zlib). Chosen over spawning `tar czf` because it needs no
+ * temporary folder, no external tool's flags or exit codes, works the same on macOS and Debian,
+ * and every error comes back as an error here.
+ *
+ * Every log text is hostile: it is HTML-escaped (& < > " ') wherever it is written, and the page
+ * carries a Content-Security-Policy that forbids scripts and network fetches anyway.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zlib.h>
+
+#include "callsightd.h"
+
+#define SEC			1000000LL
+#define FLAG_WINDOW_US		(120 * SEC)	/* default window: ±2 min around a flag */
+#define PLOT_LANES		5		/* Screen, App, Audio, Call, Network */
+
+static const enum cs_lane plot_lanes[PLOT_LANES] = {
+	CS_LANE_screen, CS_LANE_app, CS_LANE_audio, CS_LANE_call, CS_LANE_network
+};
+
+/* the model of one bundle: protocol records, raw lines and the window */
+struct report {
+	const struct cs_report_options *opt;
+	const char	*device;	/* the device reported on; NULL = every device */
+	int64_t		 since, until;	/* the window as asked (0 = open) */
+	int64_t		 t_start, t_end;	/* the window drawn (data extents when open) */
+	json_t		*focus;		/* the flag asked for (borrowed from flags), or NULL */
+	json_t		*flags;		/* flag records in the window */
+	json_t		*records;	/* event and state records in the window (events.ndjson) */
+	json_t		*marks;
+	json_t		*devices;	/* udid -> the latest device record */
+	json_t		*apps;		/* app records */
+	json_t		*prior;		/* "udid\nlane" -> the last state record before the window */
+	char		*raw;		/* the raw lines, one per line */
+	size_t		 raw_len, raw_cap;
+	size_t		 nlines;
+	char		*err;
+	size_t		 errlen;
+};
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* dir/name+ext into out; -1 when it does not fit */
+static int
+path_join(char *out, size_t len, const char *dir, const char *name, const char *ext)
+{
+	int n = snprintf(out, len, "%s/%s%s", dir, name, ext);
+	return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- record fields */
+
+static const char *
+jstr(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? s : "";
+}
+
+static int64_t
+jint(const json_t *obj, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(obj, key));
+}
+
+/* "2026-03-04T12:00:02.123Z" -> µs since the epoch (0 when it does not parse) */
+static int64_t
+parse_time(const char *iso)
+{
+	struct tm tm = { 0 };
+	int ms = 0;
+	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	    &tm.tm_min, &tm.tm_sec, &ms) < 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * SEC + (int64_t)ms * 1000;
+}
+
+static int64_t
+record_time(const json_t *record)
+{
+	return parse_time(jstr(record, "time"));
+}
+
+/* ---------------------------------------------------------------- gather */
+
+struct flag_search {
+	uint64_t	 id;
+	json_t		*found;		/* the most recent flag with that id */
+};
+
+static int
+on_flag_search(json_t *record, void *ctx)
+{
+	struct flag_search *fs = ctx;
+	if ((uint64_t)jint(record, "id") == fs->id) {
+		json_decref(fs->found);
+		fs->found = record;
+	} else {
+		json_decref(record);
+	}
+	return 0;
+}
+
+/* Flag ids restart with each timeline, so the most recent flag with the id is the one meant. */
+static json_t *
+find_flag(struct cs_store *store, const char *device, uint64_t id)
+{
+	struct flag_search fs = { .id = id };
+	if (cs_store_history(store, device, 0, 0, CS_REC_FLAG, 0, on_flag_search, &fs) < 0) {
+		json_decref(fs.found);
+		return NULL;
+	}
+	return fs.found;
+}
+
+static int
+on_window_record(json_t *record, void *ctx)
+{
+	struct report *r = ctx;
+	const char *type = jstr(record, "type");
+	json_t *into = strcmp(type, "flag") == 0 ? r->flags : strcmp(type, "mark") == 0 ? r->marks
+	    : r->records;
+	json_array_append_new(into, record);
+	return 0;
+}
+
+static int
+on_fact_record(json_t *record, void *ctx)
+{
+	struct report *r = ctx;
+	if (strcmp(jstr(record, "type"), "app") == 0)
+		json_array_append_new(r->apps, record);
+	else	/* device records come in time order: the last one wins */
+		json_object_set_new(r->devices, jstr(record, "device"), record);
+	return 0;
+}
+
+static int
+on_prior_state(json_t *record, void *ctx)
+{
+	struct report *r = ctx;
+	char key[256];
+	snprintf(key, sizeof key, "%s\n%s", jstr(record, "device"), jstr(record, "lane"));
+	json_object_set_new(r->prior, key, record);
+	return 0;
+}
+
+static void
+on_raw_line(const char *device, const char *raw, size_t len, int64_t time_us, void *ctx)
+{
+	struct report *r = ctx;
+	if (r->raw_len + len + 2 > r->raw_cap) {
+		r->raw_cap = (r->raw_len + len + 2) * 2;
+		r->raw = cs_xrealloc(r->raw, r->raw_cap);
+	}
+	memcpy(r->raw + r->raw_len, raw, len);
+	r->raw_len += len;
+	r->raw[r->raw_len++] = '\n';
+	r->raw[r->raw_len] = '\0';
+	r->nlines++;
+	/* an open window is drawn over the data it holds */
+	if (r->since == 0 && time_us && (r->t_start == 0 || time_us < r->t_start))
+		r->t_start = time_us;
+	if (r->until == 0 && time_us > r->t_end)
+		r->t_end = time_us;
+}
+
+/* The drawn window: as asked, or the extents of the records and lines when open. */
+static void
+settle_drawn_window(struct report *r)
+{
+	json_t *lists[] = { r->records, r->flags, r->marks };
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		size_t k;
+		json_t *rec;
+		json_array_foreach(lists[i], k, rec) {
+			int64_t t = record_time(rec);
+			if (r->since == 0 && t && (r->t_start == 0 || t < r->t_start))
+				r->t_start = t;
+			if (r->until == 0 && t > r->t_end)
+				r->t_end = t;
+		}
+	}
+	if (r->since)
+		r->t_start = r->since;
+	if (r->until)
+		r->t_end = r->until;
+	if (r->t_end <= r->t_start) {	/* nothing, or one instant: show a minute around it */
+		int64_t mid = r->t_start ? r->t_start : r->t_end;
+		r->t_start = mid - 30 * SEC;
+		r->t_end = mid + 30 * SEC;
+	}
+}
+
+static int
+gather(struct report *r, struct cs_store *store)
+{
+	const struct cs_report_options *opt = r->opt;
+	r->flags = json_array();
+	r->records = json_array();
+	r->marks = json_array();
+	r->devices = json_object();
+	r->apps = json_array();
+	r->prior = json_object();
+	r->since = opt->since_us;
+	r->until = opt->until_us;
+
+	json_t *focus = NULL;
+	if (opt->flag_id) {
+		focus = find_flag(store, opt->device, opt->flag_id);
+		if (focus == NULL) {
+			set_err(r->err, r->errlen, "no flag %llu in the store%s%s", (unsigned long long)opt->flag_id,
+			    opt->device ? " for device " : "", opt->device ? opt->device : "");
+			return -1;
+		}
+		int64_t t = record_time(focus);
+		if (!r->since)
+			r->since = t - FLAG_WINDOW_US;
+		if (!r->until)
+			r->until = t + FLAG_WINDOW_US;
+	}
+	/* the device reported on, copied: focus is released below */
+	const char *asked = opt->device ? opt->device : focus ? jstr(focus, "device") : NULL;
+	char *device = asked ? cs_xstrdup(asked) : NULL;
+	r->device = device;
+
+	int rc = 0;
+	if (cs_store_history(store, device, r->since, r->until, CS_REC_EVENT | CS_REC_STATE | CS_REC_FLAG |
+	    CS_REC_MARK, 0, on_window_record, r) < 0 ||
+	    cs_store_history(store, device, 0, 0, CS_REC_DEVICE | CS_REC_APP, 0, on_fact_record, r) < 0 ||
+	    (r->since > 0 && cs_store_history(store, device, 0, r->since - 1, CS_REC_STATE, 0, on_prior_state,
+	    r) < 0) ||
+	    cs_store_raw_lines(store, device, r->since, r->until, on_raw_line, r) < 0) {
+		set_err(r->err, r->errlen, "cannot read the store for the report");
+		rc = -1;
+	}
+	/* the focus flag is the window's own copy, so it is redacted with the rest */
+	if (focus) {
+		size_t i;
+		json_t *f;
+		json_array_foreach(r->flags, i, f) {
+			if (jint(f, "id") == jint(focus, "id") && strcmp(jstr(f, "device"), jstr(focus, "device")) == 0
+			    && strcmp(jstr(f, "time"), jstr(focus, "time")) == 0)
+				r->focus = f;
+		}
+		if (r->focus == NULL) {	/* outside an explicit window: show it anyway */
+			json_array_append(r->flags, focus);
+			r->focus = focus;
+		}
+		json_decref(focus);
+	}
+	settle_drawn_window(r);
+	return rc;
+}
+
+static void
+report_free(struct report *r)
+{
+	json_decref(r->flags);
+	json_decref(r->records);
+	json_decref(r->marks);
+	json_decref(r->devices);
+	json_decref(r->apps);
+	json_decref(r->prior);
+	free(r->raw);
+	free((char *)r->device);
+}
+
+/* ---------------------------------------------------------------- redaction */
+
+struct string_list {
+	json_t	**v;
+	size_t	  n, cap;
+};
+
+static void
+collect_strings(json_t *j, struct string_list *l)
+{
+	if (json_is_string(j)) {
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			l->v = cs_xrealloc(l->v, l->cap * sizeof *l->v);
+		}
+		l->v[l->n++] = j;
+	} else if (json_is_array(j)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(j, i, item)
+			collect_strings(item, l);
+	} else if (json_is_object(j)) {
+		const char *key;
+		json_t *value;
+		json_object_foreach(j, key, value)
+			collect_strings(value, l);
+	}
+}
+
+/* Redact every string of the model in one cs_redact call: the strings are joined with '\n' and,
+ * since redaction never changes the number of lines, split back by counting lines. */
+static int
+redact_strings(struct string_list *l)
+{
+	size_t total = 1;
+	for (size_t i = 0; i < l->n; i++)
+		total += strlen(json_string_value(l->v[i])) + 1;
+	char *joined = cs_xmalloc(total), *p = joined;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *s = json_string_value(l->v[i]);
+		size_t len = strlen(s);
+		memcpy(p, s, len);
+		p += len;
+		*p++ = '\n';
+	}
+	*p = '\0';
+	char *out = cs_redact(joined, (size_t)(p - joined));
+	free(joined);
+	if (out == NULL)
+		return -1;
+	char *cur = out;
+	for (size_t i = 0; i < l->n; i++) {
+		size_t lines = 1;	/* this string's lines in the joined text */
+		for (const char *s = json_string_value(l->v[i]); *s; s++)
+			lines += *s == '\n';
+		char *end = cur;
+		for (size_t k = 0; k < lines; k++) {
+			end = strchr(end, '\n');
+			if (end == NULL) {
+				free(out);
+				return -1;	/* the line structure changed: refuse rather than mix up */
+			}
+			if (k + 1 < lines)
+				end++;
+		}
+		*end = '\0';
+		json_string_set(l->v[i], cur);
+		cur = end + 1;
+	}
+	free(out);
+	return 0;
+}
+
+static int
+redact_model(struct report *r)
+{
+	struct string_list l = { 0 };
+	json_t *trees[] = { r->flags, r->records, r->marks, r->devices, r->apps, r->prior };
+	for (size_t i = 0; i < sizeof trees / sizeof trees[0]; i++)
+		collect_strings(trees[i], &l);
+	int rc = redact_strings(&l);
+	free(l.v);
+	if (rc == 0 && r->raw) {
+		char *clean = cs_redact(r->raw, r->raw_len);
+		if (clean == NULL)
+			rc = -1;
+		else {
+			free(r->raw);
+			r->raw = clean;
+			r->raw_len = strlen(clean);
+		}
+	}
+	if (rc < 0)
+		set_err(r->err, r->errlen, "redaction failed: no report written");
+	return rc;
+}
+
+/* ---------------------------------------------------------------- html helpers */
+
+static void
+html(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&#39;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+/* "12:00:02.123" (UTC) */
+static void
+clock_text(int64_t time_us, char *buf, size_t len, bool ms)
+{
+	char iso[40];
+	cs_format_time(time_us, iso, sizeof iso);
+	snprintf(buf, len, "%.*s", ms ? 12 : 8, iso + 11);
+}
+
+static void
+day_time_text(int64_t time_us, char *buf, size_t len)
+{
+	char iso[40];
+	cs_format_time(time_us, iso, sizeof iso);
+	snprintf(buf, len, "%.10s %.12s UTC", iso, iso + 11);
+}
+
+static bool
+is_warning(const json_t *flag)
+{
+	return strcmp(jstr(flag, "severity"), "warning") == 0;
+}
+
+static const char *
+device_name(const struct report *r, const char *udid)
+{
+	const char *name = jstr(json_object_get(r->devices, udid), "name");
+	return name[0] ? name : udid[0] ? udid : "(unnamed device)";
+}
+
+/* ---------------------------------------------------------------- html: style and header */
+
+static const char page_style[] =
+	":root{--ink:#1d2330;--muted:#5d6675;--line:#e2e5ea;--bg:#f4f5f7;--red:#c62828;--amber:#a15c00;"
+	"--green:#2e7d32;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace}"
+	"*{box-sizing:border-box}"
+	"body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.5 -apple-system,'Segoe UI',Roboto,"
+	"'Helvetica Neue',Arial,sans-serif}"
+	"main{max-width:1180px;margin:0 auto;padding:24px}"
+	".verdict{border-radius:10px;padding:20px 26px;color:#fff;background:#455a64}"
+	".verdict.disconnect{background:linear-gradient(135deg,#b71c1c,#d32f2f)}"
+	".verdict.warning{background:linear-gradient(135deg,#8d4e00,#c77700)}"
+	".verdict.clear{background:linear-gradient(135deg,#1b5e20,#388e3c)}"
+	".brand{font-size:12px;letter-spacing:.1em;text-transform:uppercase;opacity:.85}"
+	".verdict h1{margin:4px 0 8px;font-size:25px;line-height:1.25}"
+	".verdict p{margin:0;opacity:.95}"
+	".verdict code{background:rgba(255,255,255,.18);color:#fff}"
+	"section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:18px 22px;margin-top:16px}"
+	"h2{font-size:15px;margin:0 0 12px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}"
+	"h3{font-size:17px;margin:0 0 6px}"
+	"code{font-family:var(--mono);font-size:12.5px;background:#eef0f3;padding:1px 6px;border-radius:4px}"
+	".facts{display:grid;grid-template-columns:repeat(4,1fr);gap:8px 20px;margin:0}"
+	".facts div{min-width:0}.facts dt{font-size:11px;text-transform:uppercase;letter-spacing:.06em;"
+	"color:var(--muted)}.facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}"
+	".yes{color:var(--green)}.no{color:var(--red)}"
+	"svg{display:block;width:100%;height:auto}"
+	".legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin-top:10px;font-size:12px;color:var(--muted)}"
+	".legend span{display:inline-flex;align-items:center;gap:6px}"
+	".legend i{display:inline-block;width:22px;height:12px;border-radius:2px;border:1px solid rgba(0,0,0,.25)}"
+	".flag{border:1px solid var(--line);border-left:6px solid var(--red);border-radius:8px;padding:14px 18px;"
+	"margin:12px 0}.flag.warning{border-left-color:#e08a00}.flag.focus{box-shadow:0 0 0 2px #ffcdd2}"
+	".flag .top{display:flex;flex-wrap:wrap;align-items:center;gap:8px 12px;margin-bottom:6px;"
+	"color:var(--muted)}"
+	".badge{display:inline-block;padding:1px 9px;border-radius:999px;font-size:11.5px;font-weight:700;"
+	"letter-spacing:.05em;color:#fff;background:var(--red)}.warning .badge{background:#c77700}"
+	".conf{display:inline-flex;align-items:center;gap:6px}.conf b{display:inline-block;width:80px;"
+	"height:7px;border-radius:4px;background:#e5e7eb;overflow:hidden}.conf b i{display:block;height:100%;"
+	"background:#455a64}"
+	".detail{margin:6px 0 10px}"
+	".advice{background:#eef7f0;border:1px solid #cde6d3;border-radius:8px;padding:10px 14px}"
+	".advice strong{color:var(--green)}"
+	"table{width:100%;border-collapse:collapse;font-size:12.5px}"
+	"th{text-align:left;font-weight:600;color:var(--muted);padding:4px 8px;border-bottom:1px solid var(--line)}"
+	"td{vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}"
+	"td.n{white-space:nowrap;color:var(--muted);font-family:var(--mono)}"
+	"td.raw{font-family:var(--mono);white-space:pre-wrap;overflow-wrap:anywhere;width:100%}"
+	".evidence h3{font-size:14px;margin:14px 0 6px}"
+	"footer{color:var(--muted);font-size:12px;margin:18px 4px}"
+	"h3.zoom{font-size:13px;font-weight:600;color:var(--muted);margin:14px 0 2px}"
+	".muted{color:var(--muted)}"
+	"@media print{body{background:#fff}main{padding:0}section{break-inside:avoid}}";
+
+static void
+write_head(FILE *out, const struct report *r)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n", out);
+	/* no scripts, no network: everything the page needs is in it */
+	fputs("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	    "style-src 'unsafe-inline'; img-src data:\">\n", out);
+	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>callsight report", out);
+	if (r->focus) {
+		fputs(" — ", out);
+		html(out, jstr(r->focus, "cause"));
+	}
+	if (r->device) {
+		fputs(" — ", out);
+		html(out, device_name(r, r->device));
+	}
+	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", page_style);
+}
+
+static void
+write_verdict(FILE *out, const struct report *r)
+{
+	size_t disconnects = 0, warnings = 0, i;
+	json_t *f, *first = NULL;
+	json_array_foreach(r->flags, i, f) {
+		if (is_warning(f)) {
+			warnings++;
+		} else {
+			disconnects++;
+			if (first == NULL)
+				first = f;
+		}
+	}
+	const json_t *lead = r->focus ? r->focus : first ? first : json_array_get(r->flags, 0);
+	const char *klass = lead == NULL ? "clear" : is_warning(lead) ? "warning" : "disconnect";
+	fprintf(out, "<header class=\"verdict %s\">\n<div class=\"brand\">callsight · bug report</div>\n<h1>", klass);
+	if (lead == NULL) {
+		fputs("No dropped call in this window</h1>\n<p>", out);
+	} else {
+		fputs(is_warning(lead) ? "Warning: " : "Call dropped: ", out);
+		html(out, jstr(lead, "label"));
+		fputs("</h1>\n<p>Cause <code>", out);
+		html(out, jstr(lead, "cause"));
+		char when[64];
+		day_time_text(record_time(lead), when, sizeof when);
+		fprintf(out, "</code> · confidence %.0f%% · %s", json_number_value(json_object_get(lead,
+		    "confidence")) * 100, when);
+		if (json_is_true(json_object_get(lead, "inferred")))
+			fputs(" · inferred: the app never reported the drop", out);
+		fputs("<br>", out);
+	}
+	fprintf(out, "%zu dropped call%s and %zu warning%s in the window", disconnects, disconnects == 1 ? "" : "s",
+	    warnings, warnings == 1 ? "" : "s");
+	if (r->device) {
+		fputs(" · ", out);
+		html(out, device_name(r, r->device));
+	}
+	fputs("</p>\n</header>\n", out);
+}
+
+/* ---------------------------------------------------------------- html: facts */
+
+static void
+fact(FILE *out, const char *label, const char *value)
+{
+	fprintf(out, "<div><dt>%s</dt><dd>", label);
+	html(out, value[0] ? value : "—");
+	fputs("</dd></div>\n", out);
+}
+
+static void
+fact_bool(FILE *out, const char *label, bool yes, const char *yes_text, const char *no_text)
+{
+	fprintf(out, "<div><dt>%s</dt><dd class=\"%s\">%s %s</dd></div>\n", label, yes ? "yes" : "no",
+	    yes ? "✓" : "✗", yes ? yes_text : no_text);
+}
+
+static bool
+has_mode(const json_t *app, const char *mode)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(app, "background_modes"), i, m) {
+		if (json_is_string(m) && strcmp(json_string_value(m), mode) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* the app under test: the focus flag's, else the first flag's, else the first app known */
+static const json_t *
+app_of_interest(const struct report *r, const char **bundle)
+{
+	const json_t *flag = r->focus ? r->focus : json_array_get(r->flags, 0);
+	*bundle = flag ? jstr(flag, "app") : "";
+	size_t i;
+	json_t *app;
+	json_array_foreach(r->apps, i, app) {
+		if ((*bundle)[0] == '\0' || strcmp(jstr(app, "bundle"), *bundle) == 0) {
+			*bundle = jstr(app, "bundle");
+			return app;
+		}
+	}
+	return NULL;
+}
+
+static void
+write_facts(FILE *out, const struct report *r)
+{
+	fputs("<section>\n<h2>Device and app</h2>\n<dl class=\"facts\">\n", out);
+	const json_t *dev = r->device ? json_object_get(r->devices, r->device) : NULL;
+	if (dev == NULL && json_object_size(r->devices) == 1)
+		dev = json_object_iter_value(json_object_iter(r->devices));
+	fact(out, "Device", dev ? jstr(dev, "name") : r->device ? r->device : "all devices");
+	fact(out, "UDID", dev ? jstr(dev, "device") : r->device ? r->device : "");
+	char os[96];
+	snprintf(os, sizeof os, "%s%s%s", dev && jstr(dev, "product_version")[0] ? "iOS " : "",
+	    dev ? jstr(dev, "product_version") : "", "");
+	fact(out, "iOS", os);
+	fact(out, "Model", dev ? jstr(dev, "product_type") : "");
+
+	const char *bundle;
+	const json_t *app = app_of_interest(r, &bundle);
+	fact(out, "App", bundle);
+	if (app) {
+		bool audio = has_mode(app, "audio"), voip = has_mode(app, "voip");
+		fact_bool(out, "Background modes", audio && voip, "audio + voip",
+		    audio ? "no voip" : voip ? "no audio" : "no audio, no voip");
+		fact_bool(out, "Microphone usage", json_is_true(json_object_get(app, "microphone_usage")),
+		    "declared", "missing");
+		fact_bool(out, "Camera usage", json_is_true(json_object_get(app, "camera_usage")), "declared",
+		    "missing");
+	} else {
+		fact(out, "Background modes", "not read from the phone");
+		fact(out, "Microphone usage", "");
+		fact(out, "Camera usage", "");
+	}
+	char from[64], to[64], counts[96];
+	day_time_text(r->t_start, from, sizeof from);
+	day_time_text(r->t_end, to, sizeof to);
+	fact(out, "Window from", from);
+	fact(out, "Window to", to);
+	snprintf(counts, sizeof counts, "%zu lines · %zu records", r->nlines, json_array_size(r->records));
+	fact(out, "Captured", counts);
+	fact(out, "Secrets", r->opt->redact ? "redacted" : "NOT redacted");
+	fputs("</dl>\n</section>\n", out);
+}
+
+/* ---------------------------------------------------------------- html: timeline (SVG) */
+
+#define SVG_W		1140
+#define SVG_LEFT	96	/* lane labels */
+#define SVG_RIGHT	24
+#define LANE_H		24
+#define LANE_GAP	6
+#define FLAG_ROW	34	/* flag labels above the lanes */
+#define AXIS_H		30
+
+enum tone { TONE_NONE, TONE_GOOD, TONE_NOTE, TONE_WARN, TONE_BAD, TONE_DARK };
+
+/* What a lane state means, for colour and pattern (greyscale keeps the pattern and the label). */
+static enum tone
+state_tone(const char *state)
+{
+	static const struct { const char *state; enum tone tone; } tones[] = {
+		{ "unlocked", TONE_NOTE }, { "locked", TONE_DARK }, { "foreground", TONE_GOOD },
+		{ "background", TONE_WARN }, { "suspended", TONE_BAD }, { "gone", TONE_BAD },
+		{ "active", TONE_GOOD }, { "interrupted", TONE_WARN }, { "inactive", TONE_NONE },
+		{ "connecting", TONE_NOTE }, { "connected", TONE_GOOD }, { "reconnecting", TONE_WARN },
+		{ "disconnected", TONE_BAD }, { "up", TONE_GOOD }, { "down", TONE_BAD },
+	};
+	for (size_t i = 0; i < sizeof tones / sizeof tones[0]; i++)
+		if (strcmp(tones[i].state, state) == 0)
+			return tones[i].tone;
+	return TONE_NONE;
+}
+
+static const struct { const char *fill, *text, *pattern, *legend; } tone_style[] = {
+	[TONE_NONE] = { "#eceff1", "#78838f", NULL, "unknown / none / inactive" },
+	[TONE_GOOD] = { "#66bb6a", "#0d2e10", NULL, "running, active, connected, up" },
+	[TONE_NOTE] = { "#90caf9", "#0d2a45", NULL, "unlocked, connecting" },
+	[TONE_WARN] = { "#ffb74d", "#4a2a00", "url(#dots)", "background, interrupted, reconnecting" },
+	[TONE_BAD] = { "#e57373", "#4a0b0b", "url(#hatch)", "suspended, gone, disconnected, down" },
+	[TONE_DARK] = { "#455a64", "#ffffff", NULL, "locked" },
+};
+
+struct axis {
+	int64_t	t0, t1;
+	double	x0, x1;
+};
+
+static double
+x_of(const struct axis *a, int64_t t)
+{
+	if (t < a->t0)
+		t = a->t0;
+	if (t > a->t1)
+		t = a->t1;
+	return a->x0 + (a->x1 - a->x0) * (double)(t - a->t0) / (double)(a->t1 - a->t0);
+}
+
+static void
+svg_defs(FILE *out)
+{
+	fputs("<defs>"
+	    "<pattern id=\"hatch\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
+	    "patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"#e57373\"/>"
+	    "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"7\" stroke=\"#8e1c1c\" stroke-width=\"2.2\"/></pattern>"
+	    "<pattern id=\"dots\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\">"
+	    "<rect width=\"6\" height=\"6\" fill=\"#ffb74d\"/><circle cx=\"3\" cy=\"3\" r=\"1.2\" fill=\"#8a4b00\"/>"
+	    "</pattern></defs>\n", out);
+}
+
+/* one span of a lane: a filled (maybe patterned) box with the state's name when it fits */
+static void
+svg_span(FILE *out, double x0, double x1, double y, const char *state)
+{
+	if (x1 - x0 < 0.5)
+		return;
+	enum tone tone = state_tone(state);
+	const char *fill = tone_style[tone].pattern ? tone_style[tone].pattern : tone_style[tone].fill;
+	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\" stroke=\"#fff\" "
+	    "stroke-width=\"1\"><title>", x0, y, x1 - x0, LANE_H, fill);
+	html(out, state);
+	fputs("</title></rect>", out);
+	double need = (double)strlen(state) * 6.6 + 10;
+	if (x1 - x0 >= need) {
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11.5\" font-weight=\"600\" fill=\"%s\"%s>",
+		    x0 + 6, y + LANE_H / 2.0 + 4, tone_style[tone].text,
+		    tone_style[tone].pattern ? " paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\"" : "");
+		html(out, state);
+		fputs("</text>", out);
+	}
+	fputc('\n', out);
+}
+
+/* one lane of one device: the state before the window, then each change */
+static void
+svg_lane(FILE *out, const struct report *r, const struct axis *a, const char *udid, enum cs_lane lane,
+    double y)
+{
+	const char *lane_name = cs_lane_name(lane);
+	fprintf(out, "<text x=\"%d\" y=\"%.1f\" font-size=\"12.5\" font-weight=\"600\" fill=\"#1d2330\" "
+	    "text-anchor=\"end\">%s</text>\n", SVG_LEFT - 12, y + LANE_H / 2.0 + 4, cs_lane_label(lane));
+	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"#f7f8fa\" stroke=\"#e2e5ea\"/>\n",
+	    a->x0, y, a->x1 - a->x0, LANE_H);
+	char key[256];
+	snprintf(key, sizeof key, "%s\n%s", udid, lane_name);
+	const json_t *prior = json_object_get(r->prior, key);
+	const char *state = prior ? jstr(prior, "state") : NULL;
+	int64_t from = a->t0;
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r->records, i, rec) {
+		if (strcmp(jstr(rec, "type"), "state") != 0 || strcmp(jstr(rec, "lane"), lane_name) != 0 ||
+		    strcmp(jstr(rec, "device"), udid) != 0)
+			continue;
+		int64_t t = record_time(rec);
+		if (state)
+			svg_span(out, x_of(a, from), x_of(a, t), y, state);
+		state = jstr(rec, "state");
+		from = t;
+	}
+	if (state)
+		svg_span(out, x_of(a, from), a->x1, y, state);
+	/* events of this lane: small ticks along the lane's foot */
+	json_array_foreach(r->records, i, rec) {
+		if (strcmp(jstr(rec, "type"), "event") != 0 || strcmp(jstr(rec, "lane"), lane_name) != 0 ||
+		    strcmp(jstr(rec, "device"), udid) != 0)
+			continue;
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"2\" height=\"6\" fill=\"#1d2330\"><title>",
+		    x_of(a, record_time(rec)) - 1, y + LANE_H - 6);
+		html(out, jstr(rec, "kind"));
+		fputs(" ", out);
+		html(out, jstr(rec, "time"));
+		fputs("</title></rect>\n", out);
+	}
+}
+
+/* a tick every 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 6, 12 h: about 8 of them */
+static int64_t
+tick_step(int64_t span_us)
+{
+	static const int64_t steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
+		21600, 43200, 86400 };
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (span_us / (steps[i] * SEC) <= 9)
+			return steps[i] * SEC;
+	return span_us / 8 + 1;
+}
+
+static void
+svg_axis(FILE *out, const struct axis *a, double top, double bottom)
+{
+	int64_t step = tick_step(a->t1 - a->t0);
+	int64_t first = (a->t0 / step + (a->t0 % step ? 1 : 0)) * step;
+	for (int64_t t = first; t <= a->t1; t += step) {
+		char label[16];
+		clock_text(t, label, sizeof label, false);
+		double x = x_of(a, t);
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#cfd4db\" "
+		    "stroke-dasharray=\"2 3\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#5d6675\" "
+		    "text-anchor=\"middle\">%s</text>\n", x, top, x, bottom + 4, x, bottom + 18, label);
+	}
+	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#5d6675\" text-anchor=\"end\">UTC</text>\n",
+	    (double)SVG_LEFT - 12, bottom + 18);
+}
+
+/* flags: a line over the lanes and the cause id above them; marks: a dashed blue line */
+static void
+svg_markers(FILE *out, const struct report *r, const struct axis *a, const char *udid, double top,
+    double bottom)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(r->marks, i, m) {
+		if (strcmp(jstr(m, "device"), udid) != 0)
+			continue;
+		double x = x_of(a, record_time(m));
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1565c0\" "
+		    "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"><title>mark: ", x, top, x, bottom);
+		html(out, jstr(m, "note"));
+		fputs("</title></line>\n", out);
+	}
+	double last_label_end = -1e9;
+	int row = 0;
+	json_array_foreach(r->flags, i, m) {
+		if (strcmp(jstr(m, "device"), udid) != 0)
+			continue;
+		bool warn = is_warning(m);
+		const char *colour = warn ? "#c77700" : "#c62828";
+		double x = x_of(a, record_time(m));
+		char label[160];
+		snprintf(label, sizeof label, "#%lld %s", (long long)jint(m, "id"), jstr(m, "cause"));
+		double width = (double)strlen(label) * 7.3 + 14;
+		row = x < last_label_end ? (row + 1) % 2 : 0;	/* two rows, so close flags stay legible */
+		double ly = top - FLAG_ROW + 2 + row * 15;
+		double lx = x + width > a->x1 + SVG_RIGHT ? x - width : x;
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>"
+		    "<path d=\"M%.1f %.1f l-5 -7 h10 z\" fill=\"%s\"/>", x, ly + 12, x, bottom, colour, x, top,
+		    colour);
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" rx=\"3\" fill=\"%s\"/>"
+		    "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" font-weight=\"700\" fill=\"#fff\">",
+		    lx, ly, width, colour, lx + 8, ly + 10.5);
+		html(out, label);
+		fputs("<title>", out);
+		html(out, jstr(m, "label"));
+		fputs("</title></text>\n", out);
+		if (row == 0 || lx + width > last_label_end)
+			last_label_end = lx + width;
+	}
+}
+
+/* the devices to draw: the one asked for, else each device with records */
+static json_t *
+timeline_devices(const struct report *r)
+{
+	json_t *udids = json_array();
+	if (r->device) {
+		json_array_append_new(udids, json_string(r->device));
+		return udids;
+	}
+	json_t *seen = json_object();
+	json_t *lists[] = { r->records, r->flags };
+	for (size_t l = 0; l < 2; l++) {
+		size_t i;
+		json_t *rec;
+		json_array_foreach(lists[l], i, rec) {
+			const char *d = jstr(rec, "device");
+			if (json_object_get(seen, d) == NULL) {
+				json_object_set_new(seen, d, json_true());
+				json_array_append_new(udids, json_string(d));
+			}
+		}
+	}
+	json_decref(seen);
+	if (json_array_size(udids) == 0)
+		json_array_append_new(udids, json_string(""));
+	return udids;
+}
+
+/* One SVG: a block of lanes per device, the axis, flags and marks; zoom (may be NULL) is outlined. */
+static void
+svg_timeline(FILE *out, const struct report *r, const struct axis *a, json_t *udids, bool defs,
+    const struct axis *zoom)
+{
+	size_t ndev = json_array_size(udids);
+	double block = FLAG_ROW + PLOT_LANES * (LANE_H + LANE_GAP) + AXIS_H + (ndev > 1 ? 20 : 0);
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" role=\"img\" "
+	    "aria-label=\"lanes over time\" font-family=\"-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif\">\n",
+	    SVG_W, block * (double)ndev + 8);
+	if (defs)
+		svg_defs(out);
+	for (size_t d = 0; d < ndev; d++) {
+		const char *udid = json_string_value(json_array_get(udids, d));
+		double y0 = block * (double)d + (ndev > 1 ? 20 : 0);
+		if (ndev > 1) {
+			fprintf(out, "<text x=\"0\" y=\"%.1f\" font-size=\"13\" font-weight=\"700\" fill=\"#1d2330\">",
+			    y0 - 4);
+			html(out, device_name(r, udid));
+			fputs("</text>\n", out);
+		}
+		double top = y0 + FLAG_ROW, bottom = top + PLOT_LANES * (LANE_H + LANE_GAP) - LANE_GAP;
+		for (int l = 0; l < PLOT_LANES; l++)
+			svg_lane(out, r, a, udid, plot_lanes[l], top + l * (LANE_H + LANE_GAP));
+		svg_axis(out, a, top, bottom);
+		if (zoom) {
+			double zx0 = x_of(a, zoom->t0), zx1 = x_of(a, zoom->t1);
+			fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#1d2330\" "
+			    "fill-opacity=\"0.06\" stroke=\"#1d2330\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\" rx=\"3\">"
+			    "<title>shown zoomed below</title></rect>\n", zx0 - 2, top - 4, zx1 - zx0 + 4,
+			    bottom - top + 8);
+		}
+		svg_markers(out, r, a, udid, top, bottom);
+	}
+	fputs("</svg>\n", out);
+}
+
+/* The stretch the focus flag's evidence covers, when it is a small part of the window. */
+static bool
+zoom_range(const struct report *r, struct axis *zoom)
+{
+	const json_t *f = r->focus;
+	if (f == NULL)
+		return false;
+	int64_t t0 = record_time(f), t1 = t0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(f, "evidence"), i, e) {
+		int64_t t = record_time(e);
+		if (t && t < t0)
+			t0 = t;
+		if (t > t1)
+			t1 = t;
+	}
+	int64_t pad = (t1 - t0) / 10 > 5 * SEC ? (t1 - t0) / 10 : 5 * SEC;
+	t0 = t0 - pad < r->t_start ? r->t_start : t0 - pad;
+	t1 = t1 + pad > r->t_end ? r->t_end : t1 + pad;
+	if (t1 <= t0 || (t1 - t0) * 10 > (r->t_end - r->t_start) * 6)
+		return false;
+	zoom->t0 = t0;
+	zoom->t1 = t1;
+	zoom->x0 = SVG_LEFT;
+	zoom->x1 = SVG_W - SVG_RIGHT;
+	return true;
+}
+
+static void
+svg_legend(FILE *out)
+{
+	fputs("<div class=\"legend\">", out);
+	for (int t = TONE_GOOD; t <= TONE_DARK; t++)
+		fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", tone_style[t].fill, tone_style[t].legend);
+	fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", tone_style[TONE_NONE].fill,
+	    tone_style[TONE_NONE].legend);
+	fputs("<span><i style=\"background:#c62828;width:4px\"></i>drop (cause id)</span>"
+	    "<span><i style=\"background:#c77700;width:4px\"></i>warning</span>"
+	    "<span><i style=\"background:#1565c0;width:4px\"></i>mark</span>"
+	    "<span><i style=\"background:#1d2330;width:2px\"></i>event</span>"
+	    "<span class=\"muted\">suspended/disconnected are hatched, background/interrupted dotted</span>"
+	    "</div>\n", out);
+}
+
+static void
+write_timeline(FILE *out, const struct report *r)
+{
+	json_t *udids = timeline_devices(r);
+	struct axis all = { .t0 = r->t_start, .t1 = r->t_end, .x0 = SVG_LEFT, .x1 = SVG_W - SVG_RIGHT };
+	struct axis zoom;
+	bool zoomed = zoom_range(r, &zoom);
+	fputs("<section>\n<h2>Timeline</h2>\n", out);
+	svg_timeline(out, r, &all, udids, true, zoomed ? &zoom : NULL);
+	if (zoomed) {
+		char from[16], to[16];
+		clock_text(zoom.t0, from, sizeof from, false);
+		clock_text(zoom.t1, to, sizeof to, false);
+		fprintf(out, "<h3 class=\"zoom\">Around the drop: %s – %s UTC</h3>\n", from, to);
+		json_t *one = json_array();
+		json_array_append_new(one, json_string(jstr(r->focus, "device")));
+		svg_timeline(out, r, &zoom, one, false, NULL);
+		json_decref(one);
+	}
+	svg_legend(out);
+	fputs("</section>\n", out);
+	json_decref(udids);
+}
+
+/* ---------------------------------------------------------------- html: flags and evidence */
+
+static void
+write_flag(FILE *out, const struct report *r, const json_t *f)
+{
+	bool warn = is_warning(f);
+	char when[64];
+	day_time_text(record_time(f), when, sizeof when);
+	double conf = json_number_value(json_object_get(f, "confidence"));
+	fprintf(out, "<article class=\"flag%s%s\" id=\"flag-%lld\">\n<div class=\"top\"><span class=\"badge\">%s</span>"
+	    "<span>#%lld</span><span>%s</span><code>", warn ? " warning" : "", f == r->focus ? " focus" : "",
+	    (long long)jint(f, "id"), warn ? "WARNING" : "DISCONNECT", (long long)jint(f, "id"), when);
+	html(out, jstr(f, "cause"));
+	fprintf(out, "</code><span class=\"conf\">confidence <b><i style=\"width:%.0f%%\"></i></b> %.0f%%</span>",
+	    conf * 100, conf * 100);
+	if (json_is_true(json_object_get(f, "inferred")))
+		fputs("<span>inferred</span>", out);
+	fputs("</div>\n<h3>", out);
+	html(out, jstr(f, "label"));
+	fputs("</h3>\n<p class=\"detail\">", out);
+	html(out, jstr(f, "detail")[0] ? jstr(f, "detail") : "(no detail recorded)");
+	fputs("</p>\n<p class=\"muted\">App <code>", out);
+	html(out, jstr(f, "app")[0] ? jstr(f, "app") : "?");
+	fprintf(out, "</code> · raised at line %lld · %zu evidence line%s</p>\n", (long long)jint(f, "line"),
+	    json_array_size(json_object_get(f, "evidence")),
+	    json_array_size(json_object_get(f, "evidence")) == 1 ? "" : "s");
+	fputs("<div class=\"advice\"><strong>Fix: </strong>", out);
+	html(out, jstr(f, "advice"));
+	fputs("</div>\n</article>\n", out);
+}
+
+static void
+write_flags(FILE *out, const struct report *r)
+{
+	fprintf(out, "<section>\n<h2>Flags (%zu)</h2>\n", json_array_size(r->flags));
+	if (json_array_size(r->flags) == 0)
+		fputs("<p class=\"muted\">callsight raised no flag in this window.</p>\n", out);
+	if (r->focus)
+		write_flag(out, r, r->focus);
+	size_t i;
+	json_t *f;
+	json_array_foreach(r->flags, i, f) {
+		if (f != r->focus)
+			write_flag(out, r, f);
+	}
+	fputs("</section>\n", out);
+}
+
+static void
+write_evidence_of(FILE *out, const json_t *f)
+{
+	fprintf(out, "<h3>#%lld <code>", (long long)jint(f, "id"));
+	html(out, jstr(f, "cause"));
+	fputs("</code></h3>\n<table>\n<tr><th>Line</th><th>Time (UTC)</th><th>Event</th><th>Log line</th></tr>\n", out);
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(f, "evidence"), i, e) {
+		char when[20];
+		clock_text(record_time(e), when, sizeof when, true);
+		fprintf(out, "<tr><td class=\"n\">%lld</td><td class=\"n\">%s</td><td class=\"n\">", (long long)jint(e, "line"),
+		    when);
+		html(out, jstr(e, "kind"));
+		fputs("</td><td class=\"raw\">", out);
+		html(out, jstr(e, "text"));
+		fputs("</td></tr>\n", out);
+	}
+	if (json_array_size(json_object_get(f, "evidence")) == 0)
+		fputs("<tr><td colspan=\"4\" class=\"muted\">no evidence lines recorded</td></tr>\n", out);
+	fputs("</table>\n", out);
+}
+
+static void
+write_evidence(FILE *out, const struct report *r)
+{
+	if (json_array_size(r->flags) == 0)
+		return;
+	fputs("<section class=\"evidence\">\n<h2>Evidence</h2>\n<p class=\"muted\">The log lines each "
+	    "verdict rests on, in log order. The whole window is in <code>syslog.txt</code>.</p>\n", out);
+	if (r->focus)
+		write_evidence_of(out, r->focus);
+	size_t i;
+	json_t *f;
+	json_array_foreach(r->flags, i, f) {
+		if (f != r->focus)
+			write_evidence_of(out, f);
+	}
+	fputs("</section>\n", out);
+}
+
+static void
+write_footer(FILE *out, const struct report *r)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char now[64];
+	day_time_text((int64_t)ts.tv_sec * SEC, now, sizeof now);
+	fprintf(out, "<footer>Generated by callsight %s on %s. This bundle also holds <code>flags.json</code>, "
+	    "<code>events.ndjson</code> and <code>syslog.txt</code>%s.</footer>\n</main>\n</body>\n</html>\n",
+	    CALLSIGHT_VERSION, now, r->opt->redact ? "; tokens, keys, e-mails, phone numbers and IP "
+	    "addresses are redacted" : "; NOT redacted: check it for secrets before you share it");
+}
+
+/* ---------------------------------------------------------------- the four files */
+
+struct blob {
+	char	*data;
+	size_t	 len;
+};
+
+typedef void (*render_fn)(FILE *out, const struct report *r);
+
+static int
+render(const struct report *r, render_fn fn, struct blob *b)
+{
+	FILE *out = open_memstream(&b->data, &b->len);
+	if (out == NULL)
+		return -1;
+	fn(out, r);
+	return fclose(out) == 0 ? 0 : -1;
+}
+
+static void
+render_html(FILE *out, const struct report *r)
+{
+	write_head(out, r);
+	write_verdict(out, r);
+	write_facts(out, r);
+	write_timeline(out, r);
+	write_flags(out, r);
+	write_evidence(out, r);
+	write_footer(out, r);
+}
+
+static void
+render_flags(FILE *out, const struct report *r)
+{
+	char *text = json_dumps(r->flags, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputs(text ? text : "[]", out);
+	fputc('\n', out);
+	free(text);
+}
+
+static void
+render_events(FILE *out, const struct report *r)
+{
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r->records, i, rec) {
+		char *text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (text) {
+			fputs(text, out);
+			fputc('\n', out);
+			free(text);
+		}
+	}
+}
+
+static void
+render_syslog(FILE *out, const struct report *r)
+{
+	if (r->raw)
+		fwrite(r->raw, 1, r->raw_len, out);
+}
+
+static const struct {
+	const char	*name;
+	render_fn	 fn;
+} bundle_files[] = {
+	{ "report.html", render_html },
+	{ "flags.json", render_flags },
+	{ "events.ndjson", render_events },
+	{ "syslog.txt", render_syslog },
+};
+#define NFILES (sizeof bundle_files / sizeof bundle_files[0])
+
+/* ---------------------------------------------------------------- writing: folder */
+
+static int
+write_file(const char *dir, const char *name, const struct blob *b, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	if (path_join(path, sizeof path, dir, name, "") < 0) {
+		set_err(err, errlen, "path too long: %s/%s", dir, name);
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t done = 0;
+	while (done < b->len) {
+		ssize_t n = write(fd, b->data + done, b->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) != 0) {
+		set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+remove_partial_dir(const char *dir)
+{
+	for (size_t i = 0; i < NFILES; i++) {
+		char path[PATH_MAX];
+		if (path_join(path, sizeof path, dir, bundle_files[i].name, "") == 0)
+			unlink(path);
+	}
+	rmdir(dir);
+}
+
+static int
+write_folder(const char *out_dir, const char *final, const struct blob *blobs, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	if (path_join(tmp, sizeof tmp, out_dir, ".callsight-partial-XXXXXX", "") < 0 || mkdtemp(tmp) == NULL) {
+		set_err(err, errlen, "cannot create a folder in %s: %s", out_dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < NFILES; i++) {
+		if (write_file(tmp, bundle_files[i].name, &blobs[i], err, errlen) < 0) {
+			remove_partial_dir(tmp);
+			return -1;
+		}
+	}
+	if (rename(tmp, final) != 0) {
+		set_err(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
+		remove_partial_dir(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- writing: .tar.gz */
+
+/* an octal field, NUL-terminated, as ustar wants */
+static void
+tar_octal(char *field, size_t width, uint64_t value)
+{
+	snprintf(field, width, "%0*llo", (int)width - 1, (unsigned long long)value);
+}
+
+static int
+tar_header(gzFile gz, const char *name, char type, uint64_t size, int64_t mtime)
+{
+	char h[512];
+	memset(h, 0, sizeof h);
+	if (strlen(name) >= 100)
+		return -1;
+	memcpy(h, name, strlen(name));
+	tar_octal(h + 100, 8, type == '5' ? 0755 : 0644);	/* mode */
+	tar_octal(h + 108, 8, 0);				/* uid */
+	tar_octal(h + 116, 8, 0);				/* gid */
+	tar_octal(h + 124, 12, size);
+	tar_octal(h + 136, 12, (uint64_t)mtime);
+	memset(h + 148, ' ', 8);				/* checksum: spaces while summing */
+	h[156] = type;
+	memcpy(h + 257, "ustar", 6);				/* magic "ustar\0" */
+	memcpy(h + 263, "00", 2);				/* version */
+	memcpy(h + 265, "callsight", 9);			/* uname */
+	memcpy(h + 297, "callsight", 9);			/* gname */
+	unsigned sum = 0;
+	for (size_t i = 0; i < sizeof h; i++)
+		sum += (unsigned char)h[i];
+	snprintf(h + 148, 8, "%06o", sum);			/* six digits, NUL, then the space */
+	h[155] = ' ';
+	return gzwrite(gz, h, sizeof h) == (int)sizeof h ? 0 : -1;
+}
+
+static int
+tar_entry(gzFile gz, const char *name, const struct blob *b, int64_t mtime)
+{
+	static const char zeros[512];
+	if (tar_header(gz, name, '0', b->len, mtime) < 0)
+		return -1;
+	if (b->len && gzwrite(gz, b->data, (unsigned)b->len) != (int)b->len)
+		return -1;
+	size_t pad = (512 - b->len % 512) % 512;
+	return pad == 0 || gzwrite(gz, zeros, (unsigned)pad) == (int)pad ? 0 : -1;
+}
+
+static int
+write_tar_entries(gzFile gz, const char *name, const struct blob *blobs)
+{
+	static const char zeros[1024];
+	int64_t mtime = (int64_t)time(NULL);
+	char entry[PATH_MAX];
+	if (path_join(entry, sizeof entry, name, "", "") < 0 || tar_header(gz, entry, '5', 0, mtime) < 0)
+		return -1;
+	for (size_t i = 0; i < NFILES; i++) {
+		if (path_join(entry, sizeof entry, name, bundle_files[i].name, "") < 0 ||
+		    tar_entry(gz, entry, &blobs[i], mtime) < 0)
+			return -1;
+	}
+	return gzwrite(gz, zeros, sizeof zeros) == (int)sizeof zeros ? 0 : -1;	/* end of archive */
+}
+
+static int
+write_tar(const char *out_dir, const char *name, const char *final, const struct blob *blobs, char *err,
+    size_t errlen)
+{
+	char tmp[PATH_MAX];
+	int fd = path_join(tmp, sizeof tmp, out_dir, ".callsight-partial-XXXXXX", "") < 0 ? -1 : mkstemp(tmp);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create a file in %s: %s", out_dir, strerror(errno));
+		return -1;
+	}
+	gzFile gz = gzdopen(fd, "wb9");
+	if (gz == NULL) {
+		close(fd);
+		unlink(tmp);
+		set_err(err, errlen, "cannot compress into %s", tmp);
+		return -1;
+	}
+	int rc = write_tar_entries(gz, name, blobs);
+	if (gzclose(gz) != Z_OK)
+		rc = -1;
+	if (rc < 0) {
+		set_err(err, errlen, "cannot write %s (the name must be under 90 characters): %s", final,
+		    errno ? strerror(errno) : "compression failed");
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, final) != 0) {
+		set_err(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- names and places */
+
+/* mkdir -p, folders we create 0700 */
+static int
+make_dirs(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	if (cs_strlcpy(path, dir, sizeof path) >= sizeof path) {
+		set_err(err, errlen, "report folder name too long: %s", dir);
+		return -1;
+	}
+	for (char *p = path + 1; ; p++) {
+		bool end = *p == '\0';
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			set_err(err, errlen, "cannot create the report folder %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (end)
+			break;
+		*p = '/';
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, "the report folder %s is not a folder", dir);
+		return -1;
+	}
+	if (access(dir, W_OK) != 0) {
+		set_err(err, errlen, "cannot write in the report folder %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* callsight-<device>-<YYYYmmddTHHMMSSZ>; the device kept to [A-Za-z0-9._-] */
+static void
+default_name(const struct report *r, char *name, size_t len)
+{
+	char dev[64] = "all";
+	if (r->device && r->device[0]) {
+		size_t i = 0;
+		for (const char *p = device_name(r, r->device); *p && i < sizeof dev - 1; p++)
+			dev[i++] = (strchr("._-", *p) || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9')) ? *p : '-';
+		dev[i] = '\0';
+	}
+	int64_t t = r->focus ? record_time(r->focus) : r->since ? r->since : r->t_start;
+	time_t secs = (time_t)(t / SEC);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(name, len, "callsight-%s-%s", dev, stamp);
+}
+
+static bool
+valid_name(const char *name)
+{
+	return name[0] && strchr(name, '/') == NULL && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+	    strlen(name) < 90;
+}
+
+/* The bundle's path; a default name that exists gets -2, -3, …; a chosen one is an error. */
+static int
+choose_path(const struct report *r, char *name, size_t namelen, char *path, size_t pathlen)
+{
+	const struct cs_report_options *opt = r->opt;
+	const char *ext = opt->tar ? ".tar.gz" : "";
+	char base[128];
+	if (opt->name)
+		cs_strlcpy(base, opt->name, sizeof base);
+	else
+		default_name(r, base, sizeof base);
+	if (!valid_name(base)) {
+		set_err(r->err, r->errlen, "bad report name '%s': a file name under 90 characters, no '/'", base);
+		return -1;
+	}
+	for (int n = 1; n < 100; n++) {
+		if (n == 1)
+			snprintf(name, namelen, "%s", base);
+		else
+			snprintf(name, namelen, "%s-%d", base, n);
+		if (path_join(path, pathlen, opt->out_dir, name, ext) < 0) {
+			set_err(r->err, r->errlen, "report path too long in %s", opt->out_dir);
+			return -1;
+		}
+		struct stat st;
+		if (lstat(path, &st) != 0)
+			return 0;
+		if (opt->name) {
+			set_err(r->err, r->errlen, "the report %s exists already", path);
+			return -1;
+		}
+	}
+	set_err(r->err, r->errlen, "too many reports named %s in %s", base, opt->out_dir);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- the whole */
+
+int
+cs_report_write(struct cs_store *store, const struct cs_report_options *options, char *path_out,
+    size_t pathlen, char *err, size_t errlen)
+{
+	if (options == NULL || options->out_dir == NULL || options->out_dir[0] == '\0') {
+		set_err(err, errlen, "no report folder given");
+		return -1;
+	}
+	if (make_dirs(options->out_dir, err, errlen) < 0)
+		return -1;
+	struct report r = { .opt = options, .err = err, .errlen = errlen };
+	struct blob blobs[NFILES] = { { 0 } };
+	char name[160], path[PATH_MAX];
+	int rc = gather(&r, store);
+	if (rc == 0 && options->redact)
+		rc = redact_model(&r);
+	if (rc == 0)
+		rc = choose_path(&r, name, sizeof name, path, sizeof path);
+	for (size_t i = 0; rc == 0 && i < NFILES; i++) {
+		if (render(&r, bundle_files[i].fn, &blobs[i]) < 0) {
+			set_err(err, errlen, "cannot render %s: out of memory", bundle_files[i].name);
+			rc = -1;
+		}
+	}
+	if (rc == 0)
+		rc = options->tar ? write_tar(options->out_dir, name, path, blobs, err, errlen)
+		    : write_folder(options->out_dir, path, blobs, err, errlen);
+	if (rc == 0 && path_out && pathlen)
+		cs_strlcpy(path_out, path, pathlen);
+	for (size_t i = 0; i < NFILES; i++)
+		free(blobs[i].data);
+	report_free(&r);
+	return rc;
+}

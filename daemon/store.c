@@ -1,0 +1,991 @@
+/*
+ * store.c - callsight's memory: one SQLite file holding devices, apps, raw lines, events, lane
+ * states, flags and marks, so that history, reports and `callsightd --replay capture.db` outlive
+ * the daemon.
+ *
+ * Crash safety: WAL journal. Writes go into one open transaction (BEGIN on the first write after a
+ * commit) that cs_store_commit() closes; the daemon commits at least every 250 ms. What was
+ * committed survives kill -9: a commit in WAL mode has written its frames to the WAL file with
+ * write(2) before COMMIT returns, and the kernel keeps them when the process dies.
+ * synchronous=NORMAL, not FULL: FULL adds an fsync of the WAL to every commit, which guards only
+ * against power loss / kernel crash (where NORMAL still keeps the file consistent and loses at most
+ * the last commits), while an fsync on a busy laptop disk can block the single-threaded event loop
+ * for hundreds of milliseconds and stall every device's stream. The contract is kill -9.
+ *
+ * Privacy: device logs are personal. The file is created 0600 (its -wal/-shm inherit that mode
+ * from SQLite), its folder 0700 when we create it, and a store that other users can read or that
+ * belongs to someone else is refused rather than silently chmod-ed.
+ *
+ * Bounds: max_bytes (live pages: (page_count - freelist_count) * page_size) and max_age_us.
+ * cs_store_prune() deletes the oldest lines first (then events, then states) in chunks of
+ * PRUNE_CHUNK rows and at most PRUNE_BUDGET rows a call, so it never stalls the loop; freed pages
+ * are reused, so the file stops growing at about max_bytes.
+ *
+ * Records are stored as the protocol JSON text (built by output.c for events, states and flags)
+ * next to the indexed columns (device, time_us, kind/cause). Lines are stored as columns, the
+ * message as an offset into the raw text when it is part of it (it nearly always is), and turned
+ * into `line` records only when history asks for them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "callsightd.h"
+
+#define SCHEMA_VERSION	1
+#define APPLICATION_ID	0x43534431	/* "CSD1": marks the file as a callsight store */
+#define PRUNE_CHUNK	2000		/* rows deleted by one statement */
+#define PRUNE_BUDGET	20000		/* rows deleted by one cs_store_prune() call at most */
+#define PRUNE_HIGH	90		/* prune when live pages exceed this % of max_bytes ... */
+#define PRUNE_LOW	80		/* ... down to this % (hysteresis: not a prune every commit) */
+#define BUSY_TIMEOUT_MS	1000		/* a reader (replay of this file) never blocks us longer */
+/* WAL_SIZE_LIMIT: the -wal file is truncated to 4 MiB after a checkpoint (journal_size_limit) */
+
+static const char sqlite_header[16] = "SQLite format 3";	/* with its NUL: 16 bytes */
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE devices(id INTEGER PRIMARY KEY, device TEXT NOT NULL, time_us INTEGER NOT NULL,"
+	" state TEXT NOT NULL, json TEXT NOT NULL);"
+	"CREATE INDEX devices_device_time ON devices(device, time_us);"
+	"CREATE TABLE apps(id INTEGER PRIMARY KEY, device TEXT NOT NULL, bundle TEXT NOT NULL,"
+	" time_us INTEGER NOT NULL, json TEXT NOT NULL, UNIQUE(device, bundle));"
+	"CREATE INDEX apps_device_time ON apps(device, time_us);"
+	"CREATE TABLE lines(id INTEGER PRIMARY KEY, device TEXT NOT NULL, number INTEGER NOT NULL,"
+	" time_us INTEGER NOT NULL, recv_us INTEGER NOT NULL, process TEXT NOT NULL, image TEXT NOT NULL,"
+	" pid INTEGER NOT NULL, level TEXT NOT NULL, raw TEXT NOT NULL,"
+	" msg_off INTEGER, msg_len INTEGER, message TEXT);"	/* message only when not inside raw */
+	"CREATE INDEX lines_device_time ON lines(device, time_us);"
+	"CREATE TABLE events(id INTEGER PRIMARY KEY, device TEXT NOT NULL, time_us INTEGER NOT NULL,"
+	" kind TEXT NOT NULL, line INTEGER NOT NULL, json TEXT NOT NULL);"
+	"CREATE INDEX events_device_time ON events(device, time_us);"
+	"CREATE TABLE states(id INTEGER PRIMARY KEY, device TEXT NOT NULL, time_us INTEGER NOT NULL,"
+	" lane TEXT NOT NULL, state TEXT NOT NULL, line INTEGER NOT NULL, json TEXT NOT NULL);"
+	"CREATE INDEX states_device_time ON states(device, time_us);"
+	"CREATE TABLE flags(id INTEGER PRIMARY KEY, flag_id INTEGER NOT NULL, device TEXT NOT NULL,"
+	" time_us INTEGER NOT NULL, cause TEXT NOT NULL, severity TEXT NOT NULL, json TEXT NOT NULL);"
+	"CREATE INDEX flags_device_time ON flags(device, time_us);"
+	"CREATE TABLE marks(id INTEGER PRIMARY KEY, device TEXT NOT NULL, time_us INTEGER NOT NULL,"
+	" note TEXT NOT NULL, json TEXT NOT NULL);"
+	"CREATE INDEX marks_device_time ON marks(device, time_us);";
+
+/* The statements kept prepared for the store's life. */
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_DEVICE, ST_APP, ST_LINE, ST_EVENT, ST_STATE, ST_FLAG, ST_MARK,
+	ST_PAGE_COUNT, ST_FREELIST_COUNT, ST_PAGE_SIZE,
+	ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES,	/* oldest PRUNE_CHUNK rows: size bound */
+	ST_AGE_LINES, ST_AGE_EVENTS, ST_AGE_STATES, ST_AGE_FLAGS, ST_AGE_MARKS, ST_AGE_DEVICES,
+	ST_COUNT
+};
+
+/* Oldest rows first, in capture order (rowid); bounded by the chunk so a call is short. */
+#define PRUNE_SQL(t) "DELETE FROM " t " WHERE id IN (SELECT id FROM " t " ORDER BY id LIMIT ?1)"
+#define AGE_SQL(t) "DELETE FROM " t " WHERE id IN (SELECT id FROM " t " ORDER BY id LIMIT ?1)" \
+	" AND time_us < ?2"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_DEVICE] = "INSERT INTO devices(device, time_us, state, json) VALUES(?1, ?2, ?3, ?4)",
+	[ST_APP] = "INSERT INTO apps(device, bundle, time_us, json) VALUES(?1, ?2, ?3, ?4)"
+		" ON CONFLICT(device, bundle) DO UPDATE SET time_us = excluded.time_us, json = excluded.json",
+	[ST_LINE] = "INSERT INTO lines(device, number, time_us, recv_us, process, image, pid, level, raw,"
+		" msg_off, msg_len, message) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_EVENT] = "INSERT INTO events(device, time_us, kind, line, json) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_STATE] = "INSERT INTO states(device, time_us, lane, state, line, json)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_FLAG] = "INSERT INTO flags(flag_id, device, time_us, cause, severity, json)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MARK] = "INSERT INTO marks(id, device, time_us, note, json) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_PAGE_COUNT] = "PRAGMA page_count",
+	[ST_FREELIST_COUNT] = "PRAGMA freelist_count",
+	[ST_PAGE_SIZE] = "PRAGMA page_size",
+	[ST_PRUNE_LINES] = PRUNE_SQL("lines"),
+	[ST_PRUNE_EVENTS] = PRUNE_SQL("events"),
+	[ST_PRUNE_STATES] = PRUNE_SQL("states"),
+	[ST_AGE_LINES] = AGE_SQL("lines"),
+	[ST_AGE_EVENTS] = AGE_SQL("events"),
+	[ST_AGE_STATES] = AGE_SQL("states"),
+	[ST_AGE_FLAGS] = AGE_SQL("flags"),
+	[ST_AGE_MARKS] = AGE_SQL("marks"),
+	[ST_AGE_DEVICES] = AGE_SQL("devices"),
+};
+
+struct cs_store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[ST_COUNT];
+	bool		 in_tx;		/* a write transaction is open */
+	int64_t		 max_bytes;
+	int64_t		 max_age_us;
+	int64_t		 next_mark_id;
+	char		 error[256];	/* the last error, for the daemon's log */
+};
+
+/* ---------------------------------------------------------------- errors */
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Record an SQLite failure; keep in_tx true to SQLite's view (an I/O error may have rolled back). */
+static int
+fail(struct cs_store *s, const char *what)
+{
+	set_err(s->error, sizeof s->error, "%s: %s", what, sqlite3_errmsg(s->db));
+	if (sqlite3_get_autocommit(s->db))
+		s->in_tx = false;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- opening */
+
+static bool
+has_sqlite_header(int fd)
+{
+	char head[16];
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	return n == (ssize_t)sizeof head && memcmp(head, sqlite_header, sizeof head) == 0;
+}
+
+bool
+cs_store_is_store_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = has_sqlite_header(fd);
+	close(fd);
+	return ok;
+}
+
+/* mkdir -p the folder that holds path; folders we create are 0700 */
+static int
+make_parent_dirs(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	if (cs_strlcpy(dir, path, sizeof dir) >= sizeof dir) {
+		set_err(err, errlen, "store path too long: %s", path);
+		return -1;
+	}
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; ; p++) {
+		bool end = *p == '\0';
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			set_err(err, errlen, "cannot create the store folder %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (end)
+			break;
+		*p = '/';
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, "the store folder %s is not a folder", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the file 0600 (or check the existing one): ours, private, a regular file, SQLite or empty. */
+static int
+prepare_store_file(const char *path, char *err, size_t errlen)
+{
+	if (make_parent_dirs(path, err, errlen) < 0)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot open the store %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	int rc = -1;
+	if (fstat(fd, &st) != 0)
+		set_err(err, errlen, "cannot stat the store %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		set_err(err, errlen, "the store %s is not a regular file", path);
+	else if (st.st_uid != geteuid())
+		set_err(err, errlen, "the store %s belongs to uid %ld, not to us: refusing it", path,
+		    (long)st.st_uid);
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		set_err(err, errlen, "the store %s is open to other users (mode %04o): it holds device "
+		    "logs; run chmod 600 on it, then start again", path, (unsigned)(st.st_mode & 07777));
+	else if (st.st_size > 0 && !has_sqlite_header(fd))
+		set_err(err, errlen, "%s is not a callsight store (no SQLite header)", path);
+	else
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+static int
+exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen, const char *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* One integer from a query (a PRAGMA or an aggregate); -1 on error with err filled. */
+static int
+query_int(sqlite3 *db, const char *sql, int64_t *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+		return -1;
+	}
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*out = 0;
+	else
+		set_err(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+set_journal(sqlite3 *db, bool memory, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "cannot read the store: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	int rc = sqlite3_step(st);
+	const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	bool ok = mode && (strcmp(mode, "wal") == 0 || (memory && strcmp(mode, "memory") == 0));
+	if (!ok)
+		set_err(err, errlen, "cannot switch the store to WAL: %s",
+		    rc == SQLITE_ROW ? (mode ? mode : "?") : sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	if (!ok)
+		return -1;
+	return exec_sql(db, "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA journal_size_limit=4194304;"	/* WAL_SIZE_LIMIT */
+	    "PRAGMA temp_store=MEMORY;", err, errlen, "cannot configure the store");
+}
+
+/* A new file gets the schema; an existing one must be ours and not from a newer callsight. */
+static int
+check_or_create_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	int64_t version, app_id, tables;
+	if (query_int(db, "PRAGMA user_version", &version, err, errlen) < 0 ||
+	    query_int(db, "PRAGMA application_id", &app_id, err, errlen) < 0 ||
+	    query_int(db, "SELECT count(*) FROM sqlite_schema", &tables, err, errlen) < 0)
+		return -1;
+	if (tables > 0 && app_id != APPLICATION_ID) {
+		set_err(err, errlen, "%s is an SQLite file but not a callsight store", path);
+		return -1;
+	}
+	if (version > SCHEMA_VERSION) {
+		set_err(err, errlen, "%s was written by a newer callsight (schema %lld; this one reads %d)",
+		    path, (long long)version, SCHEMA_VERSION);
+		return -1;
+	}
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (tables > 0) {
+		set_err(err, errlen, "%s: unknown store schema %lld", path, (long long)version);
+		return -1;
+	}
+	char sql[sizeof schema_sql + 512];
+	snprintf(sql, sizeof sql, "BEGIN;%s"
+	    "INSERT INTO meta VALUES('schema', '%d'), ('created_by', 'callsightd %s');"
+	    "PRAGMA application_id=%d; PRAGMA user_version=%d; COMMIT;",
+	    schema_sql, SCHEMA_VERSION, CALLSIGHT_VERSION, APPLICATION_ID, SCHEMA_VERSION);
+	if (exec_sql(db, sql, err, errlen, "cannot create the store's tables") < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare_statements(struct cs_store *s, char *err, size_t errlen)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+		    NULL) != SQLITE_OK) {
+			set_err(err, errlen, "cannot prepare '%s': %s", stmt_sql[i], sqlite3_errmsg(s->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+free_store(struct cs_store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close_v2(s->db);
+	free(s);
+}
+
+struct cs_store *
+cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
+{
+	const char *path = options ? options->path : NULL;
+	if (path == NULL || path[0] == '\0') {
+		set_err(err, errlen, "no store path given");
+		return NULL;
+	}
+	bool memory = strcmp(path, ":memory:") == 0;
+	if (!memory && prepare_store_file(path, err, errlen) < 0)
+		return NULL;
+
+	struct cs_store *s = cs_xcalloc(1, sizeof *s);
+	s->max_bytes = options->max_bytes;
+	s->max_age_us = options->max_age_us;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | (memory ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "cannot open the store %s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		free_store(s);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+
+	int64_t last_mark;
+	char why[200] = "";
+	if (set_journal(s->db, memory, why, sizeof why) < 0 ||
+	    check_or_create_schema(s->db, path, why, sizeof why) < 0 ||
+	    prepare_statements(s, why, sizeof why) < 0 ||
+	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, sizeof why) < 0) {
+		set_err(err, errlen, "store %s: %s", path, why);
+		free_store(s);
+		return NULL;
+	}
+	s->next_mark_id = last_mark + 1;
+	return s;
+}
+
+void
+cs_store_close(struct cs_store *s)
+{
+	if (s == NULL)
+		return;
+	cs_store_commit(s);
+	free_store(s);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* Reset the statement after use whatever happened; SQLITE_DONE is success. */
+static int
+step_done(struct cs_store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, what);
+	return 0;
+}
+
+static int
+begin_if_needed(struct cs_store *s)
+{
+	if (s->in_tx)
+		return 0;
+	if (step_done(s, s->stmt[ST_BEGIN], "begin") < 0)
+		return -1;
+	s->in_tx = true;
+	return 0;
+}
+
+int
+cs_store_commit(struct cs_store *s)
+{
+	if (!s->in_tx)
+		return 0;
+	if (step_done(s, s->stmt[ST_COMMIT], "commit") < 0) {
+		/* a failed COMMIT may leave the transaction open: roll it back rather than wedge */
+		if (!sqlite3_get_autocommit(s->db)) {
+			sqlite3_step(s->stmt[ST_ROLLBACK]);
+			sqlite3_reset(s->stmt[ST_ROLLBACK]);
+		}
+		s->in_tx = !sqlite3_get_autocommit(s->db);
+		return -1;
+	}
+	s->in_tx = false;
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+	sqlite3_bind_text(st, i, text ? text : "", -1, SQLITE_STATIC);
+}
+
+/* A record's JSON text (consumes the reference); NULL when it cannot be serialized. */
+static char *
+json_text_of(json_t *record)
+{
+	if (record == NULL)
+		return NULL;
+	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(record);
+	return text;
+}
+
+/* Insert a record whose last parameter (json_index) is its JSON text. */
+static int
+insert_with_json(struct cs_store *s, enum stmt_id id, int json_index, json_t *record, const char *what)
+{
+	char *text = json_text_of(record);
+	if (text == NULL) {
+		sqlite3_clear_bindings(s->stmt[id]);
+		set_err(s->error, sizeof s->error, "%s: cannot serialize the record", what);
+		return -1;
+	}
+	sqlite3_bind_text(s->stmt[id], json_index, text, -1, SQLITE_STATIC);
+	int rc = step_done(s, s->stmt[id], what);
+	free(text);
+	return rc;
+}
+
+static void
+set_time(json_t *obj, const char *key, int64_t time_us)
+{
+	char buf[40];
+	cs_format_time(time_us, buf, sizeof buf);
+	json_object_set_new(obj, key, json_string(buf));
+}
+
+static json_t *
+json_text_or_empty(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	return j ? j : json_string("(invalid text)");
+}
+
+int
+cs_store_device(struct cs_store *s, const char *udid, const char *name, const char *product_version,
+    const char *product_type, const char *state, const char *detail, int64_t time_us)
+{
+	if (begin_if_needed(s) < 0)
+		return -1;
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("device"));
+	set_time(obj, "time", time_us);
+	json_object_set_new(obj, "device", json_text_or_empty(udid));
+	json_object_set_new(obj, "name", json_text_or_empty(name));
+	json_object_set_new(obj, "product_version", json_text_or_empty(product_version));
+	json_object_set_new(obj, "product_type", json_text_or_empty(product_type));
+	json_object_set_new(obj, "state", json_text_or_empty(state));
+	json_object_set_new(obj, "detail", json_text_or_empty(detail));
+	sqlite3_stmt *st = s->stmt[ST_DEVICE];
+	bind_text(st, 1, udid);
+	sqlite3_bind_int64(st, 2, time_us);
+	bind_text(st, 3, state);
+	return insert_with_json(s, ST_DEVICE, 4, obj, "store device");
+}
+
+/* background_modes_json: a JSON array of strings; NULL = derive audio/voip from the facts */
+static json_t *
+background_modes(const char *modes_json, const struct cs_app_facts *f)
+{
+	if (modes_json) {
+		json_t *modes = json_loads(modes_json, 0, NULL);
+		if (json_is_array(modes))
+			return modes;
+		json_decref(modes);
+		return NULL;
+	}
+	json_t *modes = json_array();
+	if (f && f->mode_audio)
+		json_array_append_new(modes, json_string("audio"));
+	if (f && f->mode_voip)
+		json_array_append_new(modes, json_string("voip"));
+	return modes;
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+cs_store_app(struct cs_store *s, const char *udid, const char *bundle, const struct cs_app_facts *f,
+    const char *background_modes_json)
+{
+	json_t *modes = background_modes(background_modes_json, f);
+	if (modes == NULL) {
+		set_err(s->error, sizeof s->error, "store app %s: background modes are not a JSON array",
+		    bundle ? bundle : "");
+		return -1;
+	}
+	if (begin_if_needed(s) < 0) {
+		json_decref(modes);
+		return -1;
+	}
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("app"));
+	json_object_set_new(obj, "device", json_text_or_empty(udid));
+	json_object_set_new(obj, "bundle", json_text_or_empty(bundle));
+	json_object_set_new(obj, "background_modes", modes);
+	json_object_set_new(obj, "microphone_usage", json_boolean(f && f->microphone_usage));
+	json_object_set_new(obj, "camera_usage", json_boolean(f && f->camera_usage));
+	sqlite3_stmt *st = s->stmt[ST_APP];
+	bind_text(st, 1, udid);
+	bind_text(st, 2, bundle);
+	sqlite3_bind_int64(st, 3, now_us());	/* when the facts were read: apps carry no time */
+	return insert_with_json(s, ST_APP, 4, obj, "store app");
+}
+
+static const char *
+line_device(const char *device, const struct cs_line *line)
+{
+	if (device)
+		return device;
+	return line->udid && line->udid[0] ? line->udid : line->device ? line->device : "";
+}
+
+int
+cs_store_line(struct cs_store *s, const char *device, const struct cs_line *line)
+{
+	if (begin_if_needed(s) < 0)
+		return -1;
+	sqlite3_stmt *st = s->stmt[ST_LINE];
+	const char *raw = line->raw ? line->raw : "";
+	size_t raw_len = line->raw ? line->raw_len : 0;
+	const char *msg = line->message ? line->message : "";
+	size_t msg_len = line->message ? line->message_len : 0;
+	bind_text(st, 1, line_device(device, line));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)line->number);
+	sqlite3_bind_int64(st, 3, line->time_us);
+	sqlite3_bind_int64(st, 4, line->recv_us);
+	bind_text(st, 5, line->process);
+	bind_text(st, 6, line->image);
+	sqlite3_bind_int64(st, 7, line->pid);
+	bind_text(st, 8, line->level);
+	sqlite3_bind_text(st, 9, raw, (int)raw_len, SQLITE_STATIC);
+	/* the message is nearly always the tail of the raw text: store where, not what */
+	const char *at = msg_len == 0 ? raw : memmem(raw, raw_len, msg, msg_len);
+	if (at && raw_len >= msg_len && memcmp(raw + raw_len - msg_len, msg, msg_len) == 0)
+		at = raw + raw_len - msg_len;
+	if (at) {
+		sqlite3_bind_int64(st, 10, at - raw);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)msg_len);
+	} else {
+		sqlite3_bind_text(st, 12, msg, (int)msg_len, SQLITE_STATIC);
+	}
+	return step_done(s, st, "store line");
+}
+
+/* The record's "device" follows the device the caller files it under. */
+static json_t *
+with_device(json_t *record, const char *device)
+{
+	if (record && device)
+		json_object_set_new(record, "device", json_text_or_empty(device));
+	return record;
+}
+
+int
+cs_store_event(struct cs_store *s, const char *device, const struct cs_event *event)
+{
+	if (begin_if_needed(s) < 0)
+		return -1;
+	const char *dev = line_device(device, event->line);
+	sqlite3_stmt *st = s->stmt[ST_EVENT];
+	bind_text(st, 1, dev);
+	sqlite3_bind_int64(st, 2, event->line->time_us);
+	bind_text(st, 3, cs_event_name(event->kind));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)event->line->number);
+	return insert_with_json(s, ST_EVENT, 5, with_device(cs_event_json(event), dev), "store event");
+}
+
+int
+cs_store_state(struct cs_store *s, const struct cs_state_change *change)
+{
+	if (begin_if_needed(s) < 0)
+		return -1;
+	sqlite3_stmt *st = s->stmt[ST_STATE];
+	bind_text(st, 1, change->device);
+	sqlite3_bind_int64(st, 2, change->time_us);
+	bind_text(st, 3, cs_lane_name(change->lane));
+	bind_text(st, 4, change->state);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)change->line);
+	return insert_with_json(s, ST_STATE, 6, cs_state_json(change), "store state");
+}
+
+int
+cs_store_flag(struct cs_store *s, const struct cs_flag *flag)
+{
+	if (begin_if_needed(s) < 0)
+		return -1;
+	sqlite3_stmt *st = s->stmt[ST_FLAG];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)flag->id);
+	bind_text(st, 2, flag->device);
+	sqlite3_bind_int64(st, 3, flag->time_us);
+	bind_text(st, 4, cs_cause_name(flag->cause));
+	bind_text(st, 5, cs_severity_name(cs_cause_severity(flag->cause)));
+	return insert_with_json(s, ST_FLAG, 6, cs_flag_json(flag), "store flag");
+}
+
+int64_t
+cs_store_mark(struct cs_store *s, const char *device, int64_t time_us, const char *note)
+{
+	if (begin_if_needed(s) < 0)
+		return -1;
+	int64_t id = s->next_mark_id;
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("mark"));
+	json_object_set_new(obj, "id", json_integer(id));
+	set_time(obj, "time", time_us);
+	json_object_set_new(obj, "device", json_text_or_empty(device));
+	json_object_set_new(obj, "note", json_text_or_empty(note));
+	sqlite3_stmt *st = s->stmt[ST_MARK];
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, device);
+	sqlite3_bind_int64(st, 3, time_us);
+	bind_text(st, 4, note);
+	if (insert_with_json(s, ST_MARK, 5, obj, "store mark") < 0)
+		return -1;
+	s->next_mark_id++;
+	return id;
+}
+
+/* ---------------------------------------------------------------- size and pruning */
+
+static int
+pragma_value(struct cs_store *s, enum stmt_id id, int64_t *out)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	int rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, stmt_sql[id]);
+}
+
+int64_t
+cs_store_size(struct cs_store *s)
+{
+	int64_t pages, page_size;
+	if (pragma_value(s, ST_PAGE_COUNT, &pages) < 0 || pragma_value(s, ST_PAGE_SIZE, &page_size) < 0)
+		return -1;
+	return pages * page_size;
+}
+
+/* bytes in pages that hold data (free pages are reused before the file grows) */
+static int
+live_bytes(struct cs_store *s, int64_t *out)
+{
+	int64_t pages, free_pages, page_size;
+	if (pragma_value(s, ST_PAGE_COUNT, &pages) < 0 ||
+	    pragma_value(s, ST_FREELIST_COUNT, &free_pages) < 0 ||
+	    pragma_value(s, ST_PAGE_SIZE, &page_size) < 0)
+		return -1;
+	*out = (pages - free_pages) * page_size;
+	return 0;
+}
+
+/* Run one chunked delete; the number of rows it removed, or -1. */
+static int64_t
+delete_chunk(struct cs_store *s, enum stmt_id id, int64_t cutoff_us)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	sqlite3_bind_int(st, 1, PRUNE_CHUNK);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, cutoff_us);
+	if (step_done(s, st, "prune") < 0)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+/* Age: every table, oldest rows first, while whole chunks are old enough. */
+static int
+prune_by_age(struct cs_store *s, int64_t now_us_, int64_t *budget)
+{
+	static const enum stmt_id order[] = {
+		ST_AGE_LINES, ST_AGE_EVENTS, ST_AGE_STATES, ST_AGE_FLAGS, ST_AGE_MARKS, ST_AGE_DEVICES
+	};
+	int64_t cutoff = now_us_ - s->max_age_us;
+	for (size_t i = 0; i < sizeof order / sizeof order[0] && *budget > 0; i++) {
+		int64_t n;
+		do {
+			if ((n = delete_chunk(s, order[i], cutoff)) < 0)
+				return -1;
+			*budget -= n;
+		} while (n == PRUNE_CHUNK && *budget > 0);
+	}
+	return 0;
+}
+
+/* Size: lines first, then events, then states, until the live pages are under the low mark. */
+static int
+prune_by_size(struct cs_store *s, int64_t *budget)
+{
+	static const enum stmt_id order[] = { ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES };
+	int64_t used;
+	if (live_bytes(s, &used) < 0)
+		return -1;
+	if (used <= s->max_bytes / 100 * PRUNE_HIGH)
+		return 0;
+	int64_t low = s->max_bytes / 100 * PRUNE_LOW;
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		while (used > low && *budget > 0) {
+			int64_t n = delete_chunk(s, order[i], 0);
+			if (n < 0 || live_bytes(s, &used) < 0)
+				return -1;
+			*budget -= n;
+			if (n < PRUNE_CHUNK)
+				break;	/* this table is empty: go on to the next */
+		}
+	}
+	return 0;
+}
+
+int
+cs_store_prune(struct cs_store *s, int64_t now_us_)
+{
+	if (s->max_bytes <= 0 && s->max_age_us <= 0)
+		return 0;
+	if (begin_if_needed(s) < 0)
+		return -1;
+	int64_t budget = PRUNE_BUDGET;
+	if (s->max_age_us > 0 && prune_by_age(s, now_us_, &budget) < 0)
+		return -1;
+	if (s->max_bytes > 0 && prune_by_size(s, &budget) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+enum record_table { TAB_DEVICE, TAB_LINE, TAB_EVENT, TAB_STATE, TAB_FLAG, TAB_MARK, TAB_COUNT };
+
+/* Per table: the type bit it answers and the columns of the common history row
+ * (time_us, tab, id, json, device, number, process, image, pid, level, raw, msg_off, msg_len,
+ * message): tables with a JSON text fill only the first four. */
+static const struct {
+	unsigned	 type;
+	const char	*select;
+} history_tables[TAB_COUNT] = {
+	[TAB_DEVICE] = { CS_REC_DEVICE, "SELECT time_us, 0 AS tab, id, json, NULL, NULL, NULL, NULL, NULL,"
+		" NULL, NULL, NULL, NULL, NULL FROM devices" },
+	[TAB_LINE] = { CS_REC_LINE, "SELECT time_us, 1, id, NULL, device, number, process, image, pid,"
+		" level, raw, msg_off, msg_len, message FROM lines" },
+	[TAB_EVENT] = { CS_REC_EVENT, "SELECT time_us, 2, id, json, NULL, NULL, NULL, NULL, NULL, NULL,"
+		" NULL, NULL, NULL, NULL FROM events" },
+	[TAB_STATE] = { CS_REC_STATE, "SELECT time_us, 3, id, json, NULL, NULL, NULL, NULL, NULL, NULL,"
+		" NULL, NULL, NULL, NULL FROM states" },
+	[TAB_FLAG] = { CS_REC_FLAG, "SELECT time_us, 4, id, json, NULL, NULL, NULL, NULL, NULL, NULL,"
+		" NULL, NULL, NULL, NULL FROM flags" },
+	[TAB_MARK] = { CS_REC_MARK, "SELECT time_us, 5, id, json, NULL, NULL, NULL, NULL, NULL, NULL,"
+		" NULL, NULL, NULL, NULL FROM marks" },
+};
+
+static const char *
+column_text(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? t : "";
+}
+
+/* A `line` record from a lines row (columns 4.. of the history row). */
+static json_t *
+line_record(sqlite3_stmt *st)
+{
+	const char *raw = column_text(st, 10);
+	size_t raw_len = (size_t)sqlite3_column_bytes(st, 10);
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("line"));
+	set_time(obj, "time", sqlite3_column_int64(st, 0));
+	json_object_set_new(obj, "device", json_text_or_empty(column_text(st, 4)));
+	json_object_set_new(obj, "line", json_integer(sqlite3_column_int64(st, 5)));
+	json_object_set_new(obj, "process", json_text_or_empty(column_text(st, 6)));
+	json_object_set_new(obj, "image", json_text_or_empty(column_text(st, 7)));
+	json_object_set_new(obj, "pid", json_integer(sqlite3_column_int64(st, 8)));
+	json_object_set_new(obj, "level", json_text_or_empty(column_text(st, 9)));
+	json_t *message;
+	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+		size_t off = (size_t)sqlite3_column_int64(st, 11), len = (size_t)sqlite3_column_int64(st, 12);
+		if (off > raw_len || len > raw_len - off)
+			off = len = 0;
+		message = json_stringn(raw + off, len);
+	} else {
+		message = json_stringn(column_text(st, 13), (size_t)sqlite3_column_bytes(st, 13));
+	}
+	json_object_set_new(obj, "message", message ? message : json_string("(invalid text)"));
+	return obj;
+}
+
+/* Append "<select> WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3" for each wanted table. */
+static char *
+history_sql(unsigned types, bool by_device, bool limited)
+{
+	size_t size = 256;
+	for (int t = 0; t < TAB_COUNT; t++)
+		size += strlen(history_tables[t].select) + 96;
+	char *sql = cs_xmalloc(size);
+	size_t len = 0;
+	for (int t = 0; t < TAB_COUNT; t++) {
+		if (!(types & history_tables[t].type))
+			continue;
+		len += (size_t)snprintf(sql + len, size - len, "%s%s WHERE %stime_us BETWEEN ?2 AND ?3",
+		    len ? " UNION ALL " : "", history_tables[t].select, by_device ? "device = ?1 AND " : "");
+	}
+	snprintf(sql + len, size - len, " ORDER BY 1, 2, 3%s", limited ? " LIMIT ?4" : "");
+	return sql;
+}
+
+/* The stored app facts (no time of their own: they come first in a history). */
+static int
+history_apps(struct cs_store *s, const char *device, size_t limit, size_t *count, cs_record_cb cb,
+    void *ctx)
+{
+	sqlite3_stmt *st;
+	const char *sql = device ? "SELECT json FROM apps WHERE device = ?1 ORDER BY id"
+	    : "SELECT json FROM apps ORDER BY device, id";
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "history apps");
+	if (device)
+		bind_text(st, 1, device);
+	int rc = SQLITE_DONE, result = 0;
+	while ((limit == 0 || *count < limit) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *record = json_loads(column_text(st, 0), 0, NULL);
+		if (record == NULL)
+			continue;
+		(*count)++;
+		if (cb(record, ctx) != 0) {
+			result = 1;	/* the caller stopped the walk */
+			break;
+		}
+	}
+	if (result == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		result = fail(s, "history apps");
+	sqlite3_finalize(st);
+	return result;
+}
+
+static int64_t
+until_or_open(int64_t until_us)
+{
+	return until_us ? until_us : INT64_MAX;
+}
+
+int
+cs_store_history(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    unsigned types, size_t limit, cs_record_cb cb, void *ctx)
+{
+	size_t count = 0;
+	if (types & CS_REC_APP) {
+		int rc = history_apps(s, device, limit, &count, cb, ctx);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	if (!(types & ~(unsigned)CS_REC_APP) || (limit && count >= limit))
+		return 0;
+	char *sql = history_sql(types, device != NULL, limit != 0);
+	sqlite3_stmt *st;
+	int prc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
+	if (prc != SQLITE_OK)
+		return fail(s, "history");
+	if (device)
+		bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
+	sqlite3_bind_int64(st, 3, until_or_open(until_us));
+	if (limit)
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)(limit - count));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *record = sqlite3_column_int(st, 1) == TAB_LINE ? line_record(st)
+		    : json_loads(column_text(st, 3), 0, NULL);
+		if (record == NULL)
+			continue;	/* a record jansson cannot read back: skip it, keep the rest */
+		if (cb(record, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "history");
+}
+
+/* One device's lines in capture order. A window uses the (device, time_us) index and sorts the
+ * few rows it selects; no window walks the table in rowid order (no sort, constant memory). */
+static int
+raw_lines_of(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    cs_raw_line_cb cb, void *ctx)
+{
+	bool window = since_us != 0 || until_us != 0;
+	const char *sql = window
+	    ? "SELECT device, raw, time_us FROM lines WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3"
+	      " ORDER BY id"
+	    : "SELECT device, raw, time_us FROM lines WHERE +device = ?1 ORDER BY id";
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "raw lines");
+	bind_text(st, 1, device);
+	if (window) {
+		sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
+		sqlite3_bind_int64(st, 3, until_or_open(until_us));
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(column_text(st, 0), column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_int64(st, 2), ctx);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "raw lines");
+}
+
+int
+cs_store_raw_lines(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    cs_raw_line_cb cb, void *ctx)
+{
+	if (device)
+		return raw_lines_of(s, device, since_us, until_us, cb, ctx);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT device FROM lines ORDER BY device", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail(s, "raw lines devices");
+	int rc = SQLITE_DONE, result = 0;
+	while (result == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *dev = cs_xstrdup(column_text(st, 0));
+		result = raw_lines_of(s, dev, since_us, until_us, cb, ctx);
+		free(dev);
+	}
+	if (result == 0 && rc != SQLITE_DONE)
+		result = fail(s, "raw lines devices");
+	sqlite3_finalize(st);
+	return result;
+}
