@@ -20,6 +20,7 @@
 
 #include <callsight/version.h>
 
+#include "cmd.h"
 #include "tui.h"
 
 #define TICK_MS		250
@@ -65,6 +66,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "Usage: callsight [OPTIONS] [FILE]\n"
+	    "       callsight tail [--json] [--lines] [--device UDID]     live records, for scripts\n"
+	    "       callsight report [--flag ID | --since T --until T] [--out DIR] [--tar]\n"
 	    "Watch iPhone video calls live, and see why each dropped call dropped.\n"
 	    "\n"
 	    "  (no FILE)          attach to your callsightd (started when none runs)\n"
@@ -264,10 +267,22 @@ setup_terminal(struct tui *t)
 	draw_init(t);
 }
 
+/* the scriptable subcommands (cmd-*.c); anything else is the interactive client */
+static const struct {
+	const char	*name;
+	int		(*run)(int argc, char **argv);
+} subcommands[] = {
+	{ "tail", cmd_tail },
+	{ "report", cmd_report },
+};
+
 int
 main(int argc, char **argv)
 {
 	static struct tui t;	/* large: the model holds TUI_MAX_DEVICES devices */
+	for (size_t i = 0; argc > 1 && i < sizeof subcommands / sizeof subcommands[0]; i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
 	setlocale(LC_ALL, "");
 	t.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	const char *nc = getenv("NO_COLOR");

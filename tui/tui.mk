@@ -6,7 +6,7 @@
 
 TUI_SRC := $(sort $(wildcard tui/*.c))
 TUI_OBJ := $(patsubst tui/%.c,$(B)/obj/tui/%.o,$(TUI_SRC))
-TUI_HDR := tui/tui.h $(wildcard include/callsight/*.h include/callsight/*.def)
+TUI_HDR := tui/tui.h tui/cmd.h $(wildcard include/callsight/*.h include/callsight/*.def)
 
 # ncursesw for UTF-8 line drawing; plain ncurses where no ncursesw.pc exists (it is wide on macOS)
 TUI_CURSES = $(shell $(PKG_CONFIG) --exists ncursesw 2>/dev/null && echo ncursesw || echo ncurses)
