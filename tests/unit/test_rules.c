@@ -1,0 +1,577 @@
+/*
+ * test_rules.c - unit tests for the rules engine (daemon/rules.c) and the builtin rules data
+ * (daemon/rules/\*.rules).
+ *
+ * Every row of tests/unit/rule-samples.tsv is a real (or clearly marked) log line with the events
+ * the builtin rules must give for it and nothing else; every builtin rule must be exercised by at
+ * least one row, so a rule cannot be added without a sample. The rest checks the loader: errors
+ * name file:line and what is wrong, later rules replace earlier ones by name, disable, filters,
+ * groups, constants, --rules files from disk. Data is found through $CS_TEST_DATA, else tests/unit
+ * relative to the working directory (the repository root under make).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "callsightd.h"
+
+/* build/rules_builtin.c: walked to list the builtin rules for the coverage check */
+struct cs_builtin_rules {
+	const char *name;
+	const char *text;
+};
+extern const struct cs_builtin_rules cs_builtin_rules[];
+
+#define MAX_EVENTS 8
+
+struct sample {
+	int		 row;		/* line number in the tsv */
+	char		*kinds;		/* "a+b" or "-" */
+	char		*attrs;		/* "k=v,k=v+..." or "-" */
+	char		*process, *image, *message;
+	long		 pid;
+	char		*source;
+};
+
+struct seen_event {
+	enum cs_event_kind	kind;
+	char			rule[128];
+	size_t			nattrs;
+	char			attrs[CS_MAX_ATTRS][2][256];
+};
+
+struct collected {
+	size_t			n;
+	struct seen_event	ev[MAX_EVENTS];
+};
+
+struct fixture {
+	struct cs_rules	*rules;
+	struct sample	*samples;
+	size_t		 nsamples;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+collect(const struct cs_event *event, void *ctx)
+{
+	struct collected *c = ctx;
+	if (c->n == MAX_EVENTS)
+		return;
+	struct seen_event *s = &c->ev[c->n++];
+	s->kind = event->kind;
+	snprintf(s->rule, sizeof s->rule, "%s", event->rule);
+	s->nattrs = event->nattrs;
+	for (size_t i = 0; i < event->nattrs; i++) {
+		snprintf(s->attrs[i][0], sizeof s->attrs[i][0], "%s", event->attrs[i].name);
+		snprintf(s->attrs[i][1], sizeof s->attrs[i][1], "%s", event->attrs[i].value);
+		assert_string_equal(cs_event_attr(event, event->attrs[i].name), event->attrs[i].value);
+	}
+	assert_null(cs_event_attr(event, "no-such-attribute"));
+}
+
+static struct cs_line
+make_line(const char *process, const char *image, long pid, const char *message)
+{
+	struct cs_line line = {
+		.number = 1, .format = CS_FMT_syslog, .device = "", .process = process, .image = image,
+		.pid = pid, .level = "Notice", .message = message, .message_len = strlen(message),
+		.raw = message, .raw_len = strlen(message), .udid = "",
+	};
+	return line;
+}
+
+static struct collected
+match_line(struct cs_rules *rules, const char *process, const char *image, const char *message)
+{
+	struct collected c = { 0 };
+	struct cs_line line = make_line(process, image, 100, message);
+	cs_rules_match(rules, &line, collect, &c);
+	return c;
+}
+
+static const char *
+data_dir(void)
+{
+	const char *dir = getenv("CS_TEST_DATA");
+	return dir && *dir ? dir : "tests/unit";
+}
+
+static char *
+dash_to_empty(char *field)
+{
+	return strcmp(field, "-") == 0 ? field + 1 : field;
+}
+
+/* Splits one tsv row in place; 0 on success. */
+static int
+parse_row(char *text, int row, struct sample *s)
+{
+	char *f[7] = { 0 };
+	size_t n = 0;
+	for (char *p = text; n < 7;) {
+		f[n++] = p;
+		char *tab = strchr(p, '\t');
+		if (tab == NULL)
+			break;
+		*tab = '\0';
+		p = tab + 1;
+	}
+	if (n < 6)
+		return -1;
+	*s = (struct sample){ row, f[0], f[1], dash_to_empty(f[2]), dash_to_empty(f[3]), f[5], -1,
+	    n > 6 ? f[6] : "" };
+	s->pid = strcmp(f[4], "-") == 0 ? -1 : strtol(f[4], NULL, 10);
+	return 0;
+}
+
+static void
+load_samples(struct fixture *fx)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/rule-samples.tsv", data_dir());
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		fail_msg("cannot open %s (set CS_TEST_DATA to the tests/unit directory)", path);
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int row = 0;
+	while ((len = getline(&buf, &cap, f)) >= 0) {
+		row++;
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			buf[--len] = '\0';
+		if (len == 0 || buf[0] == '#')
+			continue;
+		fx->samples = realloc(fx->samples, (fx->nsamples + 1) * sizeof *fx->samples);
+		char *copy = strdup(buf);
+		if (parse_row(copy, row, &fx->samples[fx->nsamples]) < 0)
+			fail_msg("%s:%d: expected 6 or 7 TAB-separated fields", path, row);
+		fx->nsamples++;
+	}
+	free(buf);
+	fclose(f);
+	assert_true(fx->nsamples > 100);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof *fx);
+	char err[512] = "";
+	fx->rules = cs_rules_new();
+	if (cs_rules_load_builtin(fx->rules, err, sizeof err) != 0)
+		fail_msg("builtin rules: %s", err);
+	load_samples(fx);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	for (size_t i = 0; i < fx->nsamples; i++)
+		free(fx->samples[i].kinds);	/* the row's buffer starts with its first field */
+	free(fx->samples);
+	cs_rules_free(fx->rules);
+	free(fx);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- builtin rules against samples */
+
+/* Compares one expected event ("k=v,k=v" or "-") with what was seen, order-insensitively. */
+static bool
+attrs_equal(const char *expected, const struct seen_event *ev, char *why, size_t whylen)
+{
+	size_t nexp = 0;
+	char copy[1024];
+	snprintf(copy, sizeof copy, "%s", expected);
+	if (strcmp(copy, "-") != 0) {
+		char *save = NULL;
+		for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(kv, '=');
+			if (eq == NULL) {
+				snprintf(why, whylen, "bad expected attribute '%s'", kv);
+				return false;
+			}
+			*eq = '\0';
+			nexp++;
+			bool found = false;
+			for (size_t i = 0; i < ev->nattrs; i++)
+				if (strcmp(ev->attrs[i][0], kv) == 0) {
+					found = true;
+					if (strcmp(ev->attrs[i][1], eq + 1) != 0) {
+						snprintf(why, whylen, "%s='%s', expected '%s'", kv,
+						    ev->attrs[i][1], eq + 1);
+						return false;
+					}
+				}
+			if (!found) {
+				snprintf(why, whylen, "attribute %s missing", kv);
+				return false;
+			}
+		}
+	}
+	if (nexp != ev->nattrs) {
+		size_t n = (size_t)snprintf(why, whylen, "%zu attributes, expected %zu:", ev->nattrs, nexp);
+		for (size_t i = 0; i < ev->nattrs && n < whylen; i++)
+			n += (size_t)snprintf(why + n, whylen - n, " %s=%s", ev->attrs[i][0],
+			    ev->attrs[i][1]);
+		return false;
+	}
+	return true;
+}
+
+static int
+check_sample(struct cs_rules *rules, const struct sample *s, char **covered, size_t *ncovered)
+{
+	struct collected c = { 0 };
+	struct cs_line line = make_line(s->process, s->image, s->pid, s->message);
+	cs_rules_match(rules, &line, collect, &c);
+
+	char kinds[256], attrs[2048];
+	snprintf(kinds, sizeof kinds, "%s", s->kinds);
+	snprintf(attrs, sizeof attrs, "%s", s->attrs);
+	char *ksave = NULL, *asave = NULL;
+	size_t nexp = 0;
+	int failures = 0;
+	if (strcmp(kinds, "-") != 0) {
+		char *attr = strtok_r(attrs, "+", &asave);
+		for (char *k = strtok_r(kinds, "+", &ksave); k; k = strtok_r(NULL, "+", &ksave)) {
+			char why[512] = "";
+			if (nexp >= c.n) {
+				print_error("row %d: expected %s, got no event for it  [%s]\n", s->row, k,
+				    s->message);
+				return failures + 1;
+			}
+			const struct seen_event *ev = &c.ev[nexp++];
+			if (strcmp(cs_event_name(ev->kind), k) != 0) {
+				print_error("row %d: got %s (%s), expected %s  [%s]\n", s->row,
+				    cs_event_name(ev->kind), ev->rule, k, s->message);
+				failures++;
+			} else if (!attrs_equal(attr ? attr : "-", ev, why, sizeof why)) {
+				print_error("row %d: %s (%s): %s  [%s]\n", s->row, k, ev->rule, why,
+				    s->message);
+				failures++;
+			}
+			covered[(*ncovered)++] = strdup(ev->rule);
+			attr = strtok_r(NULL, "+", &asave);
+		}
+	}
+	for (size_t i = nexp; i < c.n; i++) {
+		print_error("row %d: unexpected %s from %s  [%s]\n", s->row, cs_event_name(c.ev[i].kind),
+		    c.ev[i].rule, s->message);
+		failures++;
+	}
+	return failures;
+}
+
+/* "file:line" of every rule in the builtin text, in order. */
+static size_t
+list_builtin_rules(char ***out)
+{
+	size_t n = 0;
+	*out = NULL;
+	for (const struct cs_builtin_rules *b = cs_builtin_rules; b->name; b++) {
+		int lineno = 0;
+		for (const char *p = b->text; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			lineno++;
+			const char *q = p;
+			while (q < p + len && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < p + len && *q != '#' && strncmp(q, "disable", 7) != 0) {
+				*out = realloc(*out, (n + 1) * sizeof **out);
+				char where[256];
+				snprintf(where, sizeof where, "%s:%d", b->name, lineno);
+				(*out)[n++] = strdup(where);
+			}
+			p += len + (nl != NULL);
+		}
+	}
+	return n;
+}
+
+static void
+test_builtin_samples(void **state)
+{
+	struct fixture *fx = *state;
+	char **covered = calloc(fx->nsamples * MAX_EVENTS, sizeof *covered);
+	size_t ncovered = 0;
+	int failures = 0;
+	for (size_t i = 0; i < fx->nsamples; i++)
+		failures += check_sample(fx->rules, &fx->samples[i], covered, &ncovered);
+
+	char **rules;
+	size_t nrules = list_builtin_rules(&rules);
+	assert_int_equal(nrules, cs_rules_count(fx->rules));
+	for (size_t i = 0; i < nrules; i++) {
+		bool found = false;
+		for (size_t k = 0; k < ncovered && !found; k++)
+			found = strcmp(covered[k], rules[i]) == 0;
+		if (!found) {
+			print_error("rule at %s has no positive row in rule-samples.tsv\n", rules[i]);
+			failures++;
+		}
+		free(rules[i]);
+	}
+	free(rules);
+	for (size_t k = 0; k < ncovered; k++)
+		free(covered[k]);
+	free(covered);
+	print_message("%zu sample rows, %zu builtin rules\n", fx->nsamples, nrules);
+	assert_int_equal(failures, 0);
+}
+
+/* ---------------------------------------------------------------- load errors */
+
+static void
+expect_load_error(const char *text, const char *want1, const char *want2)
+{
+	struct cs_rules *rules = cs_rules_new();
+	char err[512] = "";
+	assert_int_equal(cs_rules_load_text(rules, "user.rules", text, strlen(text), err, sizeof err),
+	    -1);
+	if (strstr(err, want1) == NULL || (want2 && strstr(err, want2) == NULL))
+		fail_msg("error '%s' lacks '%s' / '%s'", err, want1, want2 ? want2 : "");
+	assert_int_equal(cs_rules_count(rules), 0);
+	cs_rules_free(rules);
+}
+
+static void
+test_load_errors(void **state)
+{
+	(void)state;
+	expect_load_error("# ok\nr1 call_connected * /sessionDidConnect/\nr2 call_error * /a(b/\n",
+	    "user.rules:3:", "bad pattern: missing closing parenthesis at offset 3");
+	expect_load_error("r1 no_such_kind * /x/\n", "user.rules:1:", "unknown event kind 'no_such_kind'");
+	expect_load_error("\n\nr1 call_error * /abc/ colour=red\n", "user.rules:3:",
+	    "unknown option 'colour'");
+	expect_load_error("r1 call_error * /abc\n", "user.rules:1:", "unterminated pattern");
+	expect_load_error("r1 call_error * /abc/q\n", "user.rules:1:", "unknown pattern flag 'q'");
+	expect_load_error("r1 call_error * abc\n", "user.rules:1:", "expected /PATTERN/");
+	expect_load_error("r1 call_error\n", "user.rules:1:", "no /PATTERN/");
+	expect_load_error("r1\n", "user.rules:1:", "no event kind");
+	expect_load_error("r1 call_error * /(?<colour>x)/\n", "user.rules:1:", "named group 'colour'");
+	expect_load_error("r1 call_error * /abc/ code\n", "user.rules:1:", "expected KEY=VALUE");
+	expect_load_error("r1 call_error * /abc/ code=\"12\n", "user.rules:1:", "unterminated quoted");
+	expect_load_error("r1 call_error * /abc/ literal=ab\n", "user.rules:1:", "at least 3");
+	expect_load_error("r1 call_error * /abc/\nr1 call_error * /abd/\n", "user.rules:2:",
+	    "already defined at user.rules:1");
+	expect_load_error("disable nothing.here\n", "user.rules:1:", "no rule named 'nothing.here'");
+	expect_load_error("bad/name call_error * /abc/\n", "user.rules:1:", "bad rule name");
+	expect_load_error("r1 call_error a,,b /abc/\n", "user.rules:1:", "empty name");
+	expect_load_error("r1 call_error * /abc/ code=1 code=2\n", "user.rules:1:", "given twice");
+}
+
+static void
+test_failed_load_keeps_rules(void **state)
+{
+	struct fixture *fx = *state;
+	size_t before = cs_rules_count(fx->rules);
+	char err[512];
+	const char *text = "opentok.session.connected call_error * /x/\nbroken call_error * /(/\n";
+	assert_int_equal(cs_rules_load_text(fx->rules, "bad.rules", text, strlen(text), err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "bad.rules:2:"));
+	assert_int_equal(cs_rules_count(fx->rules), before);
+	struct collected c = match_line(fx->rules, "MyApp", "", "sessionDidConnect:");
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ev[0].kind, CS_EV_call_connected);
+}
+
+/* ---------------------------------------------------------------- override, disable, files */
+
+static void
+test_override_and_disable(void **state)
+{
+	(void)state;
+	struct cs_rules *rules = cs_rules_new();
+	char err[512];
+	assert_int_equal(cs_rules_load_builtin(rules, err, sizeof err), 0);
+	size_t n = cs_rules_count(rules);
+
+	const char *override = "opentok.session.connected call_connected * /\\bsessionDidConnect\\b/ "
+	    "state=\"from user\"\n";
+	assert_int_equal(cs_rules_load_text(rules, "user.rules", override, strlen(override), err,
+	    sizeof err), 0);
+	assert_int_equal(cs_rules_count(rules), n);
+	struct collected c = match_line(rules, "MyApp", "", "sessionDidConnect:");
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.ev[0].rule, "user.rules:1");
+	assert_string_equal(c.ev[0].attrs[0][1], "from user");
+	c = match_line(rules, "MyApp", "", "OTRN JS: sessionConnected");	/* the builtin is gone */
+	assert_int_equal(c.n, 0);
+
+	const char *disable = "# turn two off\ndisable opentok.session.connected opentok.app.hangup\n";
+	assert_int_equal(cs_rules_load_text(rules, "user.rules", disable, strlen(disable), err,
+	    sizeof err), 0);
+	assert_int_equal(cs_rules_count(rules), n - 2);
+	assert_int_equal(match_line(rules, "MyApp", "", "sessionDidConnect:").n, 0);
+	assert_int_equal(match_line(rules, "MyApp", "", "User tapped hang up").n, 0);
+
+	/* a disabled rule can come back under its name */
+	const char *again = "opentok.app.hangup call_user_hangup * /\\bhang up\\b/i\n";
+	assert_int_equal(cs_rules_load_text(rules, "user.rules", again, strlen(again), err,
+	    sizeof err), 0);
+	assert_int_equal(cs_rules_count(rules), n - 1);
+	assert_int_equal(match_line(rules, "MyApp", "", "User tapped hang up").n, 1);
+	cs_rules_free(rules);
+}
+
+static void
+test_load_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/callsight-test-rules-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text =
+	    "# my app's own phrasing\n"
+	    "myapp.dropped  call_disconnected  MyApp,MyAppExt  /\\bcall dropped: (?<reason>\\w+)/  "
+	    "domain=myapp  # trailing comment\n"
+	    "myapp.locked   screen_locked      /^LOCKED$/ image=MyKit\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+
+	struct cs_rules *rules = cs_rules_new();
+	char err[512];
+	assert_int_equal(cs_rules_load_file(rules, path, err, sizeof err), 0);
+	assert_int_equal(cs_rules_count(rules), 2);
+
+	struct collected c = match_line(rules, "MyApp", "", "call dropped: timeout");
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ev[0].kind, CS_EV_call_disconnected);
+	char where[256];
+	snprintf(where, sizeof where, "%s:2", path);
+	assert_string_equal(c.ev[0].rule, where);
+	assert_string_equal(c.ev[0].attrs[0][0], "reason");
+	assert_string_equal(c.ev[0].attrs[0][1], "timeout");
+	assert_string_equal(c.ev[0].attrs[1][0], "domain");
+	assert_int_equal(match_line(rules, "Other", "", "call dropped: timeout").n, 0);
+	assert_int_equal(match_line(rules, "MyAppExt", "", "call dropped: x").n, 1);
+	assert_int_equal(match_line(rules, "", "", "call dropped: x").n, 1);	/* unknown process */
+	assert_int_equal(match_line(rules, "Any", "MyKit", "LOCKED").n, 1);
+	assert_int_equal(match_line(rules, "Any", "Other", "LOCKED").n, 0);
+	assert_int_equal(match_line(rules, "Any", "", "LOCKED").n, 1);	/* unknown image */
+	cs_rules_free(rules);
+	unlink(path);
+
+	rules = cs_rules_new();
+	assert_int_equal(cs_rules_load_file(rules, path, err, sizeof err), -1);
+	assert_non_null(strstr(err, path));
+	cs_rules_free(rules);
+}
+
+/* ---------------------------------------------------------------- matching details */
+
+static void
+test_groups_constants_literals(void **state)
+{
+	(void)state;
+	struct cs_rules *rules = cs_rules_new();
+	char err[512];
+	const char *text =
+	    "a.first  call_error  *  /Code=(?<code>\\d+)/  group=g  domain=D\n"
+	    "a.second call_error  *  /Code=/  group=g\n"
+	    "b.other  call_error  *  /Code=/\n"
+	    "c.caseless screen_locked * /LOCK(ED)? NOW/i\n"
+	    "d.alts   lock_button  *  /(?:press|push)(?:ed)? the (?<name>side|lock) button/\n"
+	    "e.explicit network_up * /up\\s+again/ literal=again\n"
+	    "f.private network_down * /(?<_x>net) down (?<code>\\d+)?/ code=0\n";
+	assert_int_equal(cs_rules_load_text(rules, "t.rules", text, strlen(text), err, sizeof err), 0);
+
+	struct collected c = match_line(rules, "p", "", "failed Code=42");
+	assert_int_equal(c.n, 2);			/* a.first (group g) and b.other */
+	assert_string_equal(c.ev[0].rule, "t.rules:1");
+	assert_string_equal(c.ev[0].attrs[0][1], "42");
+	assert_string_equal(c.ev[0].attrs[1][0], "domain");
+	assert_string_equal(c.ev[1].rule, "t.rules:3");
+
+	assert_int_equal(match_line(rules, "p", "", "the screen: lock now").n, 1);
+	assert_int_equal(match_line(rules, "p", "", "The Screen: LOCKED NOW").n, 1);
+	c = match_line(rules, "p", "", "user pushed the side button");
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.ev[0].attrs[0][1], "side");
+	assert_int_equal(match_line(rules, "p", "", "link up   again").n, 1);
+	c = match_line(rules, "p", "", "net down ");
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ev[0].nattrs, 1);		/* _x is private; code falls back to 0 */
+	assert_string_equal(c.ev[0].attrs[0][1], "0");
+	c = match_line(rules, "p", "", "net down 7");
+	assert_string_equal(c.ev[0].attrs[0][1], "7");
+	assert_int_equal(match_line(rules, "p", "", "").n, 0);
+	cs_rules_free(rules);
+}
+
+static void
+test_empty_rules(void **state)
+{
+	(void)state;
+	struct cs_rules *rules = cs_rules_new();
+	char err[64];
+	assert_int_equal(cs_rules_count(rules), 0);
+	assert_int_equal(match_line(rules, "p", "", "sessionDidConnect:").n, 0);
+	assert_int_equal(cs_rules_load_text(rules, "empty", "", 0, err, sizeof err), 0);
+	assert_int_equal(cs_rules_load_text(rules, "nul", "a\0b", 3, err, sizeof err), -1);
+	cs_rules_free(rules);
+}
+
+/* ---------------------------------------------------------------- throughput sanity (not timed) */
+
+static void
+count_event(const struct cs_event *event, void *ctx)
+{
+	(void)event;
+	(*(uint64_t *)ctx)++;
+}
+
+static void
+test_throughput(void **state)
+{
+	struct fixture *fx = *state;
+	const size_t rounds = 2000;
+	uint64_t events = 0, lines = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t r = 0; r < rounds; r++)
+		for (size_t i = 0; i < fx->nsamples; i++) {
+			const struct sample *s = &fx->samples[i];
+			struct cs_line line = make_line(s->process, s->image, s->pid, s->message);
+			cs_rules_match(fx->rules, &line, count_event, &events);
+			lines++;
+		}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("%llu sample lines matched in %.3f s (%.0f lines/s, event-dense sample mix)\n",
+	    (unsigned long long)lines, secs, secs > 0 ? (double)lines / secs : 0.0);
+	assert_true(events > 0 && events < lines * 3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_builtin_samples),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_failed_load_keeps_rules),
+		cmocka_unit_test(test_override_and_disable),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_groups_constants_literals),
+		cmocka_unit_test(test_empty_rules),
+		cmocka_unit_test(test_throughput),
+	};
+	return cmocka_run_group_tests_name("rules", tests, setup, teardown);
+}
