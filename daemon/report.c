@@ -117,6 +117,13 @@ record_time(const json_t *record)
 	return parse_time(jstr(record, "time"));
 }
 
+/* the key of the last state of a lane before the window */
+static void
+device_lane_key(const char *device, const char *lane, char *key, size_t len)
+{
+	snprintf(key, len, "%s\n%s", device, lane);
+}
+
 /* ---------------------------------------------------------------- gather */
 
 struct flag_search {
@@ -176,7 +183,7 @@ on_prior_state(json_t *record, void *ctx)
 {
 	struct report *r = ctx;
 	char key[256];
-	snprintf(key, sizeof key, "%s\n%s", jstr(record, "device"), jstr(record, "lane"));
+	device_lane_key(jstr(record, "device"), jstr(record, "lane"), key, sizeof key);
 	json_object_set_new(r->prior, key, record);
 	return 0;
 }
@@ -375,15 +382,42 @@ redact_strings(struct string_list *l)
 	return 0;
 }
 
+/* The lookups keyed by device (devices, prior states) keyed again by the redacted values. */
+static json_t *
+rekey(json_t *old, bool with_lane)
+{
+	json_t *fresh = json_object();
+	const char *key;
+	json_t *value;
+	json_object_foreach(old, key, value) {
+		char k[256];
+		if (with_lane)
+			device_lane_key(jstr(value, "device"), jstr(value, "lane"), k, sizeof k);
+		else
+			cs_strlcpy(k, jstr(value, "device"), sizeof k);
+		json_object_set(fresh, k, value);
+	}
+	json_decref(old);
+	return fresh;
+}
+
 static int
 redact_model(struct report *r)
 {
 	struct string_list l = { 0 };
-	json_t *trees[] = { r->flags, r->records, r->marks, r->devices, r->apps, r->prior };
+	json_t *device = r->device ? json_string(r->device) : NULL;
+	json_t *trees[] = { r->flags, r->records, r->marks, r->devices, r->apps, r->prior, device };
 	for (size_t i = 0; i < sizeof trees / sizeof trees[0]; i++)
 		collect_strings(trees[i], &l);
 	int rc = redact_strings(&l);
 	free(l.v);
+	if (rc == 0 && device) {
+		free((char *)r->device);
+		r->device = cs_xstrdup(json_string_value(device));
+	}
+	json_decref(device);
+	r->devices = rekey(r->devices, false);
+	r->prior = rekey(r->prior, true);
 	if (rc == 0 && r->raw) {
 		char *clean = cs_redact(r->raw, r->raw_len);
 		if (clean == NULL)
@@ -517,21 +551,33 @@ write_head(FILE *out, const struct report *r)
 	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", page_style);
 }
 
+/* The flag the report leads with: the one asked for, else the first drop, else the first warning. */
+static const json_t *
+lead_flag(const struct report *r)
+{
+	if (r->focus)
+		return r->focus;
+	size_t i;
+	json_t *f;
+	json_array_foreach(r->flags, i, f) {
+		if (!is_warning(f))
+			return f;
+	}
+	return json_array_get(r->flags, 0);
+}
+
 static void
 write_verdict(FILE *out, const struct report *r)
 {
 	size_t disconnects = 0, warnings = 0, i;
-	json_t *f, *first = NULL;
+	json_t *f;
 	json_array_foreach(r->flags, i, f) {
-		if (is_warning(f)) {
+		if (is_warning(f))
 			warnings++;
-		} else {
+		else
 			disconnects++;
-			if (first == NULL)
-				first = f;
-		}
 	}
-	const json_t *lead = r->focus ? r->focus : first ? first : json_array_get(r->flags, 0);
+	const json_t *lead = lead_flag(r);
 	const char *klass = lead == NULL ? "clear" : is_warning(lead) ? "warning" : "disconnect";
 	fprintf(out, "<header class=\"verdict %s\">\n<div class=\"brand\">callsight · bug report</div>\n<h1>", klass);
 	if (lead == NULL) {
@@ -745,7 +791,7 @@ svg_lane(FILE *out, const struct report *r, const struct axis *a, const char *ud
 	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"#f7f8fa\" stroke=\"#e2e5ea\"/>\n",
 	    a->x0, y, a->x1 - a->x0, LANE_H);
 	char key[256];
-	snprintf(key, sizeof key, "%s\n%s", udid, lane_name);
+	device_lane_key(udid, lane_name, key, sizeof key);
 	const json_t *prior = json_object_get(r->prior, key);
 	const char *state = prior ? jstr(prior, "state") : NULL;
 	int64_t from = a->t0;
@@ -802,8 +848,6 @@ svg_axis(FILE *out, const struct axis *a, double top, double bottom)
 		    "stroke-dasharray=\"2 3\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#5d6675\" "
 		    "text-anchor=\"middle\">%s</text>\n", x, top, x, bottom + 4, x, bottom + 18, label);
 	}
-	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#5d6675\" text-anchor=\"end\">UTC</text>\n",
-	    (double)SVG_LEFT - 12, bottom + 18);
 }
 
 /* flags: a line over the lanes and the cause id above them; marks: a dashed blue line */
@@ -916,11 +960,11 @@ svg_timeline(FILE *out, const struct report *r, const struct axis *a, json_t *ud
 	fputs("</svg>\n", out);
 }
 
-/* The stretch the focus flag's evidence covers, when it is a small part of the window. */
+/* The stretch the lead flag's evidence covers, when it is a small part of the window. */
 static bool
 zoom_range(const struct report *r, struct axis *zoom)
 {
-	const json_t *f = r->focus;
+	const json_t *f = lead_flag(r);
 	if (f == NULL)
 		return false;
 	int64_t t0 = record_time(f), t1 = t0;
@@ -968,7 +1012,7 @@ write_timeline(FILE *out, const struct report *r)
 	struct axis all = { .t0 = r->t_start, .t1 = r->t_end, .x0 = SVG_LEFT, .x1 = SVG_W - SVG_RIGHT };
 	struct axis zoom;
 	bool zoomed = zoom_range(r, &zoom);
-	fputs("<section>\n<h2>Timeline</h2>\n", out);
+	fputs("<section>\n<h2>Timeline (UTC)</h2>\n", out);
 	svg_timeline(out, r, &all, udids, true, zoomed ? &zoom : NULL);
 	if (zoomed) {
 		char from[16], to[16];
@@ -976,7 +1020,7 @@ write_timeline(FILE *out, const struct report *r)
 		clock_text(zoom.t1, to, sizeof to, false);
 		fprintf(out, "<h3 class=\"zoom\">Around the drop: %s – %s UTC</h3>\n", from, to);
 		json_t *one = json_array();
-		json_array_append_new(one, json_string(jstr(r->focus, "device")));
+		json_array_append_new(one, json_string(jstr(lead_flag(r), "device")));
 		svg_timeline(out, r, &zoom, one, false, NULL);
 		json_decref(one);
 	}

@@ -48,7 +48,6 @@
 #define PRUNE_HIGH	90		/* prune when live pages exceed this % of max_bytes ... */
 #define PRUNE_LOW	80		/* ... down to this % (hysteresis: not a prune every commit) */
 #define BUSY_TIMEOUT_MS	1000		/* a reader (replay of this file) never blocks us longer */
-/* WAL_SIZE_LIMIT: the -wal file is truncated to 4 MiB after a checkpoint (journal_size_limit) */
 
 static const char sqlite_header[16] = "SQLite format 3";	/* with its NUL: 16 bytes */
 
@@ -290,9 +289,9 @@ set_journal(sqlite3 *db, bool memory, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (!ok)
 		return -1;
-	return exec_sql(db, "PRAGMA synchronous=NORMAL;"
-	    "PRAGMA journal_size_limit=4194304;"	/* WAL_SIZE_LIMIT */
-	    "PRAGMA temp_store=MEMORY;", err, errlen, "cannot configure the store");
+	/* journal_size_limit: the -wal file is cut back to 4 MiB after a checkpoint */
+	return exec_sql(db, "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304;", err, errlen,
+	    "cannot configure the store");
 }
 
 /* A new file gets the schema; an existing one must be ours and not from a newer callsight. */
@@ -302,7 +301,7 @@ check_or_create_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
 	int64_t version, app_id, tables;
 	if (query_int(db, "PRAGMA user_version", &version, err, errlen) < 0 ||
 	    query_int(db, "PRAGMA application_id", &app_id, err, errlen) < 0 ||
-	    query_int(db, "SELECT count(*) FROM sqlite_schema", &tables, err, errlen) < 0)
+	    query_int(db, "SELECT count(*) FROM sqlite_master", &tables, err, errlen) < 0)
 		return -1;
 	if (tables > 0 && app_id != APPLICATION_ID) {
 		set_err(err, errlen, "%s is an SQLite file but not a callsight store", path);

@@ -34,6 +34,7 @@
 #define EVIDENCE_WINDOW		(180 * SEC)	/* how far back before a drop evidence is looked for */
 #define CALLKIT_LOOKBACK	(60 * SEC)	/* CallKit answers before the session connects */
 #define TERMINATION_GRACE	(2 * SEC)	/* a termination's exit reason follows it closely */
+#define SUSPEND_NEIGHBOUR	(2 * SEC)	/* an interruption this close to a suspension is its echo */
 
 struct tl_event {
 	enum cs_event_kind	kind;
@@ -714,10 +715,15 @@ test_interruption(struct drop *d)
 		const struct tl_event *ev = ring_at(&d->app->ring, i);
 		if (ev->time_us < d->from_us || ev->time_us > until)
 			continue;
-		if (ev->kind == CS_EV_audio_interruption_began && !ev->was_suspended) {
-			began = ev;
-			break;
-		}
+		if (ev->kind != CS_EV_audio_interruption_began || ev->was_suspended)
+			continue;
+		/* the audio server stops a session that is being suspended: that interruption is the
+		 * suspension's consequence, not a phone call's */
+		if (app_first(d, KINDS(CS_EV_app_suspended), ev->time_us - SUSPEND_NEIGHBOUR,
+		    ev->time_us + SUSPEND_NEIGHBOUR))
+			continue;
+		began = ev;
+		break;
 	}
 	if (!began)
 		return false;
