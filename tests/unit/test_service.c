@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ extern char **environ;
 #define UDID "00008030-001A2D1E3C02802E"
 
 struct env {
-	char	dir[PATH_MAX];
+	char	dir[128];
 	char	mux[PATH_MAX];		/* emulator's usbmuxd socket */
 	char	sock[PATH_MAX];		/* daemon's socket */
 	char	store[PATH_MAX];
@@ -492,7 +493,7 @@ test_open_dir_and_second_daemon_refused(void **state)
 	assert_int_equal(system(cmd), 0);
 
 	/* a socket directory others can enter is refused, with the reason */
-	char open_dir[PATH_MAX], sock[PATH_MAX + 8], log3[PATH_MAX + 8];
+	char open_dir[256], sock[PATH_MAX + 8], log3[PATH_MAX + 8];
 	snprintf(open_dir, sizeof open_dir, "%s/open", e->dir);
 	assert_int_equal(mkdir(open_dir, 0700), 0);
 	assert_int_equal(chmod(open_dir, 0755), 0);
