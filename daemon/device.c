@@ -25,6 +25,7 @@
 
 #define READ_CHUNK	(64 * 1024)
 #define INBOX_MAX	(8 * 1024 * 1024)	/* bytes waiting for the main loop; the thread waits beyond */
+#define DRAIN_SLICE	(128 * 1024)	/* bytes fed per loop turn: clients and timers get their turn too */
 #define RETRY_MS	1000
 #define POLL_MS		200
 
@@ -38,6 +39,7 @@ struct device {
 	/* shared with the capture thread, under owner->lock */
 	bool			 stop;
 	char			*inbox;
+	size_t			 inbox_off;	/* consumed by the main loop */
 	size_t			 inbox_len;
 	size_t			 inbox_cap;
 	bool			 idle_pending;	/* no bytes for a while: flush the reader */
@@ -70,6 +72,8 @@ struct cs_devices {
 	struct hotplug		*hotplug;	/* queued by libimobiledevice's thread */
 	struct device		*devices;
 	bool			 subscribed;
+	char			*slice;		/* the main loop's copy of the bytes it feeds */
+	struct event		*again;		/* more bytes wait: drain on the next turn */
 };
 
 static int64_t
@@ -167,11 +171,16 @@ push_bytes(struct device *d, const char *buf, size_t len)
 {
 	struct cs_devices *ds = d->owner;
 	pthread_mutex_lock(&ds->lock);
-	while (!d->stop && d->inbox_len + len > INBOX_MAX)
+	while (!d->stop && d->inbox_len - d->inbox_off + len > INBOX_MAX)
 		wait_or_stop(d, POLL_MS);
 	if (d->stop) {
 		pthread_mutex_unlock(&ds->lock);
 		return false;
+	}
+	if (d->inbox_off > 0 && d->inbox_len + len > d->inbox_cap) {	/* reclaim what was read */
+		memmove(d->inbox, d->inbox + d->inbox_off, d->inbox_len - d->inbox_off);
+		d->inbox_len -= d->inbox_off;
+		d->inbox_off = 0;
 	}
 	if (d->inbox_len + len > d->inbox_cap) {
 		size_t cap = d->inbox_cap ? d->inbox_cap : READ_CHUNK;
@@ -181,7 +190,7 @@ push_bytes(struct device *d, const char *buf, size_t len)
 		d->inbox_cap = cap;
 	}
 	memcpy(d->inbox + d->inbox_len, buf, len);
-	bool was_empty = d->inbox_len == 0;
+	bool was_empty = d->inbox_len == d->inbox_off;
 	d->inbox_len += len;
 	pthread_mutex_unlock(&ds->lock);
 	if (was_empty)
@@ -404,25 +413,30 @@ device_removed(struct cs_devices *ds, const struct hotplug *h)
 		ds->hooks.state(&d->info, ds->hooks.ctx);
 }
 
-/* Drain one device's inbox and news into the hooks (main thread). */
-static void
-drain_device(struct cs_devices *ds, struct device *d)
+/* Drain a slice of one device's inbox and its news into the hooks (main thread). True when more
+ * bytes wait: the caller comes back after the loop has served everything else once. */
+static bool
+drain_device(struct cs_devices *ds, struct device *d, char *slice)
 {
-	char *bytes = NULL;
 	size_t len = 0;
+	bool more;
 	bool idle, info_changed, app_ready;
 	struct cs_device_info info;
 	char bundle[128], modes[256];
 	struct cs_app_facts facts;
 
 	pthread_mutex_lock(&ds->lock);
-	if (d->inbox_len) {	/* take the buffer; the thread allocates a fresh one */
-		bytes = d->inbox;
-		len = d->inbox_len;
-		d->inbox = NULL;
-		d->inbox_len = d->inbox_cap = 0;
+	if (d->inbox_len > d->inbox_off) {
+		len = d->inbox_len - d->inbox_off;
+		if (len > DRAIN_SLICE)
+			len = DRAIN_SLICE;
+		memcpy(slice, d->inbox + d->inbox_off, len);
+		d->inbox_off += len;
+		if (d->inbox_off == d->inbox_len)
+			d->inbox_off = d->inbox_len = 0;
 		pthread_cond_broadcast(&ds->cond);
 	}
+	more = d->inbox_len > d->inbox_off;
 	idle = d->idle_pending;
 	d->idle_pending = false;
 	info_changed = d->info_changed;
@@ -438,12 +452,17 @@ drain_device(struct cs_devices *ds, struct device *d)
 	if (info_changed && ds->hooks.state)
 		ds->hooks.state(&info, ds->hooks.ctx);
 	if (len && ds->hooks.bytes)
-		ds->hooks.bytes(d->udid, bytes, len, ds->hooks.ctx);
-	free(bytes);
-	if (idle && ds->hooks.idle)
+		ds->hooks.bytes(d->udid, slice, len, ds->hooks.ctx);
+	if (idle && !more && ds->hooks.idle)
 		ds->hooks.idle(d->udid, ds->hooks.ctx);
 	if (app_ready && ds->hooks.app)
 		ds->hooks.app(d->udid, bundle, &facts, modes, ds->hooks.ctx);
+	if (idle && more) {	/* the pause comes after the bytes that are still waiting */
+		pthread_mutex_lock(&ds->lock);
+		d->idle_pending = true;
+		pthread_mutex_unlock(&ds->lock);
+	}
+	return more;
 }
 
 static void
@@ -472,8 +491,13 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 			device_removed(ds, h);
 		free(h);
 	}
+	bool more = false;
 	for (struct device *d = ds->devices; d; d = d->next)
-		drain_device(ds, d);
+		more |= drain_device(ds, d, ds->slice);
+	if (more) {	/* a zero timer: the loop polls clients and signals before coming back */
+		struct timeval now = { 0, 0 };
+		evtimer_add(ds->again, &now);
+	}
 }
 
 /* libimobiledevice's event thread */
@@ -525,6 +549,8 @@ cs_devices_start(struct event_base *base, const struct cs_device_options *option
 	pthread_mutex_init(&ds->lock, NULL);
 	pthread_cond_init(&ds->cond, NULL);
 	ds->wake = event_new(base, -1, 0, on_wake, ds);
+	ds->slice = cs_xmalloc(DRAIN_SLICE);
+	ds->again = evtimer_new(base, on_wake, ds);
 	/* poll for usbmuxd instead of waiting on /var/run/usbmuxd with inotify: the socket may be
 	 * elsewhere (USBMUXD_SOCKET_ADDRESS) and may come back after a restart */
 	libusbmuxd_set_use_inotify(0);
@@ -559,6 +585,9 @@ cs_devices_stop(struct cs_devices *ds)
 	}
 	if (ds->wake)
 		event_free(ds->wake);
+	free(ds->slice);
+	if (ds->again)
+		event_free(ds->again);
 	pthread_mutex_destroy(&ds->lock);
 	pthread_cond_destroy(&ds->cond);
 	free(ds);

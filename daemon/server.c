@@ -126,13 +126,24 @@ cs_peer_uid(int fd, uid_t *uid)
 
 /* ---------------------------------------------------------------- sending */
 
+/* Queue one record. A full queue drops it and counts; the first record that fits again is preceded
+ * by {"type":"dropped","count":N}, so the client sees exactly where its gap is. */
 static void
 send_text(struct cs_client *c, const char *text, size_t len)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) + len + 1 > CLIENT_QUEUE_MAX) {
+	char notice[64];
+	int nlen = 0;
+	if (c->dropped)
+		nlen = snprintf(notice, sizeof notice, "{\"type\":\"dropped\",\"count\":%llu}\n",
+		    (unsigned long long)c->dropped);
+	if (evbuffer_get_length(out) + (size_t)nlen + len + 1 > CLIENT_QUEUE_MAX) {
 		c->dropped++;
 		return;
+	}
+	if (nlen > 0) {
+		evbuffer_add(out, notice, (size_t)nlen);
+		c->dropped = 0;
 	}
 	evbuffer_add(out, text, len);
 	evbuffer_add(out, "\n", 1);
@@ -272,18 +283,6 @@ client_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* the output queue drained: tell the client what it missed */
-static void
-client_write(struct bufferevent *bev, void *arg)
-{
-	struct cs_client *c = arg;
-	if (c->dropped == 0)
-		return;
-	json_t *rec = json_pack("{s:s, s:I}", "type", "dropped", "count", (json_int_t)c->dropped);
-	c->dropped = 0;
-	cs_client_send(c, rec);
-}
-
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -309,7 +308,7 @@ on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *
 	c->server = s;
 	c->id = ++s->next_id;
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	bufferevent_setcb(c->bev, client_read, NULL, client_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, REQUEST_MAX * 2);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = s->clients;

@@ -448,10 +448,13 @@ test_other_user_refused(void **state)
 		skip();
 	start_fake(e, "10");
 	start_daemon(e);
-	/* let another user reach the socket file itself: only the peer check stands in the way */
-	assert_int_equal(chmod(e->sock, 0777), 0);
+	/* let another user reach the socket (the daemon checked its directory when it started): only
+	 * the peer check stands in the way now */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s/run", e->dir);
+	assert_int_equal(chmod(e->dir, 0711), 0);
+	assert_int_equal(chmod(dir, 0711), 0);
+	assert_int_equal(chmod(e->sock, 0777), 0);
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
 	pid_t pid = fork();
