@@ -1,6 +1,6 @@
 /*
  * view-detail.c - the selected flag in full: the cause id and its label, confidence, when and at
- * which line, the detail sentence, the evidence (the raw log lines, in log order) and the advice,
+ * which line, the detail sentence, the advice, and the evidence (the raw log lines, in log order),
  * word-wrapped to the pane and scrollable. This is the answer the developer came for.
  */
 #include <curses.h>
@@ -68,6 +68,12 @@ view_detail(struct tui *t, struct tui_rect r)
 		f.row++;
 		para(&f, 0, 0, fl->detail);
 	}
+	/* the fix before the proof: it is what the developer came for */
+	if (fl->advice != NULL) {
+		f.row++;
+		para(&f, 0, draw_attr(t, COL_TITLE), "Advice");
+		para(&f, 1, draw_attr(t, COL_GREEN), fl->advice);
+	}
 	if (fl->nev > 0) {
 		f.row++;
 		para(&f, 0, draw_attr(t, COL_TITLE), "Evidence");
@@ -78,11 +84,6 @@ view_detail(struct tui *t, struct tui_rect r)
 		snprintf(buf, sizeof buf, "L%-5ld %s %s", ev->line, tm, ev->kind ? ev->kind : "");
 		para(&f, 1, draw_attr(t, COL_CYAN), buf);
 		para(&f, 3, 0, ev->text);
-	}
-	if (fl->advice != NULL) {
-		f.row++;
-		para(&f, 0, draw_attr(t, COL_TITLE), "Advice");
-		para(&f, 1, draw_attr(t, COL_GREEN), fl->advice);
 	}
 	if (t->detail_scroll > 0 && t->detail_scroll >= f.row)
 		t->detail_scroll = f.row > 0 ? f.row - 1 : 0;

@@ -68,8 +68,9 @@ lane_row(struct tui *t, const struct tui_device *d, int lane, int y, int x, int 
 		int first, st = column_state(lb, &pos, c0, c1, &first);
 		bool cursor = c == cc;
 		if (st == -2 || c0 > d->tmax) {
-			if (cursor)
-				draw_text(t, y, x + c, 1, A_REVERSE, " ");
+			/* no data: a dim dotted baseline, so the lane is still there to read */
+			int dim = draw_attr(t, COL_DIM) | (cursor ? A_REVERSE : 0);
+			draw_text(t, y, x + c, 1, dim, draw_glyph(t, "\u00b7", "."));
 			prev = -3;
 			continue;
 		}
@@ -109,12 +110,12 @@ marker_row(struct tui *t, const struct tui_device *d, int y, int x, int pw, int6
 				best = g;
 		}
 		static const struct { const char *utf8, *ascii; enum tui_colour col; } look[] = {
-			{ " ", " ", COL_NONE },
+			{ "\u00b7", ".", COL_DIM },
 			{ "\u2605", "*", COL_CYAN },
 			{ "\u25b2", "w", COL_YELLOW },
 			{ "!", "!", COL_RED },
 		};
-		int attr = draw_attr(t, look[best].col) | (best ? A_BOLD : 0);
+		int attr = draw_attr(t, look[best].col) | (best ? A_BOLD : 0);	/* none: a dim baseline */
 		if (c == cc)
 			attr |= A_REVERSE;
 		draw_text(t, y, x + c, 1, attr, draw_glyph(t, look[best].utf8, look[best].ascii));
