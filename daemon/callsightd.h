@@ -448,6 +448,7 @@ struct cs_daemon_options {
 	int		 nrule_files;
 	int		 year;
 	int		 utc_offset_min;
+	bool		 utc_offset_given;	/* else live devices use the host's zone */
 	const char	*udid;		/* -u */
 	bool		 network;	/* -n */
 	bool		 daemonize;	/* -d */

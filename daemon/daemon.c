@@ -30,6 +30,7 @@
 struct dev_entry {
 	char			 udid[64];
 	struct cs_device_info	 info;
+	int64_t			 info_us;	/* when info last changed (a replay: the capture's end) */
 	struct cs_pipeline	*pipeline;
 	const char		*states[CS_LANE_COUNT];	/* last state of each lane (static names) */
 	int64_t			 state_us[CS_LANE_COUNT];	/* when it began */
@@ -205,6 +206,16 @@ sink_flag(const struct cs_flag *flag, void *arg)
 
 /* ---------------------------------------------------------------- devices */
 
+static int
+host_utc_offset_min(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm) == NULL)
+		return 0;
+	return (int)(tm.tm_gmtoff / 60);
+}
+
 static struct dev_entry *
 dev_get(struct cs_daemon *d, const char *udid)
 {
@@ -225,6 +236,9 @@ dev_get(struct cs_daemon *d, const char *udid)
 		.app = d->opt->app, .year = d->opt->year, .ref_time = time(NULL),
 		.utc_offset_min = d->opt->utc_offset_min, .udid = udid,
 	};
+	/* a phone on the desk keeps the host's time zone: its zone-less stamps are local time */
+	if (!d->opt->utc_offset_given && d->opt->replay == NULL)
+		popt.utc_offset_min = host_utc_offset_min();
 	e->pipeline = cs_pipeline_new(d->rules, &popt, &sink);
 	e->next = d->devs;
 	d->devs = e;
@@ -238,6 +252,7 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 	struct dev_entry *e = dev_get(d, info->udid);
 	bool was_gone = strcmp(e->info.state, "detached") == 0;
 	e->info = *info;
+	e->info_us = wall_us();
 	if (strcmp(info->state, "detached") == 0 || was_gone)
 		cs_pipeline_flush(e->pipeline);
 	int64_t now = wall_us();
@@ -350,7 +365,7 @@ req_subscribe(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 	for (struct dev_entry *e = d->devs; e; e = e->next) {
 		if (device && strcmp(device, e->udid) != 0)
 			continue;
-		cs_client_send(c, device_json(&e->info, now));
+		cs_client_send(c, device_json(&e->info, e->info_us ? e->info_us : now));
 		if (e->app_record)
 			cs_client_send(c, json_incref(e->app_record));
 		for (int lane = 0; lane < CS_LANE_COUNT; lane++) {
@@ -723,6 +738,7 @@ replay_into(struct cs_daemon *d)
 	}
 	/* a replayed device lives in the capture's time, not the wall clock's */
 	int64_t end_us = cs_timeline_now(cs_pipeline_timeline(e->pipeline));
+	e->info_us = end_us;
 	if (d->store)
 		cs_store_device(d->store, e->udid, e->info.name, "", "", "replay", "", end_us);
 	return 0;

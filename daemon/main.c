@@ -40,7 +40,8 @@ usage(FILE *out)
 	    "  --app BUNDLE|NAME  the app under test (default: the app that logs call events)\n"
 	    "  --rules FILE       add rules (docs/callsight.rules.5); may be repeated; SIGHUP reloads\n"
 	    "  --year YYYY        year of the capture when the stamps carry none\n"
-	    "  --utc-offset [+-]HH:MM  the phone's UTC offset, for stamps without a zone (default 0)\n"
+	    "  --utc-offset [+-]HH:MM  the phone's UTC offset, for stamps without a zone (default:\n"
+	    "                     the host's zone for live devices, UTC for a replayed capture)\n"
 	    "  --no-colors        no ANSI colours (also when NO_COLOR is set)\n"
 	    "Devices:\n"
 	    "  -u, --udid UDID    follow only this device (and wait for it)\n"
@@ -203,6 +204,7 @@ parse_options(int argc, char **argv, options_t *opt)
 				fprintf(stderr, "callsightd: --utc-offset: '%s' is not [+-]HH:MM\n", optarg);
 				return 2;
 			}
+			opt->utc_offset_given = true;
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'v': printf("callsightd %s (protocol %d)\n", CALLSIGHT_VERSION, CALLSIGHT_PROTOCOL); exit(0);

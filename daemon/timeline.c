@@ -1256,6 +1256,9 @@ timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 	}
 	if (app == NULL)
 		app = get_app(tl, bundle, pid, process);
+	/* the system shows the app in front: the phone is unlocked, whether or not a line said so */
+	if (about_other && event->kind == CS_EV_app_foreground)
+		tl->screen = SCREEN_UNLOCKED;
 	ring_push(&app->ring, event, reason, code, was_suspended);
 	const struct tl_event *ev = ring_at(&app->ring, app->ring.count - 1);
 

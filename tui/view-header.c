@@ -36,9 +36,9 @@ identity_line(struct tui *t, struct tui_rect r, const struct tui_device *d)
 	else {
 		n += (size_t)snprintf(buf + n, sizeof buf - n, " %s", d->name ? d->name :
 		    *d->id ? d->id : "(unnamed device)");
-		if (d->ios != NULL)
+		if (d->ios != NULL && d->ios[0])
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "  iOS %s", d->ios);
-		if (d->product != NULL)
+		if (d->product != NULL && d->product[0])
 			n += (size_t)snprintf(buf + n, sizeof buf - n, " (%s)", d->product);
 		if (d->app != NULL)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "  app %s", d->app);
