@@ -132,13 +132,33 @@ start_fake(struct env *e, const char *rate)
 }
 
 static void
-start_daemon(struct env *e)
+start_daemon_with(struct env *e, char *const extra[])
 {
-	char *argv[] = { e->daemon, "--socket", e->sock, "--store", e->store, "--stall-timeout", "0",
-		NULL };
+	char *argv[32] = { e->daemon, "--socket", e->sock, "--store", e->store, "--stall-timeout", "0" };
+	int n = 7;
+	for (int i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
 	e->daemon_pid = spawn(argv, e->errlog);
 	assert_true(e->daemon_pid > 0);
 	assert_true(wait_for_socket(e->sock, 10000));
+}
+
+static void
+start_daemon(struct env *e)
+{
+	start_daemon_with(e, NULL);
+}
+
+static bool
+log_has(const struct env *e, const char *text, int ms)
+{
+	char cmd[PATH_MAX + 256];
+	snprintf(cmd, sizeof cmd, "grep -qF -- '%s' %s", text, e->errlog);
+	for (int64_t end = now_ms() + ms; now_ms() < end; sleep_ms(100))
+		if (system(cmd) == 0)
+			return true;
+	return false;
 }
 
 static int
@@ -564,6 +584,111 @@ test_store_survives_kill9(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* SIGHUP reloads the rules; a broken file keeps the old ones and the daemon goes on */
+static void
+test_sighup_reload(void **state)
+{
+	struct env *e = *state;
+	char rules[PATH_MAX];
+	snprintf(rules, sizeof rules, "%s/mine.rules", e->dir);
+	write_file(rules, "mine.hangup  call_user_hangup  VideoCall  /Hang-up button pressed/\n");
+	start_fake(e, "50");
+	char *extra[] = { "--rules", rules, NULL };
+	start_daemon_with(e, extra);
+	write_file(rules, "mine.hangup  call_user_hangup  VideoCall  /Hang-up button pressed/\n"
+	    "mine.more    call_user_hangup  VideoCall  /Leave call tapped/\n");
+	kill(e->daemon_pid, SIGHUP);
+	assert_true(log_has(e, "rules reloaded", 5000));
+	write_file(rules, "mine.broken  no_such_kind  *  /x/\n");
+	kill(e->daemon_pid, SIGHUP);
+	assert_true(log_has(e, "rules not reloaded", 5000));
+	assert_true(log_has(e, "mine.rules:1", 1000));	/* the message names file:line */
+	struct client *c = client_open(e->sock);
+	assert_non_null(c);
+	json_decref(client_read(c, 3000));
+	client_send(c, "{\"id\":1,\"request\":\"ping\"}\n");
+	json_t *pong = client_expect(c, "pong", 1, 3000);
+	assert_non_null(pong);
+	json_decref(pong);
+	client_close(c);
+}
+
+/* --auto-report: every disconnect gets its own bundle (written at the latest when the daemon stops) */
+static void
+test_auto_report(void **state)
+{
+	struct env *e = *state;
+	char out[256];
+	snprintf(out, sizeof out, "%s/reports", e->dir);
+	assert_int_equal(mkdir(out, 0700), 0);
+	start_fake(e, "0");
+	char *extra[] = { "--auto-report", out, NULL };
+	start_daemon_with(e, extra);
+	struct client *c = client_open(e->sock);
+	json_decref(client_read(c, 3000));
+	client_send(c, "{\"id\":1,\"request\":\"subscribe\"}\n");
+	json_t *flag = NULL;
+	for (int64_t end = now_ms() + 20000; now_ms() < end && flag == NULL;) {
+		json_t *r = client_expect(c, "flag", -1, 2000);
+		if (r && strcmp(json_string_value(json_object_get(r, "severity")), "disconnect") == 0)
+			flag = r;
+		else
+			json_decref(r);
+	}
+	assert_non_null(flag);
+	json_decref(flag);
+	client_close(c);
+	kill(e->daemon_pid, SIGTERM);
+	assert_int_equal(wait_exit(e->daemon_pid, 20000), 0);
+	e->daemon_pid = 0;
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "ls %s/*/report.html %s/*/flags.json %s/*/syslog.txt >/dev/null 2>&1",
+	    out, out, out);
+	assert_int_equal(system(cmd), 0);
+	/* redacted by default: the OpenTok session id in the demo's sessionDidConnect line is not a
+	 * token, but e-mails and tokens never survive; the syslog is there and non-empty */
+	snprintf(cmd, sizeof cmd, "test -s \"$(ls %s/*/syslog.txt | head -n 1)\"", out);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* callsight tail: a scriptable feed that exits non-zero when the daemon goes away */
+static void
+test_tail_exits_when_daemon_goes(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "100");
+	start_daemon(e);
+	char tail[PATH_MAX], out[256], rcfile[256], cmd[PATH_MAX * 6];
+	snprintf(tail, sizeof tail, "%s", e->daemon);
+	char *slash = strrchr(tail, '/');
+	snprintf(slash ? slash + 1 : tail, sizeof tail - (size_t)(slash ? slash + 1 - tail : 0), "callsight");
+	snprintf(out, sizeof out, "%s/tail.ndjson", e->dir);
+	snprintf(rcfile, sizeof rcfile, "%s/tail.rc", e->dir);
+	snprintf(cmd, sizeof cmd, "(%s tail --json --socket %s > %s 2>&1; echo $? > %s) &", tail, e->sock,
+	    out, rcfile);
+	assert_int_equal(system(cmd), 0);
+	sleep_ms(2500);
+	kill(e->daemon_pid, SIGTERM);
+	assert_int_equal(wait_exit(e->daemon_pid, 10000), 0);
+	e->daemon_pid = 0;
+	bool done = false;
+	for (int64_t end = now_ms() + 5000; now_ms() < end && !done; sleep_ms(100))
+		done = access(rcfile, R_OK) == 0;
+	assert_true(done);
+	snprintf(cmd, sizeof cmd, "grep -qx 1 %s && grep -q '\"type\":\"event\"' %s", rcfile, out);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -574,6 +699,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_other_user_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_dir_and_second_daemon_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_survives_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tail_exits_when_daemon_goes, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
 }
