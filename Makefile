@@ -102,7 +102,7 @@ check-scenarios: $(B)/callsightd
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)
 FUZZ_SECONDS ?= 20
-fuzz:
+fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # ---------------------------------------------------------------- benchmark (not a test)
