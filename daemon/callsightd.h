@@ -89,7 +89,9 @@ enum cs_line_flags {
 struct cs_line {
 	uint64_t	number;		/* 1-based physical line number where the record starts */
 	uint64_t	offset;		/* byte offset of the record in the source */
-	int64_t		time_us;	/* best time, µs since the epoch, UTC */
+	int64_t		time_us;	/* the timeline's time, µs since the epoch, UTC: the device's
+					 * stamp, or for live devices the host's receive time */
+	int64_t		device_us;	/* the line's own stamp (year and zone inferred) */
 	int64_t		recv_us;	/* host receive time (live), or 0 */
 	enum cs_format	format;
 	unsigned	flags;		/* enum cs_line_flags */
@@ -117,6 +119,7 @@ struct cs_reader_options {
 	int64_t		ref_time;	/* unix seconds: the capture was written no later than this */
 	int		utc_offset_min;	/* offset applied to stamps with no zone (minutes east of UTC) */
 	const char     *udid;		/* copied into every line; may be NULL */
+	bool		time_from_recv;	/* live: time_us is the receive time (cs_reader_set_recv_time) */
 };
 
 struct cs_reader_stats {
@@ -133,6 +136,7 @@ struct cs_reader_stats {
 
 struct cs_reader *cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx);
 void cs_reader_feed(struct cs_reader *reader, const void *buf, size_t len);
+void cs_reader_set_recv_time(struct cs_reader *reader, int64_t recv_us);	/* for what is fed next */
 void cs_reader_flush(struct cs_reader *reader);	/* hand out a pending record (idle / end) */
 const struct cs_reader_stats *cs_reader_stats(const struct cs_reader *reader);
 enum cs_format cs_reader_format(const struct cs_reader *reader);	/* most frequent so far */
@@ -270,6 +274,7 @@ struct cs_pipeline_options {
 	int64_t		 ref_time;	/* unix seconds the capture was written by (file mtime) */
 	int		 utc_offset_min;
 	const char	*udid;		/* live devices */
+	bool		 live;		/* time lines by their arrival (cs_pipeline_set_clock) */
 };
 
 struct cs_pipeline_stats {
@@ -286,6 +291,7 @@ struct cs_pipeline *cs_pipeline_new(struct cs_rules *rules, const struct cs_pipe
     const struct cs_sink *sink);
 void cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len);
 void cs_pipeline_set_rules(struct cs_pipeline *p, struct cs_rules *rules);	/* SIGHUP reload */
+void cs_pipeline_set_clock(struct cs_pipeline *p, int64_t now_us);	/* live: bytes fed next arrived now */
 void cs_pipeline_app_facts(struct cs_pipeline *p, const char *bundle, const struct cs_app_facts *f);
 void cs_pipeline_flush(struct cs_pipeline *p);		/* idle: hand out a pending record */
 void cs_pipeline_finish(struct cs_pipeline *p);		/* end of input */

@@ -236,9 +236,13 @@ dev_get(struct cs_daemon *d, const char *udid)
 		.app = d->opt->app, .year = d->opt->year, .ref_time = time(NULL),
 		.utc_offset_min = d->opt->utc_offset_min, .udid = udid,
 	};
-	/* a phone on the desk keeps the host's time zone: its zone-less stamps are local time */
-	if (!d->opt->utc_offset_given && d->opt->replay == NULL)
-		popt.utc_offset_min = host_utc_offset_min();
+	/* a live phone: lines are timed by their arrival (its clock or zone may be off, and its
+	 * stamps have whole seconds); its own stamps, read in the host's zone, stay as device time */
+	if (d->opt->replay == NULL) {
+		popt.live = true;
+		if (!d->opt->utc_offset_given)
+			popt.utc_offset_min = host_utc_offset_min();
+	}
 	e->pipeline = cs_pipeline_new(d->rules, &popt, &sink);
 	e->next = d->devs;
 	d->devs = e;
@@ -270,7 +274,9 @@ static void
 on_device_bytes(const char *udid, const char *buf, size_t len, void *ctx)
 {
 	struct cs_daemon *d = ctx;
-	cs_pipeline_feed(dev_get(d, udid)->pipeline, buf, len);
+	struct cs_pipeline *p = dev_get(d, udid)->pipeline;
+	cs_pipeline_set_clock(p, wall_us());
+	cs_pipeline_feed(p, buf, len);
 }
 
 static void

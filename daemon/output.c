@@ -49,6 +49,8 @@ cs_event_json(const struct cs_event *event)
 	json_object_set_new(obj, "process", json_text(line->process));
 	json_object_set_new(obj, "pid", json_integer(line->pid));
 	json_object_set_new(obj, "line", json_integer((json_int_t)line->number));
+	if (line->device_us && line->device_us != line->time_us)
+		set_time(obj, "device_time", line->device_us);
 	json_t *attrs = json_object();
 	for (size_t i = 0; i < event->nattrs; i++)
 		json_object_set_new(attrs, event->attrs[i].name, json_text(event->attrs[i].value));

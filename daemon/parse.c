@@ -90,6 +90,7 @@ struct record {
 	uint64_t	number;
 	uint64_t	offset;
 	int64_t		time_us;
+	int64_t		recv_us;	/* the caller's clock when the record's first line arrived */
 	long		pid;
 	char	       *raw;		/* CS_MAX_RECORD + 1 */
 	size_t		raw_len;
@@ -111,6 +112,7 @@ struct cs_reader {
 	struct cs_reader_stats	stats;
 
 	uint64_t		base;		/* stream offset of the chunk being fed */
+	int64_t			recv_us;	/* cs_reader_set_recv_time: when these bytes arrived */
 
 	/* a physical line split across chunks */
 	char		       *partial;	/* LINE_CAP + 1: one byte more than is kept, as take_line cuts */
@@ -1165,8 +1167,9 @@ emit_record(struct cs_reader *r)
 	line = (struct cs_line){
 		.number = rec->number,
 		.offset = rec->offset,
-		.time_us = rec->time_us,
-		.recv_us = 0,
+		.time_us = r->opt.time_from_recv && rec->recv_us ? rec->recv_us : rec->time_us,
+		.device_us = rec->time_us,
+		.recv_us = rec->recv_us,
 		.format = rec->fmt,
 		.flags = rec->flags,
 		.device = rec->field[F_DEVICE],
@@ -1201,6 +1204,7 @@ start_record(struct cs_reader *r, const struct text *t, const struct header *h, 
 
 	rec->active = true;
 	rec->parsed = h != NULL;
+	rec->recv_us = r->recv_us;
 	rec->number = number;
 	rec->offset = offset;
 	rec->flags = t->flags;
@@ -1449,6 +1453,13 @@ cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx)
 	r->rec.msg = cs_xmalloc(CS_MAX_RECORD + 1);
 	r->last_fmt = CS_FMT_unknown;
 	return r;
+}
+
+/* The caller's clock for the bytes fed next (live capture): the reader itself reads no clock. */
+void
+cs_reader_set_recv_time(struct cs_reader *r, int64_t recv_us)
+{
+	r->recv_us = recv_us;
 }
 
 void

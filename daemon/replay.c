@@ -77,6 +77,7 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 			ropt.udid = p->udid;
 		}
 		topt.app = options->app;
+		ropt.time_from_recv = options->live;
 	}
 	topt.state = on_state;
 	p->rules = rules;
@@ -91,6 +92,12 @@ void
 cs_pipeline_set_rules(struct cs_pipeline *p, struct cs_rules *rules)
 {
 	p->rules = rules;
+}
+
+void
+cs_pipeline_set_clock(struct cs_pipeline *p, int64_t now_us)
+{
+	cs_reader_set_recv_time(p->reader, now_us);
 }
 
 void

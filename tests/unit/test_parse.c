@@ -967,6 +967,38 @@ test_empty_and_null(void **state)
 	sink_free(&s);
 }
 
+/* Live capture: lines are timed by their arrival; the device's own stamp stays as device time. */
+static void
+test_receive_time(void **state)
+{
+	(void)state;
+	struct cs_reader_options o = { .year = 2024, .time_from_recv = true };
+	struct sink sink = { 0 };
+	struct cs_reader *r = cs_reader_new(&o, collect, &sink);
+	const int64_t t1 = 1732550400123456LL, t2 = t1 + 2500000;
+	cs_reader_set_recv_time(r, t1);
+	cs_reader_feed(r, "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: first\n\0", 62);
+	cs_reader_set_recv_time(r, t2);
+	cs_reader_feed(r, "Jul  4 13:26:16 iPhone SpringBoard(IDS)[49] <Notice>: second\n\0", 63);
+	cs_reader_flush(r);
+	cs_reader_free(r);
+	assert_int_equal(sink.n, 2);
+	assert_int_equal(sink.v[0].time_us, t1);
+	assert_int_equal(sink.v[1].time_us, t2);
+	sink_free(&sink);
+
+	/* without the option the stamp decides, whatever the clock says */
+	struct cs_reader_options plain = { .year = 2024 };
+	r = cs_reader_new(&plain, collect, &sink);
+	cs_reader_set_recv_time(r, t1);
+	cs_reader_feed(r, "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: first\n", 61);
+	cs_reader_flush(r);
+	cs_reader_free(r);
+	assert_int_equal(sink.n, 1);
+	assert_int_equal(sink.v[0].time_us, 1720099575000000LL);	/* 2024-07-04T13:26:15Z */
+	sink_free(&sink);
+}
+
 int
 main(void)
 {
@@ -1006,6 +1038,7 @@ main(void)
 		cmocka_unit_test(test_console_date_from_ref_time),
 		cmocka_unit_test(test_stats_format_and_udid),
 		cmocka_unit_test(test_empty_and_null),
+		cmocka_unit_test(test_receive_time),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
