@@ -15,7 +15,7 @@ cleanup() {
 	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP
 
 udid=00008030-001A2D1E3C02802E
 "$here/$B/fakeiphone" -n -s "$tmp/usbmuxd" \
