@@ -239,6 +239,7 @@ const char *cs_timeline_app(const struct cs_timeline *tl);	/* the app under test
 const char *cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane);
 uint64_t cs_timeline_flag_count(const struct cs_timeline *tl);
 int64_t cs_timeline_now(const struct cs_timeline *tl);	/* time of the latest line */
+const char *cs_timeline_device(const struct cs_timeline *tl);	/* the device the lines name, or "" */
 void cs_timeline_free(struct cs_timeline *tl);
 
 

@@ -743,8 +743,11 @@ replay_into(struct cs_daemon *d)
 		return 1;
 	}
 	/* a replayed device lives in the capture's time, not the wall clock's */
-	int64_t end_us = cs_timeline_now(cs_pipeline_timeline(e->pipeline));
+	struct cs_timeline *tl = cs_pipeline_timeline(e->pipeline);
+	int64_t end_us = cs_timeline_now(tl);
 	e->info_us = end_us;
+	if (cs_timeline_device(tl)[0])	/* the name the log gives the phone beats the file's */
+		cs_strlcpy(e->info.name, cs_timeline_device(tl), sizeof e->info.name);
 	if (d->store)
 		cs_store_device(d->store, e->udid, e->info.name, "", "", "replay", "", end_us);
 	return 0;

@@ -1406,6 +1406,12 @@ cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane)
 	}
 }
 
+const char *
+cs_timeline_device(const struct cs_timeline *tl)
+{
+	return tl->device;
+}
+
 int64_t
 cs_timeline_now(const struct cs_timeline *tl)
 {
