@@ -103,6 +103,7 @@ struct cs_timeline {
 	uint64_t	flags;
 	int64_t		now_us;		/* time of the latest line */
 	char		device[64];
+	char		device_name[64];	/* the name the lines give the phone */
 	enum { SCREEN_UNKNOWN, SCREEN_UNLOCKED, SCREEN_LOCKED } screen;
 	bool		network_down;
 	struct tl_ring	ring;		/* device-wide events: screen, lock button, network */
@@ -1314,6 +1315,8 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 		tl->now_us = line->time_us;
 	if (tl->device[0] == '\0' && (line->udid[0] || line->device[0]))
 		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
+	if (tl->device_name[0] == '\0' && line->device[0])
+		cs_strlcpy(tl->device_name, line->device, sizeof tl->device_name);
 	uint64_t flags_before = tl->flags;
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *a = &tl->apps[i];
@@ -1409,7 +1412,7 @@ cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane)
 const char *
 cs_timeline_device(const struct cs_timeline *tl)
 {
-	return tl->device;
+	return tl->device_name;
 }
 
 int64_t
