@@ -485,5 +485,11 @@ char *cs_xstrndup(const char *s, size_t n);
 /* Format µs since the epoch as ISO 8601 UTC with milliseconds: 2026-11-25T17:20:05.123Z */
 void cs_format_time(int64_t time_us, char *out, size_t outlen);
 size_t cs_strlcpy(char *dst, const char *src, size_t size);
+/* err/errlen as every fallible function here takes them (NULL or 0: no message) */
+void cs_set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* mkdir -p; the folders created are 0700. what names the folder in messages ("store", "report") */
+int cs_make_dirs(const char *dir, const char *what, char *err, size_t errlen);
+int64_t cs_wall_us(void);	/* realtime, µs: what records are stamped with */
+int64_t cs_mono_ms(void);	/* monotonic, ms: for timeouts and intervals */
 
 #endif /* CALLSIGHTD_H */

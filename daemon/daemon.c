@@ -68,21 +68,7 @@ struct cs_daemon {
 	int			 exit_code;
 };
 
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---------------------------------------------------------------- fan-out */
 
@@ -179,7 +165,7 @@ schedule_report(struct cs_daemon *d, const struct cs_flag *flag, const char *dev
 	struct pending_report *r = cs_xcalloc(1, sizeof *r);
 	r->flag_id = flag->id;
 	cs_strlcpy(r->device, device, sizeof r->device);
-	r->due_us = wall_us() + REPORT_AFTER_US;
+	r->due_us = cs_wall_us() + REPORT_AFTER_US;
 	r->next = d->reports;
 	d->reports = r;
 }
@@ -256,10 +242,10 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 	struct dev_entry *e = dev_get(d, info->udid);
 	bool was_gone = strcmp(e->info.state, "detached") == 0;
 	e->info = *info;
-	e->info_us = wall_us();
+	e->info_us = cs_wall_us();
 	if (strcmp(info->state, "detached") == 0 || was_gone)
 		cs_pipeline_flush(e->pipeline);
-	int64_t now = wall_us();
+	int64_t now = cs_wall_us();
 	if (d->store) {
 		cs_store_device(d->store, info->udid, info->name, info->product_version, info->product_type,
 		    info->state, info->detail, now);
@@ -275,7 +261,7 @@ on_device_bytes(const char *udid, const char *buf, size_t len, void *ctx)
 {
 	struct cs_daemon *d = ctx;
 	struct cs_pipeline *p = dev_get(d, udid)->pipeline;
-	cs_pipeline_set_clock(p, wall_us());
+	cs_pipeline_set_clock(p, cs_wall_us());
 	cs_pipeline_feed(p, buf, len);
 }
 
@@ -367,7 +353,7 @@ req_subscribe(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 	const char *device = json_string_value(json_object_get(req, "device"));
 	cs_client_subscribe(c, device, json_is_true(json_object_get(req, "lines")));
 	cs_client_send(c, json_pack("{s:s, s:O?}", "type", "ok", "id", id));
-	int64_t now = wall_us();
+	int64_t now = cs_wall_us();
 	for (struct dev_entry *e = d->devs; e; e = e->next) {
 		if (device && strcmp(device, e->udid) != 0)
 			continue;
@@ -433,7 +419,7 @@ req_mark(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 {
 	const char *device = json_string_value(json_object_get(req, "device"));
 	const char *note = json_string_value(json_object_get(req, "note"));
-	int64_t now = wall_us();
+	int64_t now = cs_wall_us();
 	int64_t mark = d->store ? cs_store_mark(d->store, device ? device : "", now, note ? note : "") : 0;
 	if (mark < 0) {
 		cs_client_error(c, id, "mark: the store could not be written");
@@ -522,7 +508,7 @@ on_client_leave(struct cs_client *c, void *ctx)
 static void
 write_due_reports(struct cs_daemon *d, bool all)
 {
-	int64_t now = wall_us();
+	int64_t now = cs_wall_us();
 	for (struct pending_report **pp = &d->reports; *pp;) {
 		struct pending_report *r = *pp;
 		if (!all && r->due_us > now) {
@@ -551,10 +537,10 @@ on_commit_timer(evutil_socket_t fd, short what, void *arg)
 	struct cs_daemon *d = arg;
 	if (d->store) {
 		cs_store_commit(d->store);
-		int64_t now = mono_ms();
+		int64_t now = cs_mono_ms();
 		if (now - d->last_prune_ms > PRUNE_EVERY_MS) {
 			d->last_prune_ms = now;
-			cs_store_prune(d->store, wall_us());
+			cs_store_prune(d->store, cs_wall_us());
 		}
 	}
 	if (d->reports)
@@ -622,21 +608,6 @@ default_store_path(char *out, size_t outlen)
 	return 0;
 }
 
-static int
-make_parent_dirs(const char *path)
-{
-	char buf[1024];
-	cs_strlcpy(buf, path, sizeof buf);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
 
 static int
 open_store(struct cs_daemon *d)
@@ -653,10 +624,6 @@ open_store(struct cs_daemon *d)
 			return -1;
 		}
 		p = path;
-	}
-	if (strcmp(p, ":memory:") != 0 && make_parent_dirs(p) < 0) {
-		fprintf(stderr, "callsightd: cannot create the folder of %s: %s\n", p, strerror(errno));
-		return -1;
 	}
 	struct cs_store_options so = {
 		.path = p, .max_bytes = d->opt->max_store_mb * 1024 * 1024, .max_age_us = d->opt->max_age_us,

@@ -76,13 +76,6 @@ struct cs_devices {
 	struct event		*again;		/* more bytes wait: drain on the next turn */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 wake_main(struct cs_devices *ds)
@@ -226,7 +219,7 @@ static void
 stream(struct device *d, idevice_t dev, idevice_connection_t conn)
 {
 	char *buf = cs_xmalloc(READ_CHUNK);
-	int64_t last_bytes = now_ms();
+	int64_t last_bytes = cs_mono_ms();
 	bool idle_told = false;
 	int stall_ms = d->owner->opt.stall_timeout_s * 1000;
 	for (;;) {
@@ -241,7 +234,7 @@ stream(struct device *d, idevice_t dev, idevice_connection_t conn)
 		if (got > 0) {
 			if (!push_bytes(d, buf, got))
 				break;
-			last_bytes = now_ms();
+			last_bytes = cs_mono_ms();
 			idle_told = false;
 			continue;
 		}
@@ -249,7 +242,7 @@ stream(struct device *d, idevice_t dev, idevice_connection_t conn)
 			set_state(d, "detached", "the syslog connection closed");
 			break;
 		}
-		int64_t silent = now_ms() - last_bytes;
+		int64_t silent = cs_mono_ms() - last_bytes;
 		if (!idle_told && silent >= POLL_MS) {	/* let the reader hand out a pending record */
 			pthread_mutex_lock(&d->owner->lock);
 			d->idle_pending = true;

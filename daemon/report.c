@@ -63,16 +63,6 @@ struct report {
 	size_t		 errlen;
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* dir/name+ext into out; -1 when it does not fit */
 static int
@@ -252,7 +242,7 @@ gather(struct report *r, struct cs_store *store)
 	if (opt->flag_id) {
 		focus = find_flag(store, opt->device, opt->flag_id);
 		if (focus == NULL) {
-			set_err(r->err, r->errlen, "no flag %llu in the store%s%s", (unsigned long long)opt->flag_id,
+			cs_set_error(r->err, r->errlen, "no flag %llu in the store%s%s", (unsigned long long)opt->flag_id,
 			    opt->device ? " for device " : "", opt->device ? opt->device : "");
 			return -1;
 		}
@@ -274,7 +264,7 @@ gather(struct report *r, struct cs_store *store)
 	    (r->since > 0 && cs_store_history(store, device, 0, r->since - 1, CS_REC_STATE, 0, on_prior_state,
 	    r) < 0) ||
 	    cs_store_raw_lines(store, device, r->since, r->until, on_raw_line, r) < 0) {
-		set_err(r->err, r->errlen, "cannot read the store for the report");
+		cs_set_error(r->err, r->errlen, "cannot read the store for the report");
 		rc = -1;
 	}
 	/* the focus flag is the window's own copy, so it is redacted with the rest */
@@ -429,7 +419,7 @@ redact_model(struct report *r)
 		}
 	}
 	if (rc < 0)
-		set_err(r->err, r->errlen, "redaction failed: no report written");
+		cs_set_error(r->err, r->errlen, "redaction failed: no report written");
 	return rc;
 }
 
@@ -1211,12 +1201,12 @@ write_file(const char *dir, const char *name, const struct blob *b, char *err, s
 {
 	char path[PATH_MAX];
 	if (path_join(path, sizeof path, dir, name, "") < 0) {
-		set_err(err, errlen, "path too long: %s/%s", dir, name);
+		cs_set_error(err, errlen, "path too long: %s/%s", dir, name);
 		return -1;
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		cs_set_error(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	size_t done = 0;
@@ -1225,14 +1215,14 @@ write_file(const char *dir, const char *name, const struct blob *b, char *err, s
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+			cs_set_error(err, errlen, "cannot write %s: %s", path, strerror(errno));
 			close(fd);
 			return -1;
 		}
 		done += (size_t)n;
 	}
 	if (close(fd) != 0) {
-		set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		cs_set_error(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1254,7 +1244,7 @@ write_folder(const char *out_dir, const char *final, const struct blob *blobs, c
 {
 	char tmp[PATH_MAX];
 	if (path_join(tmp, sizeof tmp, out_dir, ".callsight-partial-XXXXXX", "") < 0 || mkdtemp(tmp) == NULL) {
-		set_err(err, errlen, "cannot create a folder in %s: %s", out_dir, strerror(errno));
+		cs_set_error(err, errlen, "cannot create a folder in %s: %s", out_dir, strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < NFILES; i++) {
@@ -1264,7 +1254,7 @@ write_folder(const char *out_dir, const char *final, const struct blob *blobs, c
 		}
 	}
 	if (rename(tmp, final) != 0) {
-		set_err(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
+		cs_set_error(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
 		remove_partial_dir(tmp);
 		return -1;
 	}
@@ -1342,27 +1332,27 @@ write_tar(const char *out_dir, const char *name, const char *final, const struct
 	char tmp[PATH_MAX];
 	int fd = path_join(tmp, sizeof tmp, out_dir, ".callsight-partial-XXXXXX", "") < 0 ? -1 : mkstemp(tmp);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create a file in %s: %s", out_dir, strerror(errno));
+		cs_set_error(err, errlen, "cannot create a file in %s: %s", out_dir, strerror(errno));
 		return -1;
 	}
 	gzFile gz = gzdopen(fd, "wb9");
 	if (gz == NULL) {
 		close(fd);
 		unlink(tmp);
-		set_err(err, errlen, "cannot compress into %s", tmp);
+		cs_set_error(err, errlen, "cannot compress into %s", tmp);
 		return -1;
 	}
 	int rc = write_tar_entries(gz, name, blobs);
 	if (gzclose(gz) != Z_OK)
 		rc = -1;
 	if (rc < 0) {
-		set_err(err, errlen, "cannot write %s (the name must be under 90 characters): %s", final,
+		cs_set_error(err, errlen, "cannot write %s (the name must be under 90 characters): %s", final,
 		    errno ? strerror(errno) : "compression failed");
 		unlink(tmp);
 		return -1;
 	}
 	if (rename(tmp, final) != 0) {
-		set_err(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
+		cs_set_error(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -1375,31 +1365,10 @@ write_tar(const char *out_dir, const char *name, const char *final, const struct
 static int
 make_dirs(const char *dir, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	if (cs_strlcpy(path, dir, sizeof path) >= sizeof path) {
-		set_err(err, errlen, "report folder name too long: %s", dir);
+	if (cs_make_dirs(dir, "report", err, errlen) < 0)
 		return -1;
-	}
-	for (char *p = path + 1; ; p++) {
-		bool end = *p == '\0';
-		if (*p != '/' && !end)
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			set_err(err, errlen, "cannot create the report folder %s: %s", path, strerror(errno));
-			return -1;
-		}
-		if (end)
-			break;
-		*p = '/';
-	}
-	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		set_err(err, errlen, "the report folder %s is not a folder", dir);
-		return -1;
-	}
 	if (access(dir, W_OK) != 0) {
-		set_err(err, errlen, "cannot write in the report folder %s: %s", dir, strerror(errno));
+		cs_set_error(err, errlen, "cannot write in the report folder %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1445,7 +1414,7 @@ choose_path(const struct report *r, char *name, size_t namelen, char *path, size
 	else
 		default_name(r, base, sizeof base);
 	if (!valid_name(base)) {
-		set_err(r->err, r->errlen, "bad report name '%s': a file name under 90 characters, no '/'", base);
+		cs_set_error(r->err, r->errlen, "bad report name '%s': a file name under 90 characters, no '/'", base);
 		return -1;
 	}
 	for (int n = 1; n < 100; n++) {
@@ -1454,18 +1423,18 @@ choose_path(const struct report *r, char *name, size_t namelen, char *path, size
 		else
 			snprintf(name, namelen, "%s-%d", base, n);
 		if (path_join(path, pathlen, opt->out_dir, name, ext) < 0) {
-			set_err(r->err, r->errlen, "report path too long in %s", opt->out_dir);
+			cs_set_error(r->err, r->errlen, "report path too long in %s", opt->out_dir);
 			return -1;
 		}
 		struct stat st;
 		if (lstat(path, &st) != 0)
 			return 0;
 		if (opt->name) {
-			set_err(r->err, r->errlen, "the report %s exists already", path);
+			cs_set_error(r->err, r->errlen, "the report %s exists already", path);
 			return -1;
 		}
 	}
-	set_err(r->err, r->errlen, "too many reports named %s in %s", base, opt->out_dir);
+	cs_set_error(r->err, r->errlen, "too many reports named %s in %s", base, opt->out_dir);
 	return -1;
 }
 
@@ -1476,7 +1445,7 @@ cs_report_write(struct cs_store *store, const struct cs_report_options *options,
     size_t pathlen, char *err, size_t errlen)
 {
 	if (options == NULL || options->out_dir == NULL || options->out_dir[0] == '\0') {
-		set_err(err, errlen, "no report folder given");
+		cs_set_error(err, errlen, "no report folder given");
 		return -1;
 	}
 	if (make_dirs(options->out_dir, err, errlen) < 0)
@@ -1491,7 +1460,7 @@ cs_report_write(struct cs_store *store, const struct cs_report_options *options,
 		rc = choose_path(&r, name, sizeof name, path, sizeof path);
 	for (size_t i = 0; rc == 0 && i < NFILES; i++) {
 		if (render(&r, bundle_files[i].fn, &blobs[i]) < 0) {
-			set_err(err, errlen, "cannot render %s: out of memory", bundle_files[i].name);
+			cs_set_error(err, errlen, "cannot render %s: out of memory", bundle_files[i].name);
 			rc = -1;
 		}
 	}

@@ -133,16 +133,6 @@ struct cs_rules {
 
 /* ---------------------------------------------------------------- small helpers */
 
-static void
-set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool
 is_attribute_name(const char *name)
@@ -591,7 +581,7 @@ parse_list(struct cursor *c, const char *what, char *text, char ***v, size_t *n)
 		if (comma)
 			*comma = '\0';
 		if (*item == '\0') {
-			set_error(c->err, c->errlen, "%s: empty name in the %s list", c->where, what);
+			cs_set_error(c->err, c->errlen, "%s: empty name in the %s list", c->where, what);
 			return -1;
 		}
 		push_string(v, n, cs_xstrdup(item));
@@ -612,16 +602,16 @@ parse_pattern(struct cursor *c, char **pattern, size_t *len, bool *caseless)
 		c->p++;
 	}
 	if (*c->p != '/') {
-		set_error(c->err, c->errlen, "%s: unterminated pattern (no closing '/')", c->where);
+		cs_set_error(c->err, c->errlen, "%s: unterminated pattern (no closing '/')", c->where);
 		return -1;
 	}
 	*len = (size_t)(c->p - start);
 	if (*len == 0) {
-		set_error(c->err, c->errlen, "%s: empty pattern", c->where);
+		cs_set_error(c->err, c->errlen, "%s: empty pattern", c->where);
 		return -1;
 	}
 	if (*len > MAX_PATTERN) {
-		set_error(c->err, c->errlen, "%s: pattern longer than %d bytes", c->where, MAX_PATTERN);
+		cs_set_error(c->err, c->errlen, "%s: pattern longer than %d bytes", c->where, MAX_PATTERN);
 		return -1;
 	}
 	*pattern = start;
@@ -629,7 +619,7 @@ parse_pattern(struct cursor *c, char **pattern, size_t *len, bool *caseless)
 	*caseless = false;
 	while (*c->p && *c->p != ' ' && *c->p != '\t' && *c->p != '\r') {
 		if (*c->p != 'i') {
-			set_error(c->err, c->errlen, "%s: unknown pattern flag '%c' (only i)", c->where,
+			cs_set_error(c->err, c->errlen, "%s: unknown pattern flag '%c' (only i)", c->where,
 			    isprint((unsigned char)*c->p) ? *c->p : '?');
 			return -1;
 		}
@@ -651,7 +641,7 @@ parse_option(struct cursor *c, char **key, char **value)
 		while (*end && *end != ' ' && *end != '\t')
 			end++;
 		*end = '\0';
-		set_error(c->err, c->errlen, "%s: expected KEY=VALUE after the pattern, got '%s'",
+		cs_set_error(c->err, c->errlen, "%s: expected KEY=VALUE after the pattern, got '%s'",
 		    c->where, *key);
 		return -1;
 	}
@@ -665,13 +655,13 @@ parse_option(struct cursor *c, char **key, char **value)
 			*out++ = *c->p++;
 		}
 		if (*c->p != '"') {
-			set_error(c->err, c->errlen, "%s: unterminated quoted value for '%s'", c->where, *key);
+			cs_set_error(c->err, c->errlen, "%s: unterminated quoted value for '%s'", c->where, *key);
 			return -1;
 		}
 		c->p++;
 		*out = '\0';
 		if (*c->p && *c->p != ' ' && *c->p != '\t' && *c->p != '\r') {
-			set_error(c->err, c->errlen, "%s: missing blank after the value of '%s'", c->where,
+			cs_set_error(c->err, c->errlen, "%s: missing blank after the value of '%s'", c->where,
 			    *key);
 			return -1;
 		}
@@ -683,7 +673,7 @@ parse_option(struct cursor *c, char **key, char **value)
 			*c->p++ = '\0';
 	}
 	if (**value == '\0') {
-		set_error(c->err, c->errlen, "%s: empty value for '%s'", c->where, *key);
+		cs_set_error(c->err, c->errlen, "%s: empty value for '%s'", c->where, *key);
 		return -1;
 	}
 	return 0;
@@ -694,11 +684,11 @@ add_const(struct cursor *c, struct rule *r, const char *key, const char *value)
 {
 	for (size_t i = 0; i < r->nconsts; i++)
 		if (strcmp(r->consts[i].name, key) == 0) {
-			set_error(c->err, c->errlen, "%s: attribute '%s' given twice", c->where, key);
+			cs_set_error(c->err, c->errlen, "%s: attribute '%s' given twice", c->where, key);
 			return -1;
 		}
 	if (r->nconsts == CS_MAX_ATTRS) {
-		set_error(c->err, c->errlen, "%s: too many attributes (at most %d)", c->where,
+		cs_set_error(c->err, c->errlen, "%s: too many attributes (at most %d)", c->where,
 		    CS_MAX_ATTRS);
 		return -1;
 	}
@@ -722,14 +712,14 @@ parse_options(struct cursor *c, struct rule *r)
 				return -1;
 		} else if (strcmp(key, "literal") == 0) {
 			if (strlen(value) < MIN_LITERAL || r->nliterals == MAX_LITERALS) {
-				set_error(c->err, c->errlen, "%s: a literal needs at least %d bytes (at most "
+				cs_set_error(c->err, c->errlen, "%s: a literal needs at least %d bytes (at most "
 				    "%d literals)", c->where, MIN_LITERAL, MAX_LITERALS);
 				return -1;
 			}
 			push_string(&r->literals, &r->nliterals, lower_copy(value, strlen(value)));
 		} else if (strcmp(key, "group") == 0) {
 			if (!is_valid_name(value) || r->alt_group) {
-				set_error(c->err, c->errlen, "%s: bad or repeated group '%s'", c->where, value);
+				cs_set_error(c->err, c->errlen, "%s: bad or repeated group '%s'", c->where, value);
 				return -1;
 			}
 			r->alt_group = cs_xstrdup(value);
@@ -737,7 +727,7 @@ parse_options(struct cursor *c, struct rule *r)
 			if (add_const(c, r, key, value) < 0)
 				return -1;
 		} else {
-			set_error(c->err, c->errlen, "%s: unknown option '%s' (image, literal, group or an "
+			cs_set_error(c->err, c->errlen, "%s: unknown option '%s' (image, literal, group or an "
 			    "attribute: bundle pid process code domain reason type resumable version state "
 			    "options name)", c->where, key);
 			return -1;
@@ -763,13 +753,13 @@ collect_named_groups(struct cursor *c, struct rule *r)
 		if (name[0] == '_')
 			continue;		/* private helper group */
 		if (!is_attribute_name(name)) {
-			set_error(c->err, c->errlen, "%s: named group '%s' is not an attribute name (bundle "
+			cs_set_error(c->err, c->errlen, "%s: named group '%s' is not an attribute name (bundle "
 			    "pid process code domain reason type resumable version state options name; "
 			    "start private groups with _)", c->where, name);
 			return -1;
 		}
 		if (r->ngroups == CS_MAX_ATTRS) {	/* (?J) duplicate names count once each */
-			set_error(c->err, c->errlen, "%s: too many named groups (at most %d)", c->where,
+			cs_set_error(c->err, c->errlen, "%s: too many named groups (at most %d)", c->where,
 			    CS_MAX_ATTRS);
 			return -1;
 		}
@@ -796,7 +786,7 @@ check_attribute_count(struct cursor *c, const struct rule *r)
 		total += !shadowed;
 	}
 	if (total > CS_MAX_ATTRS) {
-		set_error(c->err, c->errlen, "%s: more than %d attributes", c->where, CS_MAX_ATTRS);
+		cs_set_error(c->err, c->errlen, "%s: more than %d attributes", c->where, CS_MAX_ATTRS);
 		return -1;
 	}
 	return 0;
@@ -813,7 +803,7 @@ compile_pattern(struct cursor *c, struct rule *r, const char *pattern, size_t le
 	if (r->code == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof msg);
-		set_error(c->err, c->errlen, "%s: bad pattern: %s at offset %zu", c->where,
+		cs_set_error(c->err, c->errlen, "%s: bad pattern: %s at offset %zu", c->where,
 		    (const char *)msg, (size_t)offset);
 		return -1;
 	}
@@ -829,12 +819,12 @@ parse_rule(struct cursor *c, char *name, pcre2_compile_context *cctx)
 	r->where = cs_xstrdup(c->where);
 	char *kind = next_word(c);
 	if (kind == NULL) {
-		set_error(c->err, c->errlen, "%s: rule '%s' has no event kind", c->where, name);
+		cs_set_error(c->err, c->errlen, "%s: rule '%s' has no event kind", c->where, name);
 		goto fail;
 	}
 	int k = cs_event_from_name(kind);
 	if (k < 0) {
-		set_error(c->err, c->errlen, "%s: unknown event kind '%s'", c->where, kind);
+		cs_set_error(c->err, c->errlen, "%s: unknown event kind '%s'", c->where, kind);
 		goto fail;
 	}
 	r->kind = (enum cs_event_kind)k;
@@ -842,14 +832,14 @@ parse_rule(struct cursor *c, char *name, pcre2_compile_context *cctx)
 	if (*c->p != '/') {
 		char *procs = next_word(c);
 		if (procs == NULL) {
-			set_error(c->err, c->errlen, "%s: rule '%s' has no /PATTERN/", c->where, name);
+			cs_set_error(c->err, c->errlen, "%s: rule '%s' has no /PATTERN/", c->where, name);
 			goto fail;
 		}
 		if (strcmp(procs, "*") != 0 && parse_list(c, "process", procs, &r->procs, &r->nprocs) < 0)
 			goto fail;
 		skip_blanks(c);
 		if (*c->p != '/') {
-			set_error(c->err, c->errlen, "%s: expected /PATTERN/ after the process filter",
+			cs_set_error(c->err, c->errlen, "%s: expected /PATTERN/ after the process filter",
 			    c->where);
 			goto fail;
 		}
@@ -913,14 +903,14 @@ parse_disable(struct cursor *c, struct staging *st)
 	int n = 0;
 	while ((name = next_word(c)) != NULL && name[0] != '#') {
 		if (!is_valid_name(name)) {
-			set_error(c->err, c->errlen, "%s: bad rule name '%s'", c->where, name);
+			cs_set_error(c->err, c->errlen, "%s: bad rule name '%s'", c->where, name);
 			return -1;
 		}
 		staging_push(st, NULL, cs_xstrdup(name), c->where);
 		n++;
 	}
 	if (n == 0) {
-		set_error(c->err, c->errlen, "%s: disable needs at least one rule name", c->where);
+		cs_set_error(c->err, c->errlen, "%s: disable needs at least one rule name", c->where);
 		return -1;
 	}
 	return 0;
@@ -938,13 +928,13 @@ parse_line(struct cs_rules *rules, struct staging *st, const char *where, char *
 	if (strcmp(name, "disable") == 0)
 		return parse_disable(&c, st);
 	if (!is_valid_name(name)) {
-		set_error(err, errlen, "%s: bad rule name '%s' (letters, digits, _ . -; at most %d)", where,
+		cs_set_error(err, errlen, "%s: bad rule name '%s' (letters, digits, _ . -; at most %d)", where,
 		    name, MAX_NAME);
 		return -1;
 	}
 	const struct load_op *dup = staged_rule_named(st, name);
 	if (dup) {
-		set_error(err, errlen, "%s: rule '%s' already defined at %s", where, name, dup->where);
+		cs_set_error(err, errlen, "%s: rule '%s' already defined at %s", where, name, dup->where);
 		return -1;
 	}
 	struct rule *r = parse_rule(&c, name, rules->compile_context);
@@ -968,7 +958,7 @@ stage_text(struct cs_rules *rules, struct staging *st, const char *source, const
 		lineno++;
 		snprintf(where, sizeof where, "%s:%zu", source, lineno);
 		if (memchr(text + pos, '\0', linelen) != NULL) {
-			set_error(err, errlen, "%s: NUL byte in the line", where);
+			cs_set_error(err, errlen, "%s: NUL byte in the line", where);
 			free(buf);
 			return -1;
 		}
@@ -1014,7 +1004,7 @@ check_disables(const struct cs_rules *rules, const struct staging *st, char *err
 				exists = false;
 		}
 		if (!exists) {
-			set_error(err, errlen, "%s: no rule named '%s' to disable", st->ops[i].where, name);
+			cs_set_error(err, errlen, "%s: no rule named '%s' to disable", st->ops[i].where, name);
 			return -1;
 		}
 	}
@@ -1249,7 +1239,7 @@ cs_rules_load_file(struct cs_rules *rules, const char *path, char *err, size_t e
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		set_error(err, errlen, "%s: %s", path, strerror(errno));
+		cs_set_error(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	char *text = NULL;
@@ -1267,7 +1257,7 @@ cs_rules_load_file(struct cs_rules *rules, const char *path, char *err, size_t e
 	int failed = ferror(f);
 	fclose(f);
 	if (failed) {
-		set_error(err, errlen, "%s: read error", path);
+		cs_set_error(err, errlen, "%s: read error", path);
 		free(text);
 		return -1;
 	}

@@ -133,22 +133,12 @@ struct cs_store {
 
 /* ---------------------------------------------------------------- errors */
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Record an SQLite failure; keep in_tx true to SQLite's view (an I/O error may have rolled back). */
 static int
 fail(struct cs_store *s, const char *what)
 {
-	set_err(s->error, sizeof s->error, "%s: %s", what, sqlite3_errmsg(s->db));
+	cs_set_error(s->error, sizeof s->error, "%s: %s", what, sqlite3_errmsg(s->db));
 	if (sqlite3_get_autocommit(s->db))
 		s->in_tx = false;
 	return -1;
@@ -181,32 +171,14 @@ make_parent_dirs(const char *path, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
 	if (cs_strlcpy(dir, path, sizeof dir) >= sizeof dir) {
-		set_err(err, errlen, "store path too long: %s", path);
+		cs_set_error(err, errlen, "store path too long: %s", path);
 		return -1;
 	}
 	char *slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir)
 		return 0;
 	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		bool end = *p == '\0';
-		if (*p != '/' && !end)
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			set_err(err, errlen, "cannot create the store folder %s: %s", dir, strerror(errno));
-			return -1;
-		}
-		if (end)
-			break;
-		*p = '/';
-	}
-	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		set_err(err, errlen, "the store folder %s is not a folder", dir);
-		return -1;
-	}
-	return 0;
+	return cs_make_dirs(dir, "store", err, errlen);
 }
 
 /* Create the file 0600 (or check the existing one): ours, private, a regular file, SQLite or empty. */
@@ -217,23 +189,23 @@ prepare_store_file(const char *path, char *err, size_t errlen)
 		return -1;
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot open the store %s: %s", path, strerror(errno));
+		cs_set_error(err, errlen, "cannot open the store %s: %s", path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	int rc = -1;
 	if (fstat(fd, &st) != 0)
-		set_err(err, errlen, "cannot stat the store %s: %s", path, strerror(errno));
+		cs_set_error(err, errlen, "cannot stat the store %s: %s", path, strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		set_err(err, errlen, "the store %s is not a regular file", path);
+		cs_set_error(err, errlen, "the store %s is not a regular file", path);
 	else if (st.st_uid != geteuid())
-		set_err(err, errlen, "the store %s belongs to uid %ld, not to us: refusing it", path,
+		cs_set_error(err, errlen, "the store %s belongs to uid %ld, not to us: refusing it", path,
 		    (long)st.st_uid);
 	else if (st.st_mode & (S_IRWXG | S_IRWXO))
-		set_err(err, errlen, "the store %s is open to other users (mode %04o): it holds device "
+		cs_set_error(err, errlen, "the store %s is open to other users (mode %04o): it holds device "
 		    "logs; run chmod 600 on it, then start again", path, (unsigned)(st.st_mode & 07777));
 	else if (st.st_size > 0 && !has_sqlite_header(fd))
-		set_err(err, errlen, "%s is not a callsight store (no SQLite header)", path);
+		cs_set_error(err, errlen, "%s is not a callsight store (no SQLite header)", path);
 	else
 		rc = 0;
 	close(fd);
@@ -245,7 +217,7 @@ exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen, const char *wha
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+		cs_set_error(err, errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -258,7 +230,7 @@ query_int(sqlite3 *db, const char *sql, int64_t *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+		cs_set_error(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
 		return -1;
 	}
 	int rc = sqlite3_step(st);
@@ -267,7 +239,7 @@ query_int(sqlite3 *db, const char *sql, int64_t *out, char *err, size_t errlen)
 	else if (rc == SQLITE_DONE)
 		*out = 0;
 	else
-		set_err(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+		cs_set_error(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -277,14 +249,14 @@ set_journal(sqlite3 *db, bool memory, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "cannot read the store: %s", sqlite3_errmsg(db));
+		cs_set_error(err, errlen, "cannot read the store: %s", sqlite3_errmsg(db));
 		return -1;
 	}
 	int rc = sqlite3_step(st);
 	const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	bool ok = mode && (strcmp(mode, "wal") == 0 || (memory && strcmp(mode, "memory") == 0));
 	if (!ok)
-		set_err(err, errlen, "cannot switch the store to WAL: %s",
+		cs_set_error(err, errlen, "cannot switch the store to WAL: %s",
 		    rc == SQLITE_ROW ? (mode ? mode : "?") : sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	if (!ok)
@@ -304,18 +276,18 @@ check_or_create_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
 	    query_int(db, "SELECT count(*) FROM sqlite_master", &tables, err, errlen) < 0)
 		return -1;
 	if (tables > 0 && app_id != APPLICATION_ID) {
-		set_err(err, errlen, "%s is an SQLite file but not a callsight store", path);
+		cs_set_error(err, errlen, "%s is an SQLite file but not a callsight store", path);
 		return -1;
 	}
 	if (version > SCHEMA_VERSION) {
-		set_err(err, errlen, "%s was written by a newer callsight (schema %lld; this one reads %d)",
+		cs_set_error(err, errlen, "%s was written by a newer callsight (schema %lld; this one reads %d)",
 		    path, (long long)version, SCHEMA_VERSION);
 		return -1;
 	}
 	if (version == SCHEMA_VERSION)
 		return 0;
 	if (tables > 0) {
-		set_err(err, errlen, "%s: unknown store schema %lld", path, (long long)version);
+		cs_set_error(err, errlen, "%s: unknown store schema %lld", path, (long long)version);
 		return -1;
 	}
 	char sql[sizeof schema_sql + 512];
@@ -336,7 +308,7 @@ prepare_statements(struct cs_store *s, char *err, size_t errlen)
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
 		    NULL) != SQLITE_OK) {
-			set_err(err, errlen, "cannot prepare '%s': %s", stmt_sql[i], sqlite3_errmsg(s->db));
+			cs_set_error(err, errlen, "cannot prepare '%s': %s", stmt_sql[i], sqlite3_errmsg(s->db));
 			return -1;
 		}
 	}
@@ -357,7 +329,7 @@ cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 {
 	const char *path = options ? options->path : NULL;
 	if (path == NULL || path[0] == '\0') {
-		set_err(err, errlen, "no store path given");
+		cs_set_error(err, errlen, "no store path given");
 		return NULL;
 	}
 	bool memory = strcmp(path, ":memory:") == 0;
@@ -369,7 +341,7 @@ cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 	s->max_age_us = options->max_age_us;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | (memory ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "cannot open the store %s: %s", path,
+		cs_set_error(err, errlen, "cannot open the store %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		free_store(s);
 		return NULL;
@@ -383,7 +355,7 @@ cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 	    check_or_create_schema(s->db, path, why, sizeof why) < 0 ||
 	    prepare_statements(s, why, sizeof why) < 0 ||
 	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, sizeof why) < 0) {
-		set_err(err, errlen, "store %s: %s", path, why);
+		cs_set_error(err, errlen, "store %s: %s", path, why);
 		free_store(s);
 		return NULL;
 	}
@@ -467,7 +439,7 @@ insert_with_json(struct cs_store *s, enum stmt_id id, int json_index, json_t *re
 	char *text = json_text_of(record);
 	if (text == NULL) {
 		sqlite3_clear_bindings(s->stmt[id]);
-		set_err(s->error, sizeof s->error, "%s: cannot serialize the record", what);
+		cs_set_error(s->error, sizeof s->error, "%s: cannot serialize the record", what);
 		return -1;
 	}
 	sqlite3_bind_text(s->stmt[id], json_index, text, -1, SQLITE_STATIC);
@@ -546,7 +518,7 @@ cs_store_app(struct cs_store *s, const char *udid, const char *bundle, const str
 {
 	json_t *modes = background_modes(background_modes_json, f);
 	if (modes == NULL) {
-		set_err(s->error, sizeof s->error, "store app %s: background modes are not a JSON array",
+		cs_set_error(s->error, sizeof s->error, "store app %s: background modes are not a JSON array",
 		    bundle ? bundle : "");
 		return -1;
 	}

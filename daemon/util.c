@@ -1,11 +1,14 @@
 /*
  * util.c - allocation that cannot return NULL (callsight aborts with a message on exhaustion, as
- * tmux's xmalloc does: every caller would otherwise carry an untestable branch), string copies and
- * time formatting.
+ * tmux's xmalloc does: every caller would otherwise carry an untestable branch), string copies,
+ * error messages, private folders, clocks and time formatting.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "callsightd.h"
@@ -89,4 +92,61 @@ cs_format_time(int64_t time_us, char *out, size_t outlen)
 	}
 	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us / 1000));
+}
+
+void
+cs_set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int
+cs_make_dirs(const char *dir, const char *what, char *err, size_t errlen)
+{
+	char path[4096];
+	if (cs_strlcpy(path, dir, sizeof path) >= sizeof path) {
+		cs_set_error(err, errlen, "%s folder name too long: %s", what, dir);
+		return -1;
+	}
+	for (char *p = path + 1;; p++) {
+		bool end = *p == '\0';
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			cs_set_error(err, errlen, "cannot create the %s folder %s: %s", what, path,
+			    strerror(errno));
+			return -1;
+		}
+		if (end)
+			break;
+		*p = '/';
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		cs_set_error(err, errlen, "the %s folder %s is not a folder", what, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+cs_wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+cs_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
