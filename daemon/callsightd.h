@@ -227,6 +227,7 @@ typedef void (*cs_state_cb)(const struct cs_state_change *change, void *ctx);
 struct cs_timeline_options {
 	const char	*app;		/* --app: bundle id or process name; NULL = find it */
 	cs_state_cb	 state;		/* lane changes (may be NULL); called with the flag ctx */
+	const char	*device;	/* the device's id for flags (live: the UDID); NULL = from lines */
 };
 
 struct cs_timeline *cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <jansson.h>
 
 #include "callsightd.h"
@@ -230,6 +231,8 @@ dev_get(struct cs_daemon *d, const char *udid)
 			popt.utc_offset_min = host_utc_offset_min();
 	}
 	e->pipeline = cs_pipeline_new(d->rules, &popt, &sink);
+	if (d->opt->app)	/* device.c checks --app at attach: no second check when it shows up */
+		cs_strlcpy(e->app_checked, d->opt->app, sizeof e->app_checked);
 	e->next = d->devs;
 	d->devs = e;
 	return e;
@@ -278,6 +281,7 @@ on_device_app(const char *udid, const char *bundle, const struct cs_app_facts *f
 {
 	struct cs_daemon *d = ctx;
 	struct dev_entry *e = dev_get(d, udid);
+	cs_strlcpy(e->app_checked, bundle, sizeof e->app_checked);	/* asked and answered */
 	cs_pipeline_app_facts(e->pipeline, bundle, facts);
 	if (d->store)
 		cs_store_app(d->store, udid, bundle, facts, modes_json);
@@ -757,6 +761,12 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 {
 	struct cs_daemon d = { .opt = opt, .rules = rules };
 	signal(SIGPIPE, SIG_IGN);
+	/* capture threads wake the loop: libevent must have its locks before the base exists */
+	if (evthread_use_pthreads() < 0) {
+		fprintf(stderr, "callsightd: libevent has no pthreads support\n");
+		cs_rules_free(rules);
+		return 1;
+	}
 	d.base = event_base_new();
 	int rc = 1;
 	if (d.base == NULL || open_store(&d) < 0)

@@ -444,12 +444,13 @@ drain_device(struct cs_devices *ds, struct device *d, char *slice)
 
 	if (info_changed && ds->hooks.state)
 		ds->hooks.state(&info, ds->hooks.ctx);
+	/* the app's facts were read before these bytes were analysed: they come first */
+	if (app_ready && ds->hooks.app)
+		ds->hooks.app(d->udid, bundle, &facts, modes, ds->hooks.ctx);
 	if (len && ds->hooks.bytes)
 		ds->hooks.bytes(d->udid, slice, len, ds->hooks.ctx);
 	if (idle && !more && ds->hooks.idle)
 		ds->hooks.idle(d->udid, ds->hooks.ctx);
-	if (app_ready && ds->hooks.app)
-		ds->hooks.app(d->udid, bundle, &facts, modes, ds->hooks.ctx);
 	if (idle && more) {	/* the pause comes after the bytes that are still waiting */
 		pthread_mutex_lock(&ds->lock);
 		d->idle_pending = true;
@@ -526,11 +527,7 @@ struct cs_devices *
 cs_devices_start(struct event_base *base, const struct cs_device_options *options,
     const struct cs_device_hooks *hooks, char *err, size_t errlen)
 {
-	/* libevent's lock callbacks are process-wide by its design; setting them again is harmless */
-	if (evthread_use_pthreads() < 0) {
-		snprintf(err, errlen, "libevent has no pthreads support");
-		return NULL;
-	}
+	/* the caller turned on libevent's pthreads locking before it created the base */
 	if (evthread_make_base_notifiable(base) < 0) {
 		snprintf(err, errlen, "cannot make the event loop notifiable from threads");
 		return NULL;

@@ -1380,8 +1380,10 @@ finish_partial(struct cs_reader *r, const char *p, const char *end)
 	if (nul == NULL && nl == NULL)
 		return end;
 	take_partial(r, nul == NULL);
-	if (nul != NULL)
+	if (nul != NULL) {
 		r->stats.nul_bytes++;
+		emit_record(r);
+	}
 	return le + 1;
 }
 
@@ -1394,6 +1396,9 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 	while (p < end && *p == '\0') {	/* relay separators ("\n\0") and stray NULs: no lines */
 		r->stats.nul_bytes++;
 		p++;
+		/* a NUL ends a relay record, continuation lines included: hand it out now, not when
+		 * the next line starts (a live stream may pause for seconds) */
+		emit_record(r);
 	}
 	if (p == end)
 		return p;
@@ -1414,6 +1419,7 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 	if ((nul = memchr(sp, '\0', (size_t)(lim - sp))) != NULL) {
 		take_line(r, p, (size_t)(nul - p), false, 0, r->base + (uint64_t)(p - chunk));
 		r->stats.nul_bytes++;
+		emit_record(r);
 		return nul + 1;
 	}
 	if (nl == NULL) {

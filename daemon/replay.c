@@ -77,6 +77,7 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 			ropt.udid = p->udid;
 		}
 		topt.app = options->app;
+		topt.device = options->udid;
 		ropt.time_from_recv = options->live;
 	}
 	topt.state = on_state;

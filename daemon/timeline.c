@@ -91,6 +91,8 @@ struct tl_app {
 	uint64_t	remote_gone_line;
 	bool		warned[CS_CAUSE_COUNT];	/* warnings: once per app */
 	struct cs_app_facts facts;
+	bool		facts_due;	/* facts came: warn about them at the next line (time, device) */
+	bool		facts_warned;	/* a missing usage string is the app's, not a call's: once */
 	struct tl_ring	ring;
 };
 
@@ -310,8 +312,11 @@ merge_app(struct tl_app *into, struct tl_app *from)
 		into->state = from->state;
 	if (into->audio == AUDIO_UNKNOWN)
 		into->audio = from->audio;
-	if (!into->facts.known)
+	if (!into->facts.known) {
 		into->facts = from->facts;
+		into->facts_due |= from->facts_due;
+		into->facts_warned |= from->facts_warned;
+	}
 	if (from->last_log_us > into->last_log_us)
 		into->last_log_us = from->last_log_us;
 	for (int c = 0; c < CS_CAUSE_COUNT; c++)
@@ -964,13 +969,16 @@ static void
 check_facts_warning(struct cs_timeline *tl, struct tl_app *app)
 {
 	const struct cs_app_facts *f = &app->facts;
-	if (!f->known || (f->microphone_usage && f->camera_usage) || !app->under_test)
+	if (!f->known || (f->microphone_usage && f->camera_usage) || !app->under_test ||
+	    app->facts_warned)
 		return;
+	app->facts_warned = true;
 	char detail[256];
 	snprintf(detail, sizeof detail, "the installed app has no %s%s%s in its Info.plist",
 	    f->microphone_usage ? "" : "NSMicrophoneUsageDescription",
 	    !f->microphone_usage && !f->camera_usage ? " and no " : "",
 	    f->camera_usage ? "" : "NSCameraUsageDescription");
+	app->warned[CS_CAUSE_permission_denied] = false;	/* facts_warned is the guard here */
 	warn_once(tl, app, CS_CAUSE_permission_denied, NULL, 0.95, detail);
 }
 
@@ -1324,6 +1332,10 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 			continue;
 		if (line->pid > 0 && line->pid == a->pid)
 			a->last_log_us = line->time_us;
+		if (a->facts_due) {
+			a->facts_due = false;
+			check_facts_warning(tl, a);
+		}
 		if (a->terminated_us && tl->now_us - a->terminated_us > TERMINATION_GRACE)
 			settle_pending(tl, a);
 		if (a->pending && a->resumed_us && tl->now_us - a->resumed_us > RESUME_GRACE)
@@ -1353,7 +1365,7 @@ cs_timeline_app_facts(struct cs_timeline *tl, const char *bundle, const struct c
 		app = get_app(tl, bundle, -1, NULL);
 	if (app) {
 		app->facts = tl->facts;
-		check_facts_warning(tl, app);
+		app->facts_due = true;	/* checked at the next line, which gives the warning its time */
 	}
 }
 
@@ -1435,6 +1447,8 @@ cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb, void *
 		tl->opt = *options;
 	if (options && options->app)
 		cs_strlcpy(tl->app_opt, options->app, sizeof tl->app_opt);
+	if (options && options->device)
+		cs_strlcpy(tl->device, options->device, sizeof tl->device);
 	tl->opt.app = tl->app_opt;
 	tl->cb = cb;
 	tl->ctx = ctx;

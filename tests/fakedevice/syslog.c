@@ -19,15 +19,18 @@ int syslog_load(struct device *d)
 		return -1;
 	}
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, lines_cap = 0;
 	ssize_t n;
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		char **l = realloc(d->lines, (d->nlines + 1) * sizeof(*l));
-		if (!l)
-			abort();
-		d->lines = l;
+		if (d->nlines == lines_cap) {	/* doubling: a 100k-line capture loads in linear time */
+			lines_cap = lines_cap ? lines_cap * 2 : 256;
+			char **l = realloc(d->lines, lines_cap * sizeof(*l));
+			if (!l)
+				abort();
+			d->lines = l;
+		}
 		d->lines[d->nlines++] = strdup(line);
 	}
 	free(line);

@@ -999,6 +999,26 @@ test_receive_time(void **state)
 	sink_free(&sink);
 }
 
+/* A relay record ends at its NUL: it is handed out then, without waiting for the next line. */
+static void
+test_relay_record_ends_at_nul(void **state)
+{
+	(void)state;
+	struct cs_reader_options o = { .year = 2024 };
+	struct sink sink = { 0 };
+	struct cs_reader *r = cs_reader_new(&o, collect, &sink);
+	const char *first = "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: two\n";
+	cs_reader_feed(r, first, strlen(first));
+	assert_int_equal(sink.n, 0);	/* a continuation could still follow */
+	cs_reader_feed(r, "\tlines\n", 7);
+	assert_int_equal(sink.n, 0);
+	cs_reader_feed(r, "\0", 1);	/* the relay's terminator: the record is whole */
+	assert_int_equal(sink.n, 1);
+	assert_string_equal(sink.v[0].message, "two\n\tlines");
+	cs_reader_free(r);
+	sink_free(&sink);
+}
+
 int
 main(void)
 {
@@ -1039,6 +1059,7 @@ main(void)
 		cmocka_unit_test(test_stats_format_and_udid),
 		cmocka_unit_test(test_empty_and_null),
 		cmocka_unit_test(test_receive_time),
+		cmocka_unit_test(test_relay_record_ends_at_nul),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
