@@ -318,6 +318,7 @@ struct cs_store_options {
 	const char	*path;		/* ":memory:" for a private replay daemon */
 	int64_t		 max_bytes;	/* 0 = unbounded; oldest data pruned first */
 	int64_t		 max_age_us;	/* 0 = unbounded */
+	bool		 read_only;	/* replaying a store (maybe someone else's): open it to read only */
 };
 
 enum cs_record_type {	/* bits for history queries */

@@ -404,7 +404,7 @@ run_store_replay(const options_t *opt, struct cs_rules *rules, struct replay_out
     const struct cs_sink *sink)
 {
 	char err[512];
-	struct cs_store_options so = { .path = opt->replay };
+	struct cs_store_options so = { .path = opt->replay, .read_only = true };
 	struct cs_store *store = cs_store_open(&so, err, sizeof err);
 	if (store == NULL) {
 		fprintf(stderr, "callsightd: cannot read %s: %s\n", opt->replay, err);

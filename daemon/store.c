@@ -333,13 +333,20 @@ cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 		return NULL;
 	}
 	bool memory = strcmp(path, ":memory:") == 0;
-	if (!memory && prepare_store_file(path, err, errlen) < 0)
+	bool read_only = options->read_only && !memory;
+	if (read_only && !cs_store_is_store_file(path)) {
+		cs_set_error(err, errlen, "%s is not a callsight store (no SQLite header)", path);
+		return NULL;
+	}
+	/* a store we write must be ours and private; one we only read may come from a bug report */
+	if (!memory && !read_only && prepare_store_file(path, err, errlen) < 0)
 		return NULL;
 
 	struct cs_store *s = cs_xcalloc(1, sizeof *s);
 	s->max_bytes = options->max_bytes;
 	s->max_age_us = options->max_age_us;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | (memory ? SQLITE_OPEN_CREATE : 0);
+	int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOFOLLOW |
+	    (memory ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		cs_set_error(err, errlen, "cannot open the store %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -351,7 +358,7 @@ cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 
 	int64_t last_mark;
 	char why[200] = "";
-	if (set_journal(s->db, memory, why, sizeof why) < 0 ||
+	if ((!read_only && set_journal(s->db, memory, why, sizeof why) < 0) ||
 	    check_or_create_schema(s->db, path, why, sizeof why) < 0 ||
 	    prepare_statements(s, why, sizeof why) < 0 ||
 	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, sizeof why) < 0) {
