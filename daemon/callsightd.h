@@ -392,6 +392,7 @@ struct cs_server *cs_server_new(struct event_base *base, const char *path, struc
 void cs_server_broadcast(struct cs_server *s, const char *device, bool is_line, struct json_t *record);
 bool cs_server_wants_lines(const struct cs_server *s);
 size_t cs_server_clients(const struct cs_server *s);
+const char *cs_server_path(const struct cs_server *s);
 void cs_client_send(struct cs_client *c, struct json_t *record);	/* consumes the reference */
 void cs_client_error(struct cs_client *c, struct json_t *id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

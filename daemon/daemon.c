@@ -804,6 +804,14 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 			fprintf(stderr, "callsightd: %s\n", err);
 			goto out;
 		}
+		if (ready_fd < 0) {	/* in the foreground: say what we wait for, and where */
+			const char *mux = getenv("USBMUXD_SOCKET_ADDRESS");
+			fprintf(stderr, "callsightd: following %s through usbmuxd at %s%s%s\n",
+			    opt->udid ? opt->udid : "every attached iPhone",
+			    mux && mux[0] ? mux : "/var/run/usbmuxd",
+			    d.server ? "; clients: callsight --socket " : "",
+			    d.server ? cs_server_path(d.server) : "");
+		}
 	}
 	if (ready_fd >= 0) {	/* -d: tell the parent we are serving */
 		ssize_t ignored = write(ready_fd, "ok", 2);

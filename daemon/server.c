@@ -217,6 +217,12 @@ cs_client_subscribe(struct cs_client *c, const char *device, bool lines)
 	cs_strlcpy(c->device, device ? device : "", sizeof c->device);
 }
 
+const char *
+cs_server_path(const struct cs_server *s)
+{
+	return s->path;
+}
+
 size_t
 cs_server_clients(const struct cs_server *s)
 {
