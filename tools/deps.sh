@@ -7,7 +7,7 @@ set -eu
 DEB_PKGS="gcc make pkg-config libimobiledevice-dev libusbmuxd-dev libplist-dev libncurses-dev
 libpcre2-dev libsqlite3-dev libjansson-dev libevent-dev libcmocka-dev libssl-dev
 libimobiledevice-utils ideviceinstaller libplist-utils tmux sqlite3 valgrind chromium
-clang libclang-rt-14-dev zlib1g-dev"
+clang libclang-rt-14-dev zlib1g-dev time"
 BREW_PKGS="libimobiledevice libusbmuxd libplist ncurses pcre2 sqlite jansson libevent cmocka
 pkg-config openssl tmux ideviceinstaller"
 
