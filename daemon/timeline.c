@@ -528,43 +528,32 @@ add_context(struct drop *d)
 	evidence_add(&d->evidence, d->disconnect);
 }
 
-typedef bool (*cause_test)(struct drop *d);
+struct cause_rule;
+typedef bool (*cause_test)(struct drop *d, const struct cause_rule *rule);
+
+/* A cause decided by one event of the app's (a kill, a crash, the server's word): the rule's
+ * kind, confidence and detail say it all. */
+struct cause_rule {
+	enum cs_cause		 cause;
+	cause_test		 test;
+	enum cs_event_kind	 kind;		/* test_decisive_event: the event that decides */
+	double			 confidence;
+	const char		*detail;	/* one %s: the event's reason, after `join` */
+	const char		*join;
+};
 
 static bool
-test_watchdog(struct drop *d)
+test_decisive_event(struct drop *d, const struct cause_rule *rule)
 {
-	const struct tl_event *k = app_last(d, KINDS(CS_EV_app_killed_watchdog), d->seen_us);
-	if (!k)
+	const struct tl_event *ev = last_of(&d->app->ring, &rule->kind, 1, d->from_us, d->seen_us);
+	if (!ev)
 		return false;
-	evidence_add(&d->evidence, k);
-	d->confidence = 0.95;
-	snprintf(d->detail, sizeof d->detail, "a watchdog killed the app while the call was up%s",
-	    k->reason[0] ? "" : "");
-	return true;
-}
-
-static bool
-test_jetsam(struct drop *d)
-{
-	const struct tl_event *k = app_last(d, KINDS(CS_EV_app_killed_jetsam), d->seen_us);
-	if (!k)
-		return false;
-	evidence_add(&d->evidence, k);
-	d->confidence = 0.95;
-	snprintf(d->detail, sizeof d->detail, "jetsam killed the app (memory) while the call was up");
-	return true;
-}
-
-static bool
-test_crash(struct drop *d)
-{
-	const struct tl_event *k = app_last(d, KINDS(CS_EV_app_crashed), d->seen_us);
-	if (!k)
-		return false;
-	evidence_add(&d->evidence, k);
-	d->confidence = 0.9;
-	snprintf(d->detail, sizeof d->detail, "the app exited abnormally%s%s while the call was up",
-	    k->reason[0] ? " with " : "", k->reason);
+	evidence_add(&d->evidence, ev);
+	d->confidence = rule->confidence;
+	char reason[64] = "";
+	if (ev->reason[0])
+		snprintf(reason, sizeof reason, "%s%s", rule->join, ev->reason);
+	snprintf(d->detail, sizeof d->detail, rule->detail, reason);
 	return true;
 }
 
@@ -576,7 +565,7 @@ callkit_last(const struct drop *d, const enum cs_event_kind *kinds, size_t n, in
 }
 
 static bool
-test_lock_button(struct drop *d)
+test_lock_button(struct drop *d, const struct cause_rule *rule)
 {
 	const struct tl_event *end = callkit_last(d, KINDS(CS_EV_callkit_end_call), d->seen_us);
 	if (!end)
@@ -604,7 +593,7 @@ test_lock_button(struct drop *d)
 }
 
 static bool
-test_callkit_audio(struct drop *d)
+test_callkit_audio(struct drop *d, const struct cause_rule *rule)
 {
 	const struct tl_event *deact = callkit_last(d, KINDS(CS_EV_callkit_audio_deactivated,
 	    CS_EV_callkit_reset), d->seen_us);
@@ -635,20 +624,7 @@ test_callkit_audio(struct drop *d)
 }
 
 static bool
-test_server_side(struct drop *d)
-{
-	const struct tl_event *f = app_last(d, KINDS(CS_EV_call_force_disconnected), d->seen_us);
-	if (!f)
-		return false;
-	evidence_add(&d->evidence, f);
-	d->confidence = 0.9;
-	snprintf(d->detail, sizeof d->detail, "the server ended the session%s%s",
-	    f->reason[0] ? ": " : "", f->reason);
-	return true;
-}
-
-static bool
-test_user_hangup(struct drop *d)
+test_user_hangup(struct drop *d, const struct cause_rule *rule)
 {
 	const struct tl_event *h = app_last(d, KINDS(CS_EV_call_user_hangup), d->seen_us);
 	if (!h || d->seen_us - h->time_us > 30 * SEC)
@@ -663,7 +639,7 @@ test_user_hangup(struct drop *d)
 
 /* The app's own code disconnects within seconds of going to background, while still running. */
 static bool
-test_disconnect_on_background(struct drop *d)
+test_disconnect_on_background(struct drop *d, const struct cause_rule *rule)
 {
 	if (!d->seen)
 		return false;
@@ -685,7 +661,7 @@ test_disconnect_on_background(struct drop *d)
 }
 
 static bool
-test_background_task(struct drop *d)
+test_background_task(struct drop *d, const struct cause_rule *rule)
 {
 	const struct tl_event *s = suspension(d);
 	if (!s)
@@ -713,7 +689,7 @@ test_background_task(struct drop *d)
 /* An interruption (phone call, Siri, alarm) that was never followed by a reactivation. The late
  * "appWasSuspended" interruption delivered after unlock is a consequence, not a cause. */
 static bool
-test_interruption(struct drop *d)
+test_interruption(struct drop *d, const struct cause_rule *rule)
 {
 	int64_t until = d->died_us;
 	const struct tl_event *began = NULL;
@@ -763,7 +739,7 @@ suspended_in_background(struct drop *d, const struct tl_event **s_out, const str
 }
 
 static bool
-test_missing_mode(struct drop *d)
+test_missing_mode(struct drop *d, const struct cause_rule *rule)
 {
 	const struct tl_event *s, *bg;
 	if (!suspended_in_background(d, &s, &bg))
@@ -800,7 +776,7 @@ test_missing_mode(struct drop *d)
 }
 
 static bool
-test_no_active_audio(struct drop *d)
+test_no_active_audio(struct drop *d, const struct cause_rule *rule)
 {
 	const struct tl_event *s, *bg;
 	if (!suspended_in_background(d, &s, &bg))
@@ -819,7 +795,7 @@ test_no_active_audio(struct drop *d)
 
 /* Real network loss: reconnecting / errors / network down while the app keeps running. */
 static bool
-test_network(struct drop *d)
+test_network(struct drop *d, const struct cause_rule *rule)
 {
 	if (!d->seen)
 		return false;
@@ -844,7 +820,7 @@ test_network(struct drop *d)
 }
 
 static bool
-test_unknown(struct drop *d)
+test_unknown(struct drop *d, const struct cause_rule *rule)
 {
 	d->confidence = 0.3;
 	snprintf(d->detail, sizeof d->detail, "%s",
@@ -853,25 +829,28 @@ test_unknown(struct drop *d)
 	return true;
 }
 
-static const struct {
-	enum cs_cause	cause;
-	cause_test	test;
-} cause_rules[] = {
-	{ CS_CAUSE_app_killed_watchdog,		   test_watchdog },
-	{ CS_CAUSE_app_killed_jetsam,		   test_jetsam },
-	{ CS_CAUSE_app_crash,			   test_crash },
-	{ CS_CAUSE_callkit_lock_button_end,	   test_lock_button },
-	{ CS_CAUSE_server_side_disconnect,	   test_server_side },
-	{ CS_CAUSE_callkit_audio_mismanaged,	   test_callkit_audio },
-	{ CS_CAUSE_user_hangup,			   test_user_hangup },
-	{ CS_CAUSE_app_disconnect_on_background,   test_disconnect_on_background },
-	{ CS_CAUSE_background_task_expiry,	   test_background_task },
-	{ CS_CAUSE_audio_interruption_not_resumed, test_interruption },
-	{ CS_CAUSE_missing_background_mode,	   test_missing_mode },
-	{ CS_CAUSE_no_active_audio_in_background,  test_no_active_audio },
-	{ CS_CAUSE_network_loss,		   test_network },
-	{ CS_CAUSE_unknown,			   test_unknown },
+#define DECISIVE(kind) test_decisive_event, CS_EV_##kind
+static const struct cause_rule cause_rules[] = {
+	{ CS_CAUSE_app_killed_watchdog, DECISIVE(app_killed_watchdog), 0.95,
+	  "a watchdog killed the app while the call was up%s", ": " },
+	{ CS_CAUSE_app_killed_jetsam, DECISIVE(app_killed_jetsam), 0.95,
+	  "jetsam killed the app (memory) while the call was up%s", ": " },
+	{ CS_CAUSE_app_crash, DECISIVE(app_crashed), 0.9,
+	  "the app exited abnormally%s while the call was up", " with " },
+	{ CS_CAUSE_callkit_lock_button_end,	   test_lock_button, 0, 0, NULL, NULL },
+	{ CS_CAUSE_server_side_disconnect, DECISIVE(call_force_disconnected), 0.9,
+	  "the server ended the session%s", ": " },
+	{ CS_CAUSE_callkit_audio_mismanaged,	   test_callkit_audio, 0, 0, NULL, NULL },
+	{ CS_CAUSE_user_hangup,			   test_user_hangup, 0, 0, NULL, NULL },
+	{ CS_CAUSE_app_disconnect_on_background,   test_disconnect_on_background, 0, 0, NULL, NULL },
+	{ CS_CAUSE_background_task_expiry,	   test_background_task, 0, 0, NULL, NULL },
+	{ CS_CAUSE_audio_interruption_not_resumed, test_interruption, 0, 0, NULL, NULL },
+	{ CS_CAUSE_missing_background_mode,	   test_missing_mode, 0, 0, NULL, NULL },
+	{ CS_CAUSE_no_active_audio_in_background,  test_no_active_audio, 0, 0, NULL, NULL },
+	{ CS_CAUSE_network_loss,		   test_network, 0, 0, NULL, NULL },
+	{ CS_CAUSE_unknown,			   test_unknown, 0, 0, NULL, NULL },
 };
+#undef DECISIVE
 
 static void
 diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t line,
@@ -891,7 +870,7 @@ diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t l
 
 	enum cs_cause cause = CS_CAUSE_unknown;
 	for (size_t i = 0; i < sizeof cause_rules / sizeof cause_rules[0]; i++) {
-		if (cause_rules[i].test(&d)) {
+		if (cause_rules[i].test(&d, &cause_rules[i])) {
 			cause = cause_rules[i].cause;
 			break;
 		}
