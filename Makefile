@@ -82,7 +82,7 @@ $(B)/libcore.a: $(CORE_OBJ)
 $(B)/callsightd: $(DAEMON_OBJ) $(B)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcore.a $(CORE_LIBS) $(DEV_LIBS) -lm
 
-$(B)/tests/%: tests/unit/%.c $(B)/libcore.a $(HEADERS) | $(B)/tests
+$(B)/tests/%: tests/unit/%.c $(B)/libcore.a $(HEADERS) $(wildcard tests/common/*.h) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcore.a \
 		$(CORE_LIBS) $(TEST_LIBS) $(ALL_LDFLAGS) -lm
 
