@@ -129,6 +129,7 @@ struct cs_store {
 	int64_t		 max_age_us;
 	int64_t		 next_mark_id;
 	char		 error[256];	/* the last error, for the daemon's log */
+	char		 path[PATH_MAX];	/* resolved: a second reader (reports) opens this */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -165,29 +166,109 @@ cs_store_is_store_file(const char *path)
 	return ok;
 }
 
-/* mkdir -p the folder that holds path; folders we create are 0700 */
+/* Split path into its folder (mkdir -p'd when create, folders we create are 0700, then resolved
+ * with realpath(3) so a symlink anywhere above the store works) and its final component, joined
+ * again into out. The final component itself is never followed: it is checked with lstat here and
+ * opened no-follow below. */
 static int
-make_parent_dirs(const char *path, char *err, size_t errlen)
+resolve_store_path(const char *path, bool create, char *out, size_t outlen, char *err, size_t errlen)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], real[PATH_MAX];
 	if (cs_strlcpy(dir, path, sizeof dir) >= sizeof dir) {
 		cs_set_error(err, errlen, "store path too long: %s", path);
 		return -1;
 	}
 	char *slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	return cs_make_dirs(dir, "store", err, errlen);
+	const char *base = slash ? slash + 1 : dir;
+	char name[NAME_MAX + 1];
+	if (base[0] == '\0' || cs_strlcpy(name, base, sizeof name) >= sizeof name) {
+		cs_set_error(err, errlen, "%s does not name a file", path);
+		return -1;
+	}
+	if (slash == NULL)
+		cs_strlcpy(dir, ".", sizeof dir);
+	else if (slash == dir)
+		cs_strlcpy(dir, "/", sizeof dir);
+	else
+		*slash = '\0';
+	if (create && cs_make_dirs(dir, "store", err, errlen) < 0)
+		return -1;
+	if (realpath(dir, real) == NULL) {
+		cs_set_error(err, errlen, "cannot use the store's folder %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int n = snprintf(out, outlen, "%s/%s", strcmp(real, "/") == 0 ? "" : real, name);
+	if (n < 0 || (size_t)n >= outlen) {
+		cs_set_error(err, errlen, "store path too long: %s", path);
+		return -1;
+	}
+	struct stat st;
+	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode)) {
+		cs_set_error(err, errlen, "the store %s is a symbolic link: refusing to follow it (give the "
+		    "path of the file itself)", path);
+		return -1;
+	}
+	return 0;
 }
 
-/* Create the file 0600 (or check the existing one): ours, private, a regular file, SQLite or empty. */
+/* A store we write lives in a folder only we can write to (issue 14 §10): in a shared folder
+ * (sticky /tmp included) another user could plant its -wal/-shm files, which SQLite would then
+ * fill with the device's log, readable by them. Existing -wal/-shm files must be our own 0600
+ * regular files. */
 static int
-prepare_store_file(const char *path, char *err, size_t errlen)
+check_store_neighbourhood(const char *path, char *err, size_t errlen)
 {
-	if (make_parent_dirs(path, err, errlen) < 0)
+	char dir[PATH_MAX];
+	cs_strlcpy(dir, path, sizeof dir);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		cs_set_error(err, errlen, "cannot use the store's folder %s: %s", dir, strerror(errno));
 		return -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		cs_set_error(err, errlen, "the store's folder %s is writable by other users (mode %04o): "
+		    "they could plant its -wal/-shm files; keep the store in a private folder "
+		    "(chmod 700, or another --store)", dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		char side[PATH_MAX + 16];
+		snprintf(side, sizeof side, "%s%s", path, suffixes[i]);
+		if (lstat(side, &st) != 0)
+			continue;
+		const char *why = S_ISLNK(st.st_mode) ? "is a symbolic link"
+		    : !S_ISREG(st.st_mode) ? "is not a regular file"
+		    : st.st_uid != geteuid() ? "belongs to another user"
+		    : (st.st_mode & (S_IRWXG | S_IRWXO)) ? "is open to other users" : NULL;
+		if (why) {
+			cs_set_error(err, errlen, "%s already exists and %s (mode %04o, uid %ld): refusing the "
+			    "store; remove it if it is yours", side, why, (unsigned)(st.st_mode & 07777),
+			    (long)st.st_uid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Create the file 0600 (or check the existing one): ours, private, a regular file, SQLite or empty.
+ * *created says whether this call made it (so a failed open removes it again). */
+static int
+prepare_store_file(const char *path, bool *created, char *err, size_t errlen)
+{
+	*created = false;
+	if (check_store_neighbourhood(path, err, errlen) < 0)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		*created = true;
+	else if (errno == EEXIST)
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		cs_set_error(err, errlen, "cannot open the store %s: %s", path, strerror(errno));
 		return -1;
@@ -209,7 +290,23 @@ prepare_store_file(const char *path, char *err, size_t errlen)
 	else
 		rc = 0;
 	close(fd);
+	if (rc < 0 && *created) {
+		unlink(path);
+		*created = false;
+	}
 	return rc;
+}
+
+/* A store we created and then could not use leaves nothing behind (nor SQLite's side files). */
+static void
+remove_created(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		char side[PATH_MAX + 16];
+		snprintf(side, sizeof side, "%s%s", path, suffixes[i]);
+		unlink(side);
+	}
 }
 
 static int
@@ -324,6 +421,62 @@ free_store(struct cs_store *s)
 	free(s);
 }
 
+/* "file:PATH?immutable=1": the URI to read a store in a folder we cannot write (no -shm can be made
+ * there). Only the characters a URI path reserves are escaped. */
+static void
+immutable_uri(const char *path, char *out, size_t outlen)
+{
+	size_t n = cs_strlcpy(out, "file:", outlen);
+	for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < outlen; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			n += (size_t)snprintf(out + n, outlen - n, "%%%02X", *p);
+		else
+			out[n++] = (char)*p;
+	}
+	out[n < outlen ? n : outlen - 1] = '\0';
+	if (n + sizeof "?immutable=1" <= outlen)
+		memcpy(out + n, "?immutable=1", sizeof "?immutable=1");
+}
+
+/* Open the SQLite handle and read the schema; -1 with why filled. */
+static int
+open_db(struct cs_store *s, const char *path, bool memory, bool read_only, bool immutable, char *why,
+    size_t whylen)
+{
+	char uri[PATH_MAX * 3 + 32];
+	int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOFOLLOW |
+	    (memory ? SQLITE_OPEN_CREATE : 0);
+	if (immutable) {
+		immutable_uri(path, uri, sizeof uri);
+		flags |= SQLITE_OPEN_URI;
+	}
+	if (sqlite3_open_v2(immutable ? uri : path, &s->db, flags, NULL) != SQLITE_OK) {
+		cs_set_error(why, whylen, "%s", s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	int64_t last_mark;
+	if ((!read_only && set_journal(s->db, memory, why, whylen) < 0) ||
+	    check_or_create_schema(s->db, path, why, whylen) < 0 ||
+	    prepare_statements(s, why, whylen) < 0 ||
+	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, whylen) < 0)
+		return -1;
+	s->next_mark_id = last_mark + 1;
+	return 0;
+}
+
+static void
+close_db(struct cs_store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	sqlite3_close_v2(s->db);
+	s->db = NULL;
+}
+
 struct cs_store *
 cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 {
@@ -334,39 +487,43 @@ cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 	}
 	bool memory = strcmp(path, ":memory:") == 0;
 	bool read_only = options->read_only && !memory;
-	if (read_only && !cs_store_is_store_file(path)) {
+	char real[PATH_MAX];
+	if (memory)
+		cs_strlcpy(real, path, sizeof real);
+	else if (resolve_store_path(path, !read_only, real, sizeof real, err, errlen) < 0)
+		return NULL;
+	if (read_only && !cs_store_is_store_file(real)) {
 		cs_set_error(err, errlen, "%s is not a callsight store (no SQLite header)", path);
 		return NULL;
 	}
 	/* a store we write must be ours and private; one we only read may come from a bug report */
-	if (!memory && !read_only && prepare_store_file(path, err, errlen) < 0)
+	bool created = false;
+	if (!memory && !read_only && prepare_store_file(real, &created, err, errlen) < 0)
 		return NULL;
 
 	struct cs_store *s = cs_xcalloc(1, sizeof *s);
 	s->max_bytes = options->max_bytes;
 	s->max_age_us = options->max_age_us;
-	int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOFOLLOW |
-	    (memory ? SQLITE_OPEN_CREATE : 0);
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		cs_set_error(err, errlen, "cannot open the store %s: %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		free_store(s);
-		return NULL;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-
-	int64_t last_mark;
+	cs_strlcpy(s->path, real, sizeof s->path);
 	char why[200] = "";
-	if ((!read_only && set_journal(s->db, memory, why, sizeof why) < 0) ||
-	    check_or_create_schema(s->db, path, why, sizeof why) < 0 ||
-	    prepare_statements(s, why, sizeof why) < 0 ||
-	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, sizeof why) < 0) {
+	int rc = open_db(s, real, memory, read_only, false, why, sizeof why);
+	if (rc < 0 && read_only) {
+		/* a folder we cannot write (a mounted bug report, a read-only share): SQLite cannot make
+		 * the -shm a WAL store needs; nobody writes there either, so read it as immutable */
+		char first[200];
+		cs_strlcpy(first, why, sizeof first);
+		close_db(s);
+		rc = open_db(s, real, memory, read_only, true, why, sizeof why);
+		if (rc < 0)
+			cs_set_error(why, sizeof why, "%s", first);
+	}
+	if (rc < 0) {
 		cs_set_error(err, errlen, "store %s: %s", path, why);
 		free_store(s);
+		if (created)
+			remove_created(real);
 		return NULL;
 	}
-	s->next_mark_id = last_mark + 1;
 	return s;
 }
 
