@@ -41,10 +41,12 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 # the pure core: reader, rules, timeline, output (no devices, no sockets) - shared by the daemon,
 # the unit tests and the fuzzers
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
-	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/redact.c
+	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/redact.c \
+	    daemon/metrics.c
 CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o
 # the service: socket, devices, the loop (libevent, libimobiledevice)
-DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c
+DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \
+	      daemon/metrics_http.c
 DAEMON_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(DAEMON_SRC))
 RULES	:= $(sort $(wildcard daemon/rules/*.rules))
 

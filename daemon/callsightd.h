@@ -445,6 +445,7 @@ int cs_appcheck(struct idevice_private *device, const char *want, char *found_bu
 /* ---------------------------------------------------------------- the service (daemon.c) */
 
 #define MAX_RULE_FILES 16
+#define MAX_FORWARDS 8
 
 struct cs_daemon_options {
 	const char	*replay;	/* --replay FILE */
@@ -472,6 +473,12 @@ struct cs_daemon_options {
 	const char	*auto_report;	/* --auto-report DIR */
 	bool		 no_redact;	/* --no-redact (auto reports) */
 	int		 stall_timeout_s;	/* --stall-timeout */
+	const char	*metrics;	/* --metrics [ADDR:]PORT */
+	const char	*forward[MAX_FORWARDS];	/* --forward URL (repeatable) */
+	int		 nforward;
+	const char	*forward_ca;	/* --forward-ca FILE (syslog+tls) */
+	bool		 forward_events;	/* --forward-events */
+	bool		 forward_lines;	/* --forward-lines */
 };
 
 /* Run the service until SIGTERM/SIGINT (or, with --serve, until its client leaves). Takes the
@@ -494,5 +501,35 @@ void cs_set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__(
 int cs_make_dirs(const char *dir, const char *what, char *err, size_t errlen);
 int64_t cs_wall_us(void);	/* realtime, µs: what records are stamped with */
 int64_t cs_mono_ms(void);	/* monotonic, ms: for timeouts and intervals */
+
+/* ---------------------------------------------------------------- lab: metrics (metrics.c, metrics_http.c) */
+
+enum cs_metric_id {
+#define CS_METRIC(id, type, labels, help) CS_M_##id,
+#include "callsight/metrics.def"
+#undef CS_METRIC
+	CS_M_COUNT
+};
+
+/* Counters and gauges by family and label values (in metrics.def's label order; NULL = ""). */
+struct cs_metrics;
+struct cs_metrics *cs_metrics_new(size_t max_series);
+size_t cs_metrics_label_count(enum cs_metric_id id);
+void cs_metrics_add(struct cs_metrics *m, enum cs_metric_id id, const char *const *labels, double delta);
+void cs_metrics_set(struct cs_metrics *m, enum cs_metric_id id, const char *const *labels, double value);
+double cs_metrics_get(struct cs_metrics *m, enum cs_metric_id id, const char *const *labels);
+/* The Prometheus text exposition (0.0.4) of every family; the caller frees it. NULL on no memory. */
+char *cs_metrics_render(const struct cs_metrics *m, size_t *len);
+void cs_metrics_free(struct cs_metrics *m);
+
+/* GET /metrics on the loop; gather (may be NULL) refreshes scrape-time gauges first. */
+struct cs_metrics_http;
+typedef void (*cs_metrics_gather_cb)(void *ctx);
+struct cs_metrics_http *cs_metrics_http_new(struct event_base *base, const char *spec,
+    struct cs_metrics *metrics, cs_metrics_gather_cb gather, void *ctx, char *err, size_t errlen);
+void cs_metrics_http_free(struct cs_metrics_http *h);
+/* "PORT", "HOST:PORT", "[V6]:PORT" (host defaults to default_host); 0 ok, -1 malformed */
+int cs_parse_host_port(const char *spec, const char *default_host, char *host, size_t hostlen,
+    unsigned *port);
 
 #endif /* CALLSIGHTD_H */

@@ -67,9 +67,90 @@ struct cs_daemon {
 	size_t			 recent_head;
 	struct pending_report	*reports;
 	int			 exit_code;
+	struct cs_metrics	*metrics;	/* --metrics */
+	struct cs_metrics_http	*metrics_http;
 };
 
 
+
+/* ---------------------------------------------------------------- metrics (--metrics) */
+
+#define METRICS_MAX_SERIES	20000
+
+static void
+metrics_flag(struct cs_daemon *d, const struct dev_entry *e, const struct cs_flag *flag, json_t *rec)
+{
+	if (d->metrics == NULL)
+		return;
+	/* the sdk field (issue 9) when the record carries one */
+	const char *sdk = json_string_value(json_object_get(rec, "sdk"));
+	const char *labels[] = { e->udid, e->info.name, flag->app, sdk ? sdk : "", cs_cause_name(flag->cause) };
+	cs_metrics_add(d->metrics, cs_cause_severity(flag->cause) == CS_SEV_disconnect ?
+	    CS_M_disconnects_total : CS_M_warnings_total, labels, 1);
+}
+
+static void
+metrics_call(struct cs_daemon *d, const struct dev_entry *e, const struct cs_state_change *change,
+    const char *before)
+{
+	if (d->metrics == NULL || change->lane != CS_LANE_call)
+		return;
+	const char *labels[] = { e->udid, change->app };
+	bool up = strcmp(change->state, "connected") == 0;
+	if (up && (before == NULL || strcmp(before, "connected") != 0))
+		cs_metrics_add(d->metrics, CS_M_calls_total, labels, 1);
+	cs_metrics_set(d->metrics, CS_M_call_up, labels, up);
+}
+
+/* device_connected and stream_state follow the device's records; a renamed phone or a new iOS
+ * version leaves its old series at 0 */
+static bool
+same_device_labels(const struct cs_device_info *a, const struct cs_device_info *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->product_version, b->product_version) == 0;
+}
+
+static void
+metrics_device(struct cs_daemon *d, const struct cs_device_info *old, const struct cs_device_info *info)
+{
+	if (d->metrics == NULL)
+		return;
+	const char *was[] = { old->udid, old->name, old->product_version };
+	const char *now[] = { info->udid, info->name, info->product_version };
+	const char *old_state[] = { old->udid, old->state };
+	const char *new_state[] = { info->udid, info->state };
+	if (!same_device_labels(old, info) && cs_metrics_get(d->metrics, CS_M_device_connected, was) != 0)
+		cs_metrics_set(d->metrics, CS_M_device_connected, was, 0);
+	cs_metrics_set(d->metrics, CS_M_device_connected, now, strcmp(info->state, "detached") != 0);
+	if (strcmp(old->state, info->state) != 0 && cs_metrics_get(d->metrics, CS_M_stream_state, old_state))
+		cs_metrics_set(d->metrics, CS_M_stream_state, old_state, 0);
+	cs_metrics_set(d->metrics, CS_M_stream_state, new_state, 1);
+}
+
+/* the gauges read at scrape time */
+static void
+metrics_gather(void *arg)
+{
+	struct cs_daemon *d = arg;
+	const char *version[] = { CALLSIGHT_VERSION };
+	cs_metrics_set(d->metrics, CS_M_build_info, version, 1);
+	cs_metrics_set(d->metrics, CS_M_store_bytes, NULL, d->store ? (double)cs_store_size(d->store) : 0);
+	cs_metrics_set(d->metrics, CS_M_clients, NULL, d->server ? (double)cs_server_clients(d->server) : 0);
+}
+
+static int
+open_metrics(struct cs_daemon *d)
+{
+	char err[512];
+	d->metrics = cs_metrics_new(METRICS_MAX_SERIES);
+	d->metrics_http = cs_metrics_http_new(d->base, d->opt->metrics, d->metrics, metrics_gather, d, err,
+	    sizeof err);
+	if (d->metrics_http == NULL) {
+		fprintf(stderr, "callsightd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
 
 /* ---------------------------------------------------------------- fan-out */
 
@@ -110,6 +191,10 @@ sink_line(const struct cs_line *line, void *arg)
 	struct cs_daemon *d = sc->daemon;
 	if (d->store)
 		cs_store_line(d->store, sc->dev->udid, line);
+	if (d->metrics) {
+		const char *labels[] = { sc->dev->udid };
+		cs_metrics_add(d->metrics, CS_M_lines_total, labels, 1);
+	}
 	if (d->server && cs_server_wants_lines(d->server)) {
 		char when[40];
 		cs_format_time(line->time_us, when, sizeof when);
@@ -138,6 +223,7 @@ sink_state(const struct cs_state_change *change, void *arg)
 {
 	struct sink_ctx *sc = arg;
 	struct cs_daemon *d = sc->daemon;
+	metrics_call(d, sc->dev, change, sc->dev->states[change->lane]);
 	sc->dev->states[change->lane] = change->state;
 	sc->dev->state_us[change->lane] = change->time_us;
 	sc->dev->state_line[change->lane] = change->line;
@@ -180,6 +266,7 @@ sink_flag(const struct cs_flag *flag, void *arg)
 	if (d->store)
 		cs_store_flag(d->store, flag);
 	json_t *rec = cs_flag_json(flag);
+	metrics_flag(d, sc->dev, flag, rec);
 	remember_flag(d, rec);
 	publish(d, sc->dev->udid, false, rec);
 	if (d->opt->auto_report && cs_cause_severity(flag->cause) == CS_SEV_disconnect)
@@ -244,6 +331,7 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 	struct cs_daemon *d = ctx;
 	struct dev_entry *e = dev_get(d, info->udid);
 	bool was_gone = strcmp(e->info.state, "detached") == 0;
+	metrics_device(d, &e->info, info);
 	e->info = *info;
 	e->info_us = cs_wall_us();
 	if (strcmp(info->state, "detached") == 0 || was_gone)
@@ -741,6 +829,8 @@ daemon_free(struct cs_daemon *d)
 	if (d->reports && d->store)	/* flags raised by the final flush */
 		write_due_reports(d, true);
 	cs_server_free(d->server);
+	cs_metrics_http_free(d->metrics_http);
+	cs_metrics_free(d->metrics);
 	cs_store_close(d->store);
 	for (size_t i = 0; i < RECENT_FLAGS; i++)
 		json_decref(d->recent_flags[i]);
@@ -772,6 +862,8 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 	if (d.base == NULL || open_store(&d) < 0)
 		goto out;
 	if (!opt->no_socket && open_server(&d) < 0)
+		goto out;
+	if (opt->metrics && open_metrics(&d) < 0)
 		goto out;
 	add_signal(&d, 0, SIGTERM);
 	add_signal(&d, 1, SIGINT);

@@ -59,6 +59,15 @@ usage(FILE *out)
 	    "  --max-age AGE      prune data older than AGE (e.g. 7d, 12h, 30m; default 14d)\n"
 	    "  --auto-report DIR  write a report bundle for every disconnect into DIR\n"
 	    "  --no-redact        keep secrets (tokens, e-mails, phone numbers, IPs) in reports\n"
+	    "Lab (docs/lab.md):\n"
+	    "  --metrics [ADDR:]PORT  Prometheus metrics on http://ADDR:PORT/metrics (ADDR default\n"
+	    "                     127.0.0.1)\n"
+	    "  --forward URL      send flags, device and app records from the store to a collector:\n"
+	    "                     relp://HOST:PORT, syslog+tcp://HOST:PORT, syslog+tls://HOST:PORT;\n"
+	    "                     may be repeated\n"
+	    "  --forward-ca FILE  CA certificates that sign the syslog+tls collector's certificate\n"
+	    "  --forward-events   forward events too\n"
+	    "  --forward-lines    forward every log line too\n"
 	    "  --verbose          say more on stderr\n"
 	    "  -h, --help         this help\n"
 	    "  -v, --version      print the version\n");
@@ -116,7 +125,8 @@ parse_options(int argc, char **argv, options_t *opt)
 {
 	enum { OPT_REPLAY = 256, OPT_JSON, OPT_APP, OPT_RULES, OPT_YEAR, OPT_UTC, OPT_NOCOLOR, OPT_EVENTS,
 		OPT_SOCKET, OPT_NOSOCKET, OPT_SERVE, OPT_STORE, OPT_NOSTORE, OPT_MAXMB, OPT_MAXAGE,
-		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE };
+		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE,
+		OPT_METRICS, OPT_FORWARD, OPT_FORWARD_CA, OPT_FORWARD_EVENTS, OPT_FORWARD_LINES };
 	static const struct option longopts[] = {
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -141,6 +151,11 @@ parse_options(int argc, char **argv, options_t *opt)
 		{ "no-redact", no_argument, NULL, OPT_NOREDACT },
 		{ "stall-timeout", required_argument, NULL, OPT_STALL },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "forward", required_argument, NULL, OPT_FORWARD },
+		{ "forward-ca", required_argument, NULL, OPT_FORWARD_CA },
+		{ "forward-events", no_argument, NULL, OPT_FORWARD_EVENTS },
+		{ "forward-lines", no_argument, NULL, OPT_FORWARD_LINES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -170,6 +185,17 @@ parse_options(int argc, char **argv, options_t *opt)
 		case OPT_AUTOREPORT: opt->auto_report = optarg; break;
 		case OPT_NOREDACT: opt->no_redact = true; break;
 		case OPT_VERBOSE: opt->verbose = true; break;
+		case OPT_METRICS: opt->metrics = optarg; break;
+		case OPT_FORWARD_CA: opt->forward_ca = optarg; break;
+		case OPT_FORWARD_EVENTS: opt->forward_events = true; break;
+		case OPT_FORWARD_LINES: opt->forward_lines = true; break;
+		case OPT_FORWARD:
+			if (opt->nforward == MAX_FORWARDS) {
+				fprintf(stderr, "callsightd: at most %d --forward URLs\n", MAX_FORWARDS);
+				return 2;
+			}
+			opt->forward[opt->nforward++] = optarg;
+			break;
 		case OPT_MAXMB:
 			if (parse_number("--max-store-mb", optarg, 1, 1L << 30, &n) < 0)
 				return 2;
@@ -219,6 +245,10 @@ parse_options(int argc, char **argv, options_t *opt)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "callsightd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (opt->nforward > 0 && opt->no_store) {
+		fprintf(stderr, "callsightd: --forward reads from the store: it does not go with --no-store\n");
 		return 2;
 	}
 	if (opt->serve && opt->replay == NULL) {
