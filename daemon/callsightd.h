@@ -176,6 +176,57 @@ size_t cs_rules_count(const struct cs_rules *rules);
 void cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb cb, void *ctx);
 void cs_rules_free(struct cs_rules *rules);
 
+/* ---------------------------------------------------------------- crash and jetsam reports (crashreport.c) */
+
+/* What the phone wrote when it killed or crashed a process: iOS 15+ .ips (bug_type 309 crash, 298
+ * JetsamEvent, others kept as context), older JetsamEvent JSON, plain-text .crash. */
+#define CS_REPORT_VICTIMS	8	/* processes a JetsamEvent killed, kept per report */
+#define CS_REPORT_FRAMES	8	/* top frames of the crashed thread */
+
+struct cs_report_victim {
+	char		process[64];
+	char		bundle[128];	/* "" when the report does not say */
+	long		pid;		/* -1 when unknown */
+	enum cs_cause	cause;		/* app_killed_jetsam / _watchdog / app_crash / user_hangup;
+					 * unknown = the report does not explain a kill */
+	char		reason[160];	/* one phrase: "per-process-limit, footprint 1.40 GB" */
+	uint64_t	footprint;	/* bytes resident at a jetsam kill, 0 when unknown */
+};
+
+struct cs_crash_report {
+	char		file[128];	/* base name */
+	char		bug_type[16];	/* "309", "298", "385", ...; "crash" for plain text */
+	const char     *format;		/* "ips", "json" (header-less JetsamEvent), "text" */
+	int64_t		time_us;	/* when it happened (the report's zone applied); 0 unknown */
+	char		os_version[64];
+	char		exception[96];	/* "EXC_CRASH (SIGKILL)" */
+	char		termination[256];	/* "FRONTBOARD 0x8badf00d: scene-update watchdog ..." */
+	char		largest_process[64];	/* JetsamEvent: the biggest process at the time */
+	size_t		nvictims;
+	struct cs_report_victim victims[CS_REPORT_VICTIMS];
+	size_t		nframes;
+	char		frames[CS_REPORT_FRAMES][160];	/* "0 libsystem_kernel.dylib mach_msg_trap + 8" */
+};
+
+#define CS_REPORT_MAX_BYTES	(16 * 1024 * 1024)	/* bigger files are not reports */
+
+/* Parse one report held in memory. 0 ok; -1 with err naming what is wrong (never crashes). */
+int cs_crash_report_parse(const char *text, size_t len, const char *file, struct cs_crash_report *out,
+    char *err, size_t errlen);
+/* Read and parse one file. 0 ok; -1 with err filled. */
+int cs_crash_report_load(const char *path, struct cs_crash_report *out, char *err, size_t errlen);
+/* The victim that is this app (bundle id, process name, pid; any may be ""/-1), or NULL. */
+const struct cs_report_victim *cs_crash_report_victim(const struct cs_crash_report *r,
+    const char *bundle, const char *process, long pid);
+/* Does a file name look like a report (.ips, .crash, .json, with iOS 5's .synced)? */
+bool cs_crash_report_name(const char *name);
+/* Every report file in dir (and its sub-folders): cb gets each parsed report, bad gets each file that
+ * is not one (path, why). -1 with err when dir cannot be read. */
+typedef void (*cs_crash_report_cb)(const struct cs_crash_report *r, const char *path, void *ctx);
+typedef void (*cs_crash_bad_cb)(const char *path, const char *why, void *ctx);
+int cs_crash_dir_load(const char *dir, cs_crash_report_cb cb, cs_crash_bad_cb bad, void *ctx,
+    char *err, size_t errlen);
+
 /* ---------------------------------------------------------------- timeline and flags (timeline.c) */
 
 #define CS_MAX_EVIDENCE 12
