@@ -250,6 +250,13 @@ struct cs_flag {
 	char			detail[256];	/* one sentence: what in the evidence decided the cause */
 	size_t			nevidence;
 	struct cs_evidence	evidence[CS_MAX_EVIDENCE];
+	size_t			nreports;	/* the phone's crash/jetsam reports that decided it */
+	struct cs_flag_report {
+		char		file[128];
+		char		bug_type[16];
+		char		reason[160];
+		int64_t		time_us;
+	}			reports[4];
 };
 
 /* What the phone says about the installed app (appcheck.c, from installation_proxy). */
@@ -279,6 +286,8 @@ struct cs_timeline_options {
 	const char	*app;		/* --app: bundle id or process name; NULL = find it */
 	cs_state_cb	 state;		/* lane changes (may be NULL); called with the flag ctx */
 	const char	*device;	/* the device's id for flags (live: the UDID); NULL = from lines */
+	bool		 await_reports;	/* live with report fetching: a kill's verdict waits for the
+					 * phone's report (cs_timeline_report / _reports_done) */
 };
 
 struct cs_timeline *cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb,
@@ -293,6 +302,11 @@ uint64_t cs_timeline_flag_count(const struct cs_timeline *tl);
 int64_t cs_timeline_now(const struct cs_timeline *tl);	/* time of the latest line */
 const char *cs_timeline_device(const struct cs_timeline *tl);	/* the device the lines name, or "" */
 void cs_timeline_free(struct cs_timeline *tl);
+/* A crash or jetsam report from the phone (copied): a kill it matches (app, pid, time) takes its
+ * cause from it. Replay hands them all in before the lines; live, as they are fetched. */
+void cs_timeline_report(struct cs_timeline *tl, const struct cs_crash_report *report);
+/* live: the fetch after a kill is over; kills still waiting for a report are decided without one */
+void cs_timeline_reports_done(struct cs_timeline *tl);
 
 
 /* ---------------------------------------------------------------- records (output.c) */
@@ -328,6 +342,7 @@ struct cs_pipeline_options {
 	int		 utc_offset_min;
 	const char	*udid;		/* live devices */
 	bool		 live;		/* time lines by their arrival (cs_pipeline_set_clock) */
+	bool		 await_reports;	/* see cs_timeline_options */
 };
 
 struct cs_pipeline_stats {
@@ -353,6 +368,11 @@ const struct cs_pipeline_stats *cs_pipeline_stats(const struct cs_pipeline *p);
 enum cs_format cs_pipeline_format(const struct cs_pipeline *p);	/* the capture's main format */
 struct cs_timeline *cs_pipeline_timeline(struct cs_pipeline *p);
 void cs_pipeline_free(struct cs_pipeline *p);
+void cs_pipeline_report(struct cs_pipeline *p, const struct cs_crash_report *report);
+void cs_pipeline_reports_done(struct cs_pipeline *p);
+/* Every report in dir (crashreport.c) to the pipeline, before its lines; a file that is no report is
+ * named on stderr and skipped. The number of reports, or -1 (err) when dir cannot be read. */
+int cs_pipeline_crash_dir(struct cs_pipeline *p, const char *dir, char *err, size_t errlen);
 
 /* Read a whole file (or "-" for stdin) through a pipeline. 0 ok; -1 with err filled (cannot read). */
 int cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen);
@@ -530,6 +550,9 @@ struct cs_daemon_options {
 	const char	*forward_ca;	/* --forward-ca FILE (syslog+tls) */
 	bool		 forward_events;	/* --forward-events */
 	bool		 forward_lines;	/* --forward-lines */
+	const char	*crash_dir;	/* --crash-dir: replay reads the phone's reports from it; live
+					 * copies them into it (default: next to the store) */
+	bool		 no_crash_reports;	/* --no-crash-reports: live, fetch none */
 };
 
 /* Run the service until SIGTERM/SIGINT (or, with --serve, until its client leaves). Takes the

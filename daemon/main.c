@@ -43,6 +43,10 @@ usage(FILE *out)
 	    "  --utc-offset [+-]HH:MM  the phone's UTC offset, for stamps without a zone (default:\n"
 	    "                     the host's zone for live devices, UTC for a replayed capture)\n"
 	    "  --no-colors        no ANSI colours (also when NO_COLOR is set)\n"
+	    "  --crash-dir DIR    the phone's crash and jetsam reports (.ips, .crash): replay reads them\n"
+	    "                     from DIR; live, callsightd copies new ones there (default: a\n"
+	    "                     crash-reports folder next to the store)\n"
+	    "  --no-crash-reports live: do not fetch crash and jetsam reports from the phone\n"
 	    "Devices:\n"
 	    "  -u, --udid UDID    follow only this device (and wait for it)\n"
 	    "  -n, --network      include network-connected devices\n"
@@ -126,9 +130,12 @@ parse_options(int argc, char **argv, options_t *opt)
 	enum { OPT_REPLAY = 256, OPT_JSON, OPT_APP, OPT_RULES, OPT_YEAR, OPT_UTC, OPT_NOCOLOR, OPT_EVENTS,
 		OPT_SOCKET, OPT_NOSOCKET, OPT_SERVE, OPT_STORE, OPT_NOSTORE, OPT_MAXMB, OPT_MAXAGE,
 		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE,
-		OPT_METRICS, OPT_FORWARD, OPT_FORWARD_CA, OPT_FORWARD_EVENTS, OPT_FORWARD_LINES };
+		OPT_METRICS, OPT_FORWARD, OPT_FORWARD_CA, OPT_FORWARD_EVENTS, OPT_FORWARD_LINES,
+		OPT_CRASHDIR, OPT_NOCRASH };
 	static const struct option longopts[] = {
 		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "crash-dir", required_argument, NULL, OPT_CRASHDIR },
+		{ "no-crash-reports", no_argument, NULL, OPT_NOCRASH },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "events", no_argument, NULL, OPT_EVENTS },
 		{ "app", required_argument, NULL, OPT_APP },
@@ -169,6 +176,8 @@ parse_options(int argc, char **argv, options_t *opt)
 	while ((c = getopt_long(argc, argv, ":hvu:nxd", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_REPLAY: opt->replay = optarg; break;
+		case OPT_CRASHDIR: opt->crash_dir = optarg; break;
+		case OPT_NOCRASH: opt->no_crash_reports = true; break;
 		case OPT_JSON: opt->json = true; break;
 		case OPT_EVENTS: opt->events = true; break;
 		case OPT_APP: opt->app = optarg; break;
@@ -424,6 +433,9 @@ store_replay_line(const char *device, const char *raw, size_t len, int64_t time_
 			.utc_offset_min = sr->opt->utc_offset_min, .udid = device,
 		};
 		sr->p = cs_pipeline_new(sr->rules, &popt, &sr->sink);
+		char err[256];
+		if (sr->opt->crash_dir && cs_pipeline_crash_dir(sr->p, sr->opt->crash_dir, err, sizeof err) < 0)
+			fprintf(stderr, "callsightd: --crash-dir: cannot read %s\n", err);
 	}
 	cs_pipeline_feed(sr->p, raw, len);
 	cs_pipeline_feed(sr->p, "\n", 1);
@@ -503,6 +515,13 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 	};
 	struct cs_pipeline *p = cs_pipeline_new(rules, &popt, &sink);
 	char err[256];
+	if (opt->crash_dir && cs_pipeline_crash_dir(p, opt->crash_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "callsightd: --crash-dir: cannot read %s\n", err);
+		if (fd != 0)
+			close(fd);
+		cs_pipeline_free(p);
+		return 1;
+	}
 	int rc = cs_replay_fd(p, fd, err, sizeof err);
 	if (fd != 0)
 		close(fd);

@@ -88,6 +88,22 @@ cs_flag_json(const struct cs_flag *flag)
 	}
 	json_object_set_new(obj, "evidence", evidence);
 	json_object_set_new(obj, "advice", json_string(cs_cause_advice(flag->cause)));
+	if (flag->nreports) {	/* the phone's crash/jetsam reports that decided the cause */
+		json_t *reports = json_array();
+		for (size_t i = 0; i < flag->nreports; i++) {
+			const struct cs_flag_report *r = &flag->reports[i];
+			json_t *item = json_object();
+			json_object_set_new(item, "file", json_text(r->file));
+			json_object_set_new(item, "bug_type", json_text(r->bug_type));
+			json_object_set_new(item, "reason", json_text(r->reason));
+			if (r->time_us)
+				set_time(item, "time", r->time_us);
+			else
+				json_object_set_new(item, "time", json_null());
+			json_array_append_new(reports, item);
+		}
+		json_object_set_new(obj, "reports", reports);
+	}
 	return obj;
 }
 
@@ -187,6 +203,13 @@ cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style 
 			fprintf(out, "      %sL%-6llu %-26s%s %.*s%s\n", dim, (unsigned long long)e->line,
 			    cs_event_name(e->kind), off, textlen, text, strlen(text) > (size_t)textlen ? " …" : "");
 		}
+	}
+	for (size_t i = 0; i < flag->nreports; i++) {
+		char at[40] = "-";
+		if (flag->reports[i].time_us)
+			cs_format_time(flag->reports[i].time_us, at, sizeof at);
+		fprintf(out, "    report: %s (bug_type %s, %s): %s\n", flag->reports[i].file,
+		    flag->reports[i].bug_type, at, flag->reports[i].reason);
 	}
 	fprintf(out, "    fix:\n");
 	print_wrapped(out, cs_cause_advice(flag->cause), "      ", 92);

@@ -79,6 +79,7 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 		topt.app = options->app;
 		topt.device = options->udid;
 		ropt.time_from_recv = options->live;
+		topt.await_reports = options->await_reports;
 	}
 	topt.state = on_state;
 	p->rules = rules;
@@ -124,6 +125,48 @@ cs_pipeline_finish(struct cs_pipeline *p)
 {
 	cs_reader_flush(p->reader);
 	cs_timeline_finish(p->timeline);
+}
+
+void
+cs_pipeline_report(struct cs_pipeline *p, const struct cs_crash_report *report)
+{
+	cs_timeline_report(p->timeline, report);
+}
+
+void
+cs_pipeline_reports_done(struct cs_pipeline *p)
+{
+	cs_timeline_reports_done(p->timeline);
+}
+
+struct crash_feed {
+	struct cs_pipeline	*p;
+	int			 good, bad;
+};
+
+static void
+crash_feed_good(const struct cs_crash_report *r, const char *path, void *ctx)
+{
+	struct crash_feed *f = ctx;
+	cs_pipeline_report(f->p, r);
+	f->good++;
+}
+
+static void
+crash_feed_bad(const char *path, const char *why, void *ctx)
+{
+	struct crash_feed *f = ctx;
+	fprintf(stderr, "callsightd: crash report %s: %s (skipped)\n", path, why);
+	f->bad++;
+}
+
+int
+cs_pipeline_crash_dir(struct cs_pipeline *p, const char *dir, char *err, size_t errlen)
+{
+	struct crash_feed f = { .p = p };
+	if (cs_crash_dir_load(dir, crash_feed_good, crash_feed_bad, &f, err, errlen) < 0)
+		return -1;
+	return f.good;
 }
 
 const struct cs_reader_stats *

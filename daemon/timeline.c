@@ -35,6 +35,11 @@
 #define CALLKIT_LOOKBACK	(60 * SEC)	/* CallKit answers before the session connects */
 #define TERMINATION_GRACE	(2 * SEC)	/* a termination's exit reason follows it closely */
 #define SUSPEND_NEIGHBOUR	(2 * SEC)	/* an interruption this close to a suspension is its echo */
+#define MAX_REPORTS		32		/* crash/jetsam reports kept for matching */
+#define REPORT_WINDOW		(120 * SEC)	/* a report is about a kill this close to the drop */
+#define REPORT_WAIT		(90 * SEC)	/* live: how long a kill's verdict waits for its report */
+#define ZONE_STEP		(15 * 60 * SEC)	/* zones are whole quarter hours: a syslog read in the
+						 * wrong zone is off by a multiple of this */
 
 struct tl_event {
 	enum cs_event_kind	kind;
@@ -114,6 +119,12 @@ struct cs_timeline {
 	/* facts read from the phone before the app showed up in the log */
 	char		facts_bundle[128];
 	struct cs_app_facts facts;
+	/* the phone's crash/jetsam reports (crashreport.c), oldest first */
+	struct cs_crash_report *reports[MAX_REPORTS];
+	size_t		nreports;
+	bool		reports_done;	/* live: the fetch after the last kill is over */
+	const struct cs_crash_report *flag_report;	/* the report behind the flag being emitted */
+	const struct cs_report_victim *flag_victim;
 };
 
 static const struct tl_app *focus_app(const struct cs_timeline *tl);
@@ -419,6 +430,14 @@ emit_flag(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, doubl
 		e->text = set->ev[i]->text;	/* borrowed for the callback */
 	}
 	qsort(flag.evidence, flag.nevidence, sizeof flag.evidence[0], evidence_cmp);
+	if (tl->flag_report) {
+		struct cs_flag_report *fr = &flag.reports[flag.nreports++];
+		cs_strlcpy(fr->file, tl->flag_report->file, sizeof fr->file);
+		cs_strlcpy(fr->bug_type, tl->flag_report->bug_type, sizeof fr->bug_type);
+		cs_strlcpy(fr->reason, tl->flag_victim->reason, sizeof fr->reason);
+		fr->time_us = tl->flag_report->time_us;
+		tl->flag_report = NULL;
+	}
 	if (tl->cb)
 		tl->cb(&flag, tl->ctx);
 }
@@ -438,6 +457,8 @@ struct drop {
 	struct evidence_set	 evidence;
 	double			 confidence;
 	char			 detail[256];
+	const struct cs_crash_report  *report;	/* the phone's report on this kill, if any */
+	const struct cs_report_victim *victim;
 };
 
 /* the latest event of one of the kinds in [from, until] in the app's ring (or the device's) */
@@ -555,6 +576,61 @@ test_decisive_event(struct drop *d, const struct cause_rule *rule)
 		snprintf(reason, sizeof reason, "%s%s", rule->join, ev->reason);
 	snprintf(d->detail, sizeof d->detail, rule->detail, reason);
 	return true;
+}
+
+/* The phone's own report on the kill decides (crashreport.c read it): the syslog's guess, if any,
+ * is confirmed or corrected. Rows per cause, so the table keeps one cause per row. */
+static bool
+test_report(struct drop *d, const struct cause_rule *rule)
+{
+	if (d->victim == NULL || d->victim->cause != rule->cause)
+		return false;
+	/* the syslog saw the same kill: both agree */
+	const struct tl_event *same = rule->kind != CS_EV_COUNT ?
+	    last_of(&d->app->ring, &rule->kind, 1, d->from_us, d->seen_us) : NULL;
+	evidence_add(&d->evidence, same ? same : last_of(&d->app->ring, KINDS(CS_EV_app_terminated),
+	    d->from_us, d->seen_us));
+	d->confidence = same ? 0.99 : rule->confidence;
+	snprintf(d->detail, sizeof d->detail, "the phone's report %.60s says: %.160s", d->report->file,
+	    d->victim->reason);
+	return true;
+}
+
+/* the app's report whose time falls in the drop's window (or off by whole zones when the pid
+ * matches too: a syslog stamp read in the wrong zone) */
+static bool
+report_time_fits(const struct drop *d, const struct cs_crash_report *r, bool pid_match)
+{
+	int64_t lo = d->from_us - REPORT_WINDOW / 12;
+	int64_t hi = (d->seen_us > d->died_us ? d->seen_us : d->died_us) + REPORT_WINDOW;
+	if (r->time_us == 0)
+		return pid_match;
+	if (r->time_us >= lo && r->time_us <= hi)
+		return true;
+	if (!pid_match)
+		return false;
+	int64_t delta = r->time_us - d->died_us;
+	if (delta < -14 * 3600 * SEC || delta > 14 * 3600 * SEC)
+		return false;
+	int64_t off = (delta >= 0 ? delta + ZONE_STEP / 2 : delta - ZONE_STEP / 2) / ZONE_STEP * ZONE_STEP;
+	return r->time_us - off >= lo && r->time_us - off <= hi;
+}
+
+static void
+find_report(struct drop *d)
+{
+	const struct tl_app *a = d->app;
+	for (size_t i = d->tl->nreports; i-- > 0;) {
+		const struct cs_crash_report *r = d->tl->reports[i];
+		const struct cs_report_victim *v = cs_crash_report_victim(r, a->bundle, a->process, a->pid);
+		if (v == NULL || v->cause == CS_CAUSE_unknown)
+			continue;
+		if (report_time_fits(d, r, a->pid > 0 && v->pid == a->pid)) {
+			d->report = r;
+			d->victim = v;
+			return;
+		}
+	}
 }
 
 /* CallKit acts before the session connects (answer) and around it: look a little further back */
@@ -830,7 +906,12 @@ test_unknown(struct drop *d, const struct cause_rule *rule)
 }
 
 #define DECISIVE(kind) test_decisive_event, CS_EV_##kind
+#define REPORT(kind) test_report, kind
 static const struct cause_rule cause_rules[] = {
+	{ CS_CAUSE_app_killed_watchdog, REPORT(CS_EV_app_killed_watchdog), 0.98, NULL, NULL },
+	{ CS_CAUSE_app_killed_jetsam, REPORT(CS_EV_app_killed_jetsam), 0.98, NULL, NULL },
+	{ CS_CAUSE_app_crash, REPORT(CS_EV_app_crashed), 0.97, NULL, NULL },
+	{ CS_CAUSE_user_hangup, REPORT(CS_EV_COUNT), 0.95, NULL, NULL },
 	{ CS_CAUSE_app_killed_watchdog, DECISIVE(app_killed_watchdog), 0.95,
 	  "a watchdog killed the app while the call was up%s", ": " },
 	{ CS_CAUSE_app_killed_jetsam, DECISIVE(app_killed_jetsam), 0.95,
@@ -851,6 +932,7 @@ static const struct cause_rule cause_rules[] = {
 	{ CS_CAUSE_unknown,			   test_unknown, 0, 0, NULL, NULL },
 };
 #undef DECISIVE
+#undef REPORT
 
 static void
 diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t line,
@@ -868,6 +950,7 @@ diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t l
 	if (died_us - d.from_us > EVIDENCE_WINDOW * 20)
 		d.from_us = died_us - EVIDENCE_WINDOW * 20;
 
+	find_report(&d);
 	enum cs_cause cause = CS_CAUSE_unknown;
 	for (size_t i = 0; i < sizeof cause_rules / sizeof cause_rules[0]; i++) {
 		if (cause_rules[i].test(&d, &cause_rules[i])) {
@@ -878,7 +961,12 @@ diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t l
 	add_context(&d);
 	if (!d.seen && d.confidence > 0.5)
 		d.confidence -= 0.1;	/* inferred: nothing from the app confirmed the drop */
+	if (d.report && d.victim->cause == cause) {	/* the flag names the report it stands on */
+		tl->flag_report = d.report;
+		tl->flag_victim = d.victim;
+	}
 	emit_flag(tl, app, cause, d.confidence, died_us, line, !d.seen, &d.evidence, d.detail);
+	tl->flag_report = NULL;
 }
 
 /* ---------------------------------------------------------------- warnings */
@@ -1075,6 +1163,13 @@ on_call_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event 
 	}
 }
 
+/* live: a kill of the app under test waits for the phone's report until the fetch is over */
+static bool
+awaiting_report(const struct cs_timeline *tl, const struct tl_app *app)
+{
+	return tl->opt.await_reports && !tl->reports_done && app->under_test;
+}
+
 static void
 on_app_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event *event,
     const struct tl_event *ev)
@@ -1108,6 +1203,13 @@ on_app_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event *
 	case CS_EV_app_killed_watchdog:
 	case CS_EV_app_crashed:
 		app->state = APP_GONE;
+		if (awaiting_report(tl, app) && (call_up(app) || app->pending)) {
+			if (app->terminated_us == 0) {	/* settled when the report comes (or not) */
+				app->terminated_us = ev->time_us;
+				app->terminated_line = ev->line;
+			}
+			break;
+		}
 		app->terminated_us = 0;
 		if (call_up(app) || app->pending)
 			call_dropped(tl, app, NULL, ev->time_us, ev->line);
@@ -1315,7 +1417,8 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 			a->facts_due = false;
 			check_facts_warning(tl, a);
 		}
-		if (a->terminated_us && tl->now_us - a->terminated_us > TERMINATION_GRACE)
+		if (a->terminated_us && tl->now_us - a->terminated_us >
+		    (awaiting_report(tl, a) ? REPORT_WAIT : TERMINATION_GRACE))
 			settle_pending(tl, a);
 		if (a->pending && a->resumed_us && tl->now_us - a->resumed_us > RESUME_GRACE)
 			settle_pending(tl, a);
@@ -1418,6 +1521,38 @@ cs_timeline_flag_count(const struct cs_timeline *tl)
 	return tl->flags;
 }
 
+void
+cs_timeline_report(struct cs_timeline *tl, const struct cs_crash_report *report)
+{
+	if (tl->nreports == MAX_REPORTS) {	/* the oldest goes */
+		free(tl->reports[0]);
+		memmove(tl->reports, tl->reports + 1, (MAX_REPORTS - 1) * sizeof tl->reports[0]);
+		tl->nreports--;
+	}
+	struct cs_crash_report *copy = cs_xmalloc(sizeof *copy);
+	*copy = *report;
+	tl->reports[tl->nreports++] = copy;
+	/* a kill waiting for this report is decided now */
+	for (int i = 0; i < MAX_APPS; i++) {
+		struct tl_app *a = &tl->apps[i];
+		if (a->used && a->under_test && a->terminated_us &&
+		    cs_crash_report_victim(copy, a->bundle, a->process, a->pid))
+			settle_pending(tl, a);
+	}
+}
+
+void
+cs_timeline_reports_done(struct cs_timeline *tl)
+{
+	tl->reports_done = true;
+	for (int i = 0; i < MAX_APPS; i++) {
+		struct tl_app *a = &tl->apps[i];
+		if (a->used && a->under_test && a->terminated_us)
+			settle_pending(tl, a);
+	}
+	tl->reports_done = false;	/* the next kill waits again */
+}
+
 struct cs_timeline *
 cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb, void *ctx)
 {
@@ -1444,5 +1579,7 @@ cs_timeline_free(struct cs_timeline *tl)
 	ring_free(&tl->ring);
 	for (int i = 0; i < MAX_APPS; i++)
 		ring_free(&tl->apps[i].ring);
+	for (size_t i = 0; i < tl->nreports; i++)
+		free(tl->reports[i]);
 	free(tl);
 }
