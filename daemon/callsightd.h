@@ -175,6 +175,14 @@ size_t cs_rules_count(const struct cs_rules *rules);
 /* Match one line; cb is called once per event (a line may give several, or none). */
 void cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb cb, void *ctx);
 void cs_rules_free(struct cs_rules *rules);
+/* The SDKs the rules know ("sdk" and "advice" directives, callsight.rules(5)): an SDK's layer (0
+ * system call UI such as CallKit, 1 transport such as WebRTC, 2 a call SDK; -1 unknown), its advice
+ * for a cause (NULL: the cause's own), and the list of their names. */
+#define CS_SDK_NAME_MAX	32
+int cs_rules_sdk_layer(const struct cs_rules *rules, const char *sdk);
+const char *cs_rules_sdk_advice(const struct cs_rules *rules, const char *sdk, enum cs_cause cause);
+size_t cs_rules_sdk_count(const struct cs_rules *rules);
+const char *cs_rules_sdk_name(const struct cs_rules *rules, size_t i);
 
 /* ---------------------------------------------------------------- crash and jetsam reports (crashreport.c) */
 
@@ -248,6 +256,8 @@ struct cs_flag {
 	char			device[64];
 	char			app[128];	/* bundle id or process of the app under test */
 	char			detail[256];	/* one sentence: what in the evidence decided the cause */
+	char			sdk[CS_SDK_NAME_MAX];	/* the app's call SDK ("" unknown) */
+	const char	       *advice;		/* the SDK's advice (borrowed), NULL: the cause's */
 	size_t			nevidence;
 	struct cs_evidence	evidence[CS_MAX_EVIDENCE];
 	size_t			nreports;	/* the phone's crash/jetsam reports that decided it */
@@ -288,6 +298,8 @@ struct cs_timeline_options {
 	const char	*device;	/* the device's id for flags (live: the UDID); NULL = from lines */
 	bool		 await_reports;	/* live with report fetching: a kill's verdict waits for the
 					 * phone's report (cs_timeline_report / _reports_done) */
+	const struct cs_rules *rules;	/* the SDK catalogue (layers, advice); may be NULL */
+	const char	*sdk;		/* --sdk: name this SDK whatever the lines show; NULL = learn */
 };
 
 struct cs_timeline *cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb,
@@ -297,6 +309,8 @@ void cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line);	/* ev
 void cs_timeline_app_facts(struct cs_timeline *tl, const char *bundle, const struct cs_app_facts *f);
 void cs_timeline_finish(struct cs_timeline *tl);	/* end of input: settle pending disconnects */
 const char *cs_timeline_app(const struct cs_timeline *tl);	/* the app under test, "" if none */
+const char *cs_timeline_sdk(const struct cs_timeline *tl);	/* its call SDK, "" if unknown */
+void cs_timeline_set_rules(struct cs_timeline *tl, const struct cs_rules *rules);	/* reload */
 const char *cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane);
 uint64_t cs_timeline_flag_count(const struct cs_timeline *tl);
 int64_t cs_timeline_now(const struct cs_timeline *tl);	/* time of the latest line */
@@ -315,6 +329,7 @@ void cs_timeline_reports_done(struct cs_timeline *tl);
 struct json_t;
 struct json_t *cs_event_json(const struct cs_event *event);
 struct json_t *cs_flag_json(const struct cs_flag *flag);
+const char *cs_flag_advice(const struct cs_flag *flag);	/* the SDK's advice, else the cause's */
 struct json_t *cs_state_json(const struct cs_state_change *change);
 /* Write one record as a line of compact JSON; consumes the reference. */
 void cs_json_write(FILE *out, struct json_t *record);
@@ -341,6 +356,7 @@ struct cs_pipeline_options {
 	int64_t		 ref_time;	/* unix seconds the capture was written by (file mtime) */
 	int		 utc_offset_min;
 	const char	*udid;		/* live devices */
+	const char	*sdk;		/* --sdk */
 	bool		 live;		/* time lines by their arrival (cs_pipeline_set_clock) */
 	bool		 await_reports;	/* see cs_timeline_options */
 };
@@ -553,6 +569,7 @@ struct cs_daemon_options {
 	const char	*crash_dir;	/* --crash-dir: replay reads the phone's reports from it; live
 					 * copies them into it (default: next to the store) */
 	bool		 no_crash_reports;	/* --no-crash-reports: live, fetch none */
+	const char	*sdk;		/* --sdk NAME: the call SDK to name when the log is ambiguous */
 };
 
 /* Run the service until SIGTERM/SIGINT (or, with --serve, until its client leaves). Takes the

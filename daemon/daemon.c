@@ -257,6 +257,20 @@ schedule_report(struct cs_daemon *d, const struct cs_flag *flag, const char *dev
 	d->reports = r;
 }
 
+/* The app record names the call SDK once the log has shown it (a flag carries the latest word):
+ * a changed SDK re-sends the record so clients and the store see it. */
+static void
+note_app_sdk(struct cs_daemon *d, struct dev_entry *e, const char *sdk)
+{
+	if (e->app_record == NULL || sdk[0] == '\0')
+		return;
+	json_t *old = json_object_get(e->app_record, "sdk");
+	if (old && strcmp(json_string_value(old) ? json_string_value(old) : "", sdk) == 0)
+		return;
+	json_object_set_new(e->app_record, "sdk", json_string(sdk));
+	publish(d, e->udid, false, json_incref(e->app_record));
+}
+
 static void
 sink_flag(const struct cs_flag *flag, void *arg)
 {
@@ -265,6 +279,7 @@ sink_flag(const struct cs_flag *flag, void *arg)
 	sc->dev->flags++;
 	if (d->store)
 		cs_store_flag(d->store, flag);
+	note_app_sdk(d, sc->dev, flag->sdk);
 	json_t *rec = cs_flag_json(flag);
 	metrics_flag(d, sc->dev, flag, rec);
 	remember_flag(d, rec);
@@ -307,7 +322,7 @@ dev_get(struct cs_daemon *d, const char *udid)
 		.line = sink_line, .event = sink_event, .state = sink_state, .flag = sink_flag, .ctx = sc,
 	};
 	struct cs_pipeline_options popt = {
-		.app = d->opt->app, .year = d->opt->year, .ref_time = time(NULL),
+		.app = d->opt->app, .sdk = d->opt->sdk, .year = d->opt->year, .ref_time = time(NULL),
 		.utc_offset_min = d->opt->utc_offset_min, .udid = udid,
 	};
 	/* a live phone: lines are timed by their arrival (its clock or zone may be off, and its
@@ -374,9 +389,10 @@ on_device_app(const char *udid, const char *bundle, const struct cs_app_facts *f
 	if (d->store)
 		cs_store_app(d->store, udid, bundle, facts, modes_json);
 	json_t *modes = json_loads(modes_json, 0, NULL);
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "type", "app", "device", udid,
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:s}", "type", "app", "device", udid,
 	    "bundle", bundle, "background_modes", modes ? modes : json_array(),
-	    "microphone_usage", facts->microphone_usage, "camera_usage", facts->camera_usage);
+	    "microphone_usage", facts->microphone_usage, "camera_usage", facts->camera_usage,
+	    "sdk", cs_timeline_sdk(cs_pipeline_timeline(e->pipeline)));
 	json_decref(e->app_record);
 	e->app_record = json_incref(rec);
 	publish(d, udid, false, rec);

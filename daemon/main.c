@@ -38,6 +38,8 @@ usage(FILE *out)
 	    "  --json             NDJSON records on stdout (docs/protocol.md)\n"
 	    "  --events           text mode: also list every matched event\n"
 	    "  --app BUNDLE|NAME  the app under test (default: the app that logs call events)\n"
+	    "  --sdk NAME         the app's call SDK (opentok, twilio-video, chime, livekit, agora, ...;\n"
+	    "                     default: learned from the rules that matched)\n"
 	    "  --rules FILE       add rules (docs/callsight.rules.5); may be repeated; SIGHUP reloads\n"
 	    "  --year YYYY        year of the capture when the stamps carry none\n"
 	    "  --utc-offset [+-]HH:MM  the phone's UTC offset, for stamps without a zone (default:\n"
@@ -131,7 +133,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		OPT_SOCKET, OPT_NOSOCKET, OPT_SERVE, OPT_STORE, OPT_NOSTORE, OPT_MAXMB, OPT_MAXAGE,
 		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE,
 		OPT_METRICS, OPT_FORWARD, OPT_FORWARD_CA, OPT_FORWARD_EVENTS, OPT_FORWARD_LINES,
-		OPT_CRASHDIR, OPT_NOCRASH };
+		OPT_CRASHDIR, OPT_NOCRASH, OPT_SDK };
 	static const struct option longopts[] = {
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "crash-dir", required_argument, NULL, OPT_CRASHDIR },
@@ -163,6 +165,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		{ "forward-ca", required_argument, NULL, OPT_FORWARD_CA },
 		{ "forward-events", no_argument, NULL, OPT_FORWARD_EVENTS },
 		{ "forward-lines", no_argument, NULL, OPT_FORWARD_LINES },
+		{ "sdk", required_argument, NULL, OPT_SDK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -181,6 +184,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		case OPT_JSON: opt->json = true; break;
 		case OPT_EVENTS: opt->events = true; break;
 		case OPT_APP: opt->app = optarg; break;
+		case OPT_SDK: opt->sdk = optarg; break;
 		case OPT_NOCOLOR: opt->no_colors = true; break;
 		case 'u': opt->udid = optarg; break;
 		case 'n': opt->network = true; break;
@@ -358,6 +362,7 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 		json_object_set_new(s, "garbage_bytes", json_integer((json_int_t)rs->garbage_bytes));
 		json_object_set_new(s, "format", json_string(cs_format_name(cs_pipeline_format(p))));
 		json_object_set_new(s, "app", json_string(cs_timeline_app(tl)));
+		json_object_set_new(s, "sdk", json_string(cs_timeline_sdk(tl)));
 		cs_json_write(r->out, s);
 		return;
 	}
@@ -367,6 +372,8 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 	    (unsigned long long)ps->disconnects, ps->disconnects == 1 ? "" : "s",
 	    (unsigned long long)ps->warnings, ps->warnings == 1 ? "" : "s",
 	    app[0] ? app : "none found (no call lines; try --app)");
+	if (cs_timeline_sdk(tl)[0])
+		fprintf(r->out, "%s: call SDK: %s\n", name, cs_timeline_sdk(tl));
 	if (rs->unparsed)
 		fprintf(r->out, "%s: %llu lines had no header callsight could split (kept as plain text)\n",
 		    name, (unsigned long long)rs->unparsed);
@@ -429,7 +436,8 @@ store_replay_line(const char *device, const char *raw, size_t len, int64_t time_
 		store_replay_end_device(sr);
 		cs_strlcpy(sr->device, device, sizeof sr->device);
 		struct cs_pipeline_options popt = {
-			.app = sr->opt->app, .year = sr->opt->year, .ref_time = time_us / 1000000 + 1,
+			.app = sr->opt->app, .sdk = sr->opt->sdk, .year = sr->opt->year,
+			.ref_time = time_us / 1000000 + 1,
 			.utc_offset_min = sr->opt->utc_offset_min, .udid = device,
 		};
 		sr->p = cs_pipeline_new(sr->rules, &popt, &sr->sink);
@@ -510,7 +518,7 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 	struct replay_out r;
 	struct cs_sink sink = replay_sink(opt, &r);
 	struct cs_pipeline_options popt = {
-		.app = opt->app, .year = opt->year, .ref_time = ref_time,
+		.app = opt->app, .sdk = opt->sdk, .year = opt->year, .ref_time = ref_time,
 		.utc_offset_min = opt->utc_offset_min,
 	};
 	struct cs_pipeline *p = cs_pipeline_new(rules, &popt, &sink);
@@ -535,6 +543,19 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 	fflush(stdout);
 	cs_pipeline_free(p);
 	return 0;
+}
+
+/* --sdk must name an SDK the rules know (an "sdk" directive), so a typo does not pass silently. */
+static int
+check_sdk_option(const options_t *opt, const struct cs_rules *rules)
+{
+	if (opt->sdk == NULL || cs_rules_sdk_layer(rules, opt->sdk) >= 0)
+		return 0;
+	fprintf(stderr, "callsightd: --sdk: unknown SDK '%s' (known:", opt->sdk);
+	for (size_t i = 0; i < cs_rules_sdk_count(rules); i++)
+		fprintf(stderr, " %s", cs_rules_sdk_name(rules, i));
+	fprintf(stderr, ")\n");
+	return -1;
 }
 
 /* -d: fork, and return in the child only once it serves (the parent exits with its verdict). */
@@ -583,6 +604,10 @@ main(int argc, char **argv)
 	struct cs_rules *rules = load_rules(&opt);
 	if (rules == NULL)
 		return 2;
+	if (check_sdk_option(&opt, rules) < 0) {
+		cs_rules_free(rules);
+		return 2;
+	}
 	if (opt.replay && !opt.serve) {
 		rc = run_replay(&opt, rules);
 		cs_rules_free(rules);

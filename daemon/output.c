@@ -60,6 +60,12 @@ cs_event_json(const struct cs_event *event)
 	return obj;
 }
 
+const char *
+cs_flag_advice(const struct cs_flag *flag)
+{
+	return flag->advice ? flag->advice : cs_cause_advice(flag->cause);
+}
+
 json_t *
 cs_flag_json(const struct cs_flag *flag)
 {
@@ -87,7 +93,7 @@ cs_flag_json(const struct cs_flag *flag)
 		json_array_append_new(evidence, item);
 	}
 	json_object_set_new(obj, "evidence", evidence);
-	json_object_set_new(obj, "advice", json_string(cs_cause_advice(flag->cause)));
+	json_object_set_new(obj, "advice", json_string(cs_flag_advice(flag)));
 	if (flag->nreports) {	/* the phone's crash/jetsam reports that decided the cause */
 		json_t *reports = json_array();
 		for (size_t i = 0; i < flag->nreports; i++) {
@@ -104,6 +110,7 @@ cs_flag_json(const struct cs_flag *flag)
 		}
 		json_object_set_new(obj, "reports", reports);
 	}
+	json_object_set_new(obj, "sdk", json_string(flag->sdk));
 	return obj;
 }
 
@@ -187,6 +194,8 @@ cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style 
 	if (flag->app[0] || flag->device[0])
 		fprintf(out, "    app: %s   device: %s   line: %llu\n", flag->app[0] ? flag->app : "-",
 		    flag->device[0] ? flag->device : "-", (unsigned long long)flag->line);
+	if (flag->sdk[0])
+		fprintf(out, "    sdk: %s\n", flag->sdk);
 	if (flag->detail[0])
 		fprintf(out, "    why: %s\n", flag->detail);
 	if (flag->nevidence) {
@@ -212,6 +221,6 @@ cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style 
 		    flag->reports[i].bug_type, at, flag->reports[i].reason);
 	}
 	fprintf(out, "    fix:\n");
-	print_wrapped(out, cs_cause_advice(flag->cause), "      ", 92);
+	print_wrapped(out, cs_flag_advice(flag), "      ", 92);
 	fputc('\n', out);
 }

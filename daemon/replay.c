@@ -77,11 +77,13 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 			ropt.udid = p->udid;
 		}
 		topt.app = options->app;
+		topt.sdk = options->sdk;
 		topt.device = options->udid;
 		ropt.time_from_recv = options->live;
 		topt.await_reports = options->await_reports;
 	}
 	topt.state = on_state;
+	topt.rules = rules;
 	p->rules = rules;
 	if (sink)
 		p->sink = *sink;
@@ -94,6 +96,7 @@ void
 cs_pipeline_set_rules(struct cs_pipeline *p, struct cs_rules *rules)
 {
 	p->rules = rules;
+	cs_timeline_set_rules(p->timeline, rules);
 }
 
 void

@@ -45,7 +45,7 @@ extern const struct cs_builtin_rules cs_builtin_rules[];
 
 static const char *const attribute_names[] = {
 	"bundle", "pid", "process", "code", "domain", "reason", "type", "resumable", "version",
-	"state", "options", "name", NULL
+	"state", "options", "name", "sdk", NULL
 };
 
 struct rule_const {
@@ -85,9 +85,24 @@ struct load_op {
 	char		*where;
 };
 
+/* An SDK the rules know (the "sdk" directive): what the timeline needs to name it and to give
+ * advice in its own API terms ("advice" directives). Data, so that a new SDK is a rules file. */
+struct sdk_def {
+	char	*name;
+	int	 layer;				/* 0 system call UI, 1 transport, 2 call SDK */
+	char	*advice[CS_CAUSE_COUNT];	/* NULL: the cause's own advice */
+};
+
+struct sdk_list {
+	struct sdk_def	*v;
+	size_t		 n;
+};
+
 struct staging {
 	struct load_op	*ops;
 	size_t		 nops, cap;
+	struct sdk_list	 sdks;		/* sdk and advice directives of the files being loaded */
+	int		 file_sdk;	/* index in sdks of the current file's sdk directive, or -1 */
 };
 
 struct literal_entry {
@@ -105,6 +120,7 @@ struct proc_slot {
 struct cs_rules {
 	struct rule	      **rules;
 	size_t			nrules, cap;
+	struct sdk_list		sdks;
 
 	/* the index, rebuilt after every load */
 	uint64_t		hash_bits[HASH_SIZE / 64];
@@ -629,6 +645,8 @@ parse_pattern(struct cursor *c, char **pattern, size_t *len, bool *caseless)
 	return 0;
 }
 
+static int parse_value(struct cursor *c, const char *key, char **value);
+
 /* Reads KEY=VALUE (VALUE may be "double quoted" with \" and \\). */
 static int
 parse_option(struct cursor *c, char **key, char **value)
@@ -646,6 +664,13 @@ parse_option(struct cursor *c, char **key, char **value)
 		return -1;
 	}
 	*c->p++ = '\0';
+	return parse_value(c, *key, value);
+}
+
+/* Reads a VALUE (maybe "double quoted" with \" and \\) at the cursor; key names it in messages. */
+static int
+parse_value(struct cursor *c, const char *key, char **value)
+{
 	if (*c->p == '"') {
 		char *out = ++c->p;
 		*value = out;
@@ -655,14 +680,14 @@ parse_option(struct cursor *c, char **key, char **value)
 			*out++ = *c->p++;
 		}
 		if (*c->p != '"') {
-			cs_set_error(c->err, c->errlen, "%s: unterminated quoted value for '%s'", c->where, *key);
+			cs_set_error(c->err, c->errlen, "%s: unterminated quoted value for '%s'", c->where, key);
 			return -1;
 		}
 		c->p++;
 		*out = '\0';
 		if (*c->p && *c->p != ' ' && *c->p != '\t' && *c->p != '\r') {
 			cs_set_error(c->err, c->errlen, "%s: missing blank after the value of '%s'", c->where,
-			    *key);
+			    key);
 			return -1;
 		}
 	} else {
@@ -673,7 +698,7 @@ parse_option(struct cursor *c, char **key, char **value)
 			*c->p++ = '\0';
 	}
 	if (**value == '\0') {
-		cs_set_error(c->err, c->errlen, "%s: empty value for '%s'", c->where, *key);
+		cs_set_error(c->err, c->errlen, "%s: empty value for '%s'", c->where, key);
 		return -1;
 	}
 	return 0;
@@ -862,6 +887,172 @@ fail:
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- SDK catalogue */
+
+static void
+sdk_list_free(struct sdk_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		for (size_t c = 0; c < CS_CAUSE_COUNT; c++)
+			free(l->v[i].advice[c]);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static ssize_t
+sdk_find(const struct sdk_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static struct sdk_def *
+sdk_get(struct sdk_list *l, const char *name)
+{
+	ssize_t at = sdk_find(l, name);
+	if (at >= 0)
+		return &l->v[at];
+	l->v = cs_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	struct sdk_def *d = &l->v[l->n++];
+	memset(d, 0, sizeof *d);
+	d->name = cs_xstrdup(name);
+	d->layer = -1;		/* not given yet */
+	return d;
+}
+
+/* Merges a loaded file's SDK definitions into the rules' catalogue: a layer or an advice given
+ * again replaces the earlier one. */
+static void
+sdk_merge(struct sdk_list *into, struct sdk_list *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		struct sdk_def *f = &from->v[i];
+		struct sdk_def *d = sdk_get(into, f->name);
+		if (f->layer >= 0 || d->layer < 0)
+			d->layer = f->layer;
+		for (size_t c = 0; c < CS_CAUSE_COUNT; c++) {
+			if (f->advice[c] == NULL)
+				continue;
+			free(d->advice[c]);
+			d->advice[c] = f->advice[c];
+			f->advice[c] = NULL;
+		}
+	}
+	sdk_list_free(from);
+}
+
+static bool
+is_valid_sdk_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= CS_SDK_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* sdk NAME [layer=N]   (or "sdk -": the rules after it name no SDK) */
+static int
+parse_sdk(struct cursor *c, struct staging *st)
+{
+	char *name = next_word(c);
+	if (name == NULL || name[0] == '#') {
+		cs_set_error(c->err, c->errlen, "%s: sdk needs a name (lower-case letters, digits, -)",
+		    c->where);
+		return -1;
+	}
+	if (strcmp(name, "-") == 0) {
+		st->file_sdk = -1;
+		return 0;
+	}
+	if (!is_valid_sdk_name(name)) {
+		cs_set_error(c->err, c->errlen, "%s: bad sdk name '%s' (lower-case letters, digits, -; at "
+		    "most %d)", c->where, name, CS_SDK_NAME_MAX - 1);
+		return -1;
+	}
+	char *sdk = cs_xstrdup(name);
+	int layer = 2;
+	for (;;) {
+		skip_blanks(c);
+		if (*c->p == '\0' || *c->p == '#')
+			break;
+		char *key, *value;
+		if (parse_option(c, &key, &value) < 0)
+			goto fail;
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (strcmp(key, "layer") != 0 || *end != '\0' || v < 0 || v > 2) {
+			cs_set_error(c->err, c->errlen, "%s: sdk option must be layer=0, 1 or 2 (system call "
+			    "UI, transport, call SDK), got '%s=%s'", c->where, key, value);
+			goto fail;
+		}
+		layer = (int)v;
+	}
+	struct sdk_def *d = sdk_get(&st->sdks, sdk);
+	d->layer = layer;
+	st->file_sdk = (int)sdk_find(&st->sdks, sdk);
+	free(sdk);
+	return 0;
+fail:
+	free(sdk);
+	return -1;
+}
+
+/* advice CAUSE "TEXT": the current sdk's fix for a cause, in its own API terms */
+static int
+parse_advice(struct cursor *c, struct staging *st)
+{
+	char *cause = next_word(c);
+	int id = cause ? cs_cause_from_name(cause) : -1;
+	if (id < 0) {
+		cs_set_error(c->err, c->errlen, "%s: advice needs a cause id from causes.def, got '%s'",
+		    c->where, cause ? cause : "");
+		return -1;
+	}
+	if (st->file_sdk < 0) {
+		cs_set_error(c->err, c->errlen, "%s: advice outside an sdk section (write 'sdk NAME' "
+		    "before it)", c->where);
+		return -1;
+	}
+	skip_blanks(c);
+	if (*c->p != '"') {
+		cs_set_error(c->err, c->errlen, "%s: advice text must be in double quotes", c->where);
+		return -1;
+	}
+	char *value;
+	if (parse_value(c, "advice", &value) < 0)
+		return -1;
+	skip_blanks(c);
+	if (*c->p != '\0' && *c->p != '#') {
+		cs_set_error(c->err, c->errlen, "%s: unexpected text after the advice", c->where);
+		return -1;
+	}
+	struct sdk_def *d = &st->sdks.v[st->file_sdk];
+	free(d->advice[id]);
+	d->advice[id] = cs_xstrdup(value);
+	return 0;
+}
+
+/* A rule in an sdk section names its SDK (a constant attribute), unless it names one itself. */
+static void
+apply_file_sdk(const struct staging *st, struct rule *r)
+{
+	if (st->file_sdk < 0 || r->nconsts == CS_MAX_ATTRS)
+		return;
+	for (size_t i = 0; i < r->nconsts; i++)
+		if (strcmp(r->consts[i].name, "sdk") == 0)
+			return;
+	r->consts[r->nconsts].name = cs_xstrdup("sdk");
+	r->consts[r->nconsts++].value = cs_xstrdup(st->sdks.v[st->file_sdk].name);
+}
+
 /* ---------------------------------------------------------------- loading */
 
 static void
@@ -885,6 +1076,7 @@ staging_free(struct staging *st)
 	free(st->ops);
 	st->ops = NULL;
 	st->nops = st->cap = 0;
+	sdk_list_free(&st->sdks);
 }
 
 static const struct load_op *
@@ -927,6 +1119,10 @@ parse_line(struct cs_rules *rules, struct staging *st, const char *where, char *
 	char *name = next_word(&c);
 	if (strcmp(name, "disable") == 0)
 		return parse_disable(&c, st);
+	if (strcmp(name, "sdk") == 0)
+		return parse_sdk(&c, st);
+	if (strcmp(name, "advice") == 0)
+		return parse_advice(&c, st);
 	if (!is_valid_name(name)) {
 		cs_set_error(err, errlen, "%s: bad rule name '%s' (letters, digits, _ . -; at most %d)", where,
 		    name, MAX_NAME);
@@ -940,6 +1136,7 @@ parse_line(struct cs_rules *rules, struct staging *st, const char *where, char *
 	struct rule *r = parse_rule(&c, name, rules->compile_context);
 	if (r == NULL)
 		return -1;
+	apply_file_sdk(st, r);
 	staging_push(st, r, NULL, where);
 	return 0;
 }
@@ -952,6 +1149,7 @@ stage_text(struct cs_rules *rules, struct staging *st, const char *source, const
 	char *buf = NULL;
 	size_t bufcap = 0;
 	char where[512];
+	st->file_sdk = -1;	/* an sdk directive holds to the end of its file */
 	for (size_t pos = 0; pos < len;) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t linelen = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -1039,6 +1237,7 @@ apply_staging(struct cs_rules *rules, struct staging *st)
 		}
 		op->rule = NULL;
 	}
+	sdk_merge(&rules->sdks, &st->sdks);
 	staging_free(st);
 }
 
@@ -1281,11 +1480,38 @@ cs_rules_free(struct cs_rules *rules)
 	for (size_t i = 0; i < rules->nrules; i++)
 		rule_free(rules->rules[i]);
 	free(rules->rules);
+	sdk_list_free(&rules->sdks);
 	free(rules->lower);
 	free(rules->values);
 	pcre2_match_context_free(rules->match_context);
 	pcre2_compile_context_free(rules->compile_context);
 	free(rules);
+}
+
+int
+cs_rules_sdk_layer(const struct cs_rules *rules, const char *sdk)
+{
+	ssize_t at = rules && sdk ? sdk_find(&rules->sdks, sdk) : -1;
+	return at < 0 ? -1 : rules->sdks.v[at].layer;
+}
+
+const char *
+cs_rules_sdk_advice(const struct cs_rules *rules, const char *sdk, enum cs_cause cause)
+{
+	ssize_t at = rules && sdk && cause < CS_CAUSE_COUNT ? sdk_find(&rules->sdks, sdk) : -1;
+	return at < 0 ? NULL : rules->sdks.v[at].advice[cause];
+}
+
+size_t
+cs_rules_sdk_count(const struct cs_rules *rules)
+{
+	return rules->sdks.n;
+}
+
+const char *
+cs_rules_sdk_name(const struct cs_rules *rules, size_t i)
+{
+	return i < rules->sdks.n ? rules->sdks.v[i].name : NULL;
 }
 
 /* ---------------------------------------------------------------- matching */

@@ -77,6 +77,8 @@ struct tl_app {
 	bool		under_test;	/* logs call events, or named by --app */
 	bool		anonymous;	/* lines with no process or pid (headerless app output) */
 	bool		call_seen;	/* any call event ever */
+	char		sdk[CS_SDK_NAME_MAX];	/* the call SDK its lines show (highest layer wins) */
+	int		sdk_layer;
 
 	enum call_state	call;
 	enum app_state	state;
@@ -104,6 +106,7 @@ struct tl_app {
 struct cs_timeline {
 	struct cs_timeline_options opt;
 	char		app_opt[128];
+	char		sdk_opt[CS_SDK_NAME_MAX];	/* --sdk */
 	cs_flag_cb	cb;
 	void	       *ctx;
 	uint64_t	seq;
@@ -308,6 +311,10 @@ merge_app(struct tl_app *into, struct tl_app *from)
 	if (into->pid <= 0)
 		into->pid = from->pid;
 	into->under_test |= from->under_test;
+	if (from->sdk[0] && (into->sdk[0] == '\0' || from->sdk_layer > into->sdk_layer)) {
+		cs_strlcpy(into->sdk, from->sdk, sizeof into->sdk);
+		into->sdk_layer = from->sdk_layer;
+	}
 	if (from->call_seen && !into->call_seen) {
 		into->call_seen = true;
 		into->call = from->call;
@@ -407,6 +414,33 @@ evidence_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* The SDK a flag names: --sdk, else the one the app's lines showed. */
+static const char *
+app_sdk(const struct cs_timeline *tl, const struct tl_app *app)
+{
+	if (tl->opt.sdk && tl->opt.sdk[0])
+		return tl->opt.sdk;
+	return app ? app->sdk : "";
+}
+
+/* An event from an SDK's rules (attribute sdk) tells which SDK the app calls with. When an app
+ * uses several (WebRTC under CallKit, a call SDK over WebRTC) the highest layer names it; the call
+ * lane is one per app whatever SDK its events come from. */
+static void
+note_sdk(const struct cs_timeline *tl, struct tl_app *app, const struct cs_event *event)
+{
+	const char *sdk = cs_event_attr(event, "sdk");
+	if (sdk == NULL || sdk[0] == '\0' || strcmp(sdk, app->sdk) == 0)
+		return;
+	int layer = cs_rules_sdk_layer(tl->opt.rules, sdk);
+	if (layer < 0)
+		layer = 2;	/* an sdk attribute from a rule with no sdk directive: a call SDK */
+	if (app->sdk[0] == '\0' || layer > app->sdk_layer) {
+		cs_strlcpy(app->sdk, sdk, sizeof app->sdk);
+		app->sdk_layer = layer;
+	}
+}
+
 static void
 emit_flag(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, double confidence,
     int64_t time_us, uint64_t line, bool inferred, const struct evidence_set *set, const char *detail)
@@ -422,6 +456,8 @@ emit_flag(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, doubl
 	cs_strlcpy(flag.device, tl->device, sizeof flag.device);
 	cs_strlcpy(flag.app, app ? app_name(app) : "", sizeof flag.app);
 	cs_strlcpy(flag.detail, detail ? detail : "", sizeof flag.detail);
+	cs_strlcpy(flag.sdk, app_sdk(tl, app), sizeof flag.sdk);
+	flag.advice = cs_rules_sdk_advice(tl->opt.rules, flag.sdk, cause);	/* NULL: the cause's */
 	for (size_t i = 0; set && i < set->n; i++) {
 		struct cs_evidence *e = &flag.evidence[flag.nevidence++];
 		e->line = set->ev[i]->line;
@@ -1352,6 +1388,8 @@ timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 	ring_push(&app->ring, event, reason, code, was_suspended);
 	const struct tl_event *ev = ring_at(&app->ring, app->ring.count - 1);
 
+	if (!about_other)
+		note_sdk(tl, app, event);
 	switch (event->kind) {
 	case CS_EV_call_connecting: case CS_EV_call_connected: case CS_EV_call_reconnecting:
 	case CS_EV_call_reconnected: case CS_EV_call_disconnected: case CS_EV_call_error:
@@ -1483,6 +1521,18 @@ cs_timeline_app(const struct cs_timeline *tl)
 }
 
 const char *
+cs_timeline_sdk(const struct cs_timeline *tl)
+{
+	return app_sdk(tl, focus_app(tl));
+}
+
+void
+cs_timeline_set_rules(struct cs_timeline *tl, const struct cs_rules *rules)
+{
+	tl->opt.rules = rules;
+}
+
+const char *
 cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane)
 {
 	const struct tl_app *a = focus_app(tl);
@@ -1561,6 +1611,9 @@ cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb, void *
 		tl->opt = *options;
 	if (options && options->app)
 		cs_strlcpy(tl->app_opt, options->app, sizeof tl->app_opt);
+	if (options && options->sdk)
+		cs_strlcpy(tl->sdk_opt, options->sdk, sizeof tl->sdk_opt);
+	tl->opt.sdk = tl->sdk_opt;
 	if (options && options->device)
 		cs_strlcpy(tl->device, options->device, sizeof tl->device);
 	tl->opt.app = tl->app_opt;
