@@ -38,6 +38,7 @@ struct flag_rec {
 	char	severity[16];
 	char	cause[64];
 	long	line;
+	char	sdk[32];
 	int	nevidence;
 	long	ev_line[SHOW_EVIDENCE];
 	char	ev_kind[SHOW_EVIDENCE][40];
@@ -50,6 +51,7 @@ struct expectation {
 	int	 nflags;
 	char	 severity[MAX_FLAGS][16];
 	char	 cause[MAX_FLAGS][64];
+	char	 sdk[32];		/* "sdk: NAME": every flag and the summary name it ("" = unchecked) */
 	char	 error[256];		/* a malformed .expect */
 };
 
@@ -69,6 +71,7 @@ struct result {
 	long		events;
 	char		format[32];
 	char		app[128];
+	char		sdk[32];	/* the summary's */
 	int		bad_records;	/* stdout lines that are not JSON objects */
 	char		first_bad[160];
 };
@@ -152,6 +155,14 @@ read_expectation(const char *path, struct expectation *e)
 		}
 		if (strcmp(s, "none") == 0) {
 			none = true;
+			continue;
+		}
+		if (strncmp(s, "sdk:", 4) == 0) {
+			copy_str(e->sdk, sizeof e->sdk, trim(s + 4));
+			if (e->sdk[0] == '\0') {
+				set_error(e, "%s:%d: 'sdk:' needs a name", path, lineno);
+				goto bad;
+			}
 			continue;
 		}
 		char sev[32], cause[96], extra[8];
@@ -329,6 +340,7 @@ parse_records(struct result *r)
 			copy_str(f->severity, sizeof f->severity, json_str(rec, "severity"));
 			copy_str(f->cause, sizeof f->cause, json_str(rec, "cause"));
 			f->line = json_long(rec, "line");
+			copy_str(f->sdk, sizeof f->sdk, json_str(rec, "sdk"));
 			json_t *ev = json_object_get(rec, "evidence");
 			size_t i;
 			json_t *item;
@@ -347,6 +359,7 @@ parse_records(struct result *r)
 			r->events = json_long(rec, "events");
 			copy_str(r->format, sizeof r->format, json_str(rec, "format"));
 			copy_str(r->app, sizeof r->app, json_str(rec, "app"));
+			copy_str(r->sdk, sizeof r->sdk, json_str(rec, "sdk"));
 		}
 		json_decref(rec);
 	}
@@ -462,6 +475,16 @@ test_scenario(void **state)
 		    strcmp(r->flags[i].cause, e.cause[i]) == 0;
 	if (!same) {
 		print_error("  %s: flags differ from %s\n", log_path, expect_path);
+		ok = false;
+	}
+	for (int i = 0; e.sdk[0] && i < r->nflags; i++)
+		if (strcmp(r->flags[i].sdk, e.sdk) != 0) {
+			print_error("  flag %d (%s) names sdk '%s', want '%s'\n", i + 1, r->flags[i].cause,
+			    r->flags[i].sdk, e.sdk);
+			ok = false;
+		}
+	if (e.sdk[0] && r->summary && strcmp(r->sdk, e.sdk) != 0) {
+		print_error("  summary names sdk '%s', want '%s'\n", r->sdk, e.sdk);
 		ok = false;
 	}
 	if (!ok) {
