@@ -6,6 +6,10 @@
 #   make demo       install what is missing, build, run the emulator + daemon + TUI on a demo call
 #   make SANITIZE=1 build with ASan+UBSan into build-asan/
 
+# `all` is the goal of a plain `make` even though included makefiles (tui.mk, fakedevice.mk) define
+# targets before it; tests/e2e/build-goals.sh checks this.
+.DEFAULT_GOAL := all
+
 CC	?= cc
 PREFIX	?= /usr/local
 DESTDIR	?=
