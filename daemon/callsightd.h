@@ -590,6 +590,10 @@ size_t cs_strlcpy(char *dst, const char *src, size_t size);
 void cs_set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* mkdir -p; the folders created are 0700. what names the folder in messages ("store", "report") */
 int cs_make_dirs(const char *dir, const char *what, char *err, size_t errlen);
+/* ISO 8601 "2026-11-25T17:20:05Z" (date alone, fraction, ±HH:MM zone optional; no zone = UTC) to
+ * µs since the epoch; every field range-checked (util.c); -1 with a message naming the field */
+int cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen);
+int64_t cs_days_from_civil(int64_t y, int m, int d);	/* proleptic Gregorian (parse.c) */
 int64_t cs_wall_us(void);	/* realtime, µs: what records are stamped with */
 int64_t cs_mono_ms(void);	/* monotonic, ms: for timeouts and intervals */
 

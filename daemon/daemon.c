@@ -400,23 +400,28 @@ on_device_app(const char *udid, const char *bundle, const struct cs_app_facts *f
 
 /* ---------------------------------------------------------------- requests */
 
-static int64_t
-parse_iso_time(const char *s)
+/* A request's since/until: absent or null is 0 (open); anything else must be a valid ISO 8601
+ * time (cs_parse_iso_time checks every field's range), or the request is refused naming why. */
+static int
+request_time(struct cs_client *c, json_t *id, const char *what, json_t *req, const char *key,
+    int64_t *out)
 {
-	if (s == NULL)
+	json_t *v = json_object_get(req, key);
+	*out = 0;
+	if (v == NULL || json_is_null(v))
 		return 0;
-	int y, mo, da, h = 0, mi = 0;
-	double sec = 0;
-	if (sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &da, &h, &mi, &sec) < 3)
-		return 0;
-	/* days from civil (proleptic Gregorian), as the reader does */
-	y -= mo <= 2;
-	int era = (y >= 0 ? y : y - 399) / 400;
-	int yoe = y - era * 400;
-	int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + da - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	int64_t days = (int64_t)era * 146097 + doe - 719468;
-	return ((days * 86400 + h * 3600 + mi * 60) * 1000000) + (int64_t)(sec * 1000000);
+	const char *s = json_string_value(v);
+	char err[160];
+	if (s == NULL) {
+		cs_client_error(c, id, "%s: \"%s\" must be a time such as 2026-11-25T17:20:05Z", what, key);
+		return -1;
+	}
+	if (cs_parse_iso_time(s, out, err, sizeof err) < 0) {
+		cs_client_error(c, id, "%s: \"%s\" '%.40s' is not a time such as 2026-11-25T17:20:05Z: %s",
+		    what, key, s, err);
+		return -1;
+	}
+	return 0;
 }
 
 struct history_ctx {
@@ -499,11 +504,13 @@ req_history(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 	json_t *lim = json_object_get(req, "limit");
 	size_t limit = json_is_integer(lim) && json_integer_value(lim) > 0 ? (size_t)json_integer_value(lim)
 	    : 100000;
+	int64_t since_us, until_us;
+	if (request_time(c, id, "history", req, "since", &since_us) < 0 ||
+	    request_time(c, id, "history", req, "until", &until_us) < 0)
+		return;
 	struct history_ctx h = { .client = c };
 	if (cs_store_history(d->store, json_string_value(json_object_get(req, "device")),
-	    parse_iso_time(json_string_value(json_object_get(req, "since"))),
-	    parse_iso_time(json_string_value(json_object_get(req, "until"))),
-	    parse_types(json_object_get(req, "types")), limit, send_history_record, &h) < 0) {
+	    since_us, until_us, parse_types(json_object_get(req, "types")), limit, send_history_record, &h) < 0) {
 		cs_client_error(c, id, "history: the store could not be read");
 		return;
 	}
@@ -540,6 +547,51 @@ req_mark(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 	    (json_int_t)mark, "time", when, "device", device ? device : "", "note", note ? note : ""));
 }
 
+static int
+stop_at_first(json_t *record, void *arg)
+{
+	json_decref(record);
+	*(bool *)arg = true;
+	return 1;
+}
+
+/* A report request that cannot make a meaningful bundle is refused with the reason (rather than
+ * writing an empty bundle): a flag id that is not a positive integer, since after until, a device
+ * the store has never seen, an `out` that is not absolute (the client resolves it: the daemon's
+ * working folder is not the user's). 0 when fine. */
+static int
+check_report_request(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id,
+    int64_t since_us, int64_t until_us)
+{
+	json_t *flag = json_object_get(req, "flag");
+	const char *out = json_string_value(json_object_get(req, "out"));
+	const char *device = json_string_value(json_object_get(req, "device"));
+	if (flag != NULL && !(json_is_integer(flag) && json_integer_value(flag) > 0)) {
+		char *text = json_dumps(flag, JSON_ENCODE_ANY | JSON_COMPACT);
+		cs_client_error(c, id, "report: \"flag\" must be a flag id (a positive integer), not %.40s",
+		    text ? text : "that");
+		free(text);
+		return -1;
+	}
+	if (since_us && until_us && since_us > until_us) {
+		cs_client_error(c, id, "report: \"since\" is after \"until\": nothing to report");
+		return -1;
+	}
+	if (out != NULL && out[0] != '/') {
+		cs_client_error(c, id, "report: \"out\" must be an absolute folder (got '%.200s'): "
+		    "the daemon's working folder is not yours", out);
+		return -1;
+	}
+	bool known = false;
+	if (device != NULL && (cs_store_history(d->store, device, 0, 0, CS_REC_DEVICE | CS_REC_EVENT |
+	    CS_REC_FLAG, 1, stop_at_first, &known) < 0 || !known)) {
+		cs_client_error(c, id, "report: no device %.64s in the store (see the `devices` request)",
+		    device);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 {
@@ -548,14 +600,19 @@ req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 		return;
 	}
 	cs_store_commit(d->store);
+	int64_t since_us, until_us;
+	if (request_time(c, id, "report", req, "since", &since_us) < 0 ||
+	    request_time(c, id, "report", req, "until", &until_us) < 0 ||
+	    check_report_request(d, c, req, id, since_us, until_us) < 0)
+		return;
 	const char *out = json_string_value(json_object_get(req, "out"));
 	json_t *redact = json_object_get(req, "redact");
 	struct cs_report_options ro = {
 		.out_dir = out ? out : ".",
 		.device = json_string_value(json_object_get(req, "device")),
 		.flag_id = (uint64_t)json_integer_value(json_object_get(req, "flag")),
-		.since_us = parse_iso_time(json_string_value(json_object_get(req, "since"))),
-		.until_us = parse_iso_time(json_string_value(json_object_get(req, "until"))),
+		.since_us = since_us,
+		.until_us = until_us,
 		.tar = json_is_true(json_object_get(req, "tar")),
 		.redact = redact == NULL || json_is_true(redact),
 	};
@@ -738,7 +795,10 @@ open_store(struct cs_daemon *d)
 	};
 	d->store = cs_store_open(&so, err, sizeof err);
 	if (d->store == NULL) {
-		fprintf(stderr, "callsightd: store %s: %s\n", p, err);
+		if (strstr(err, p))	/* the store's message names it already */
+			fprintf(stderr, "callsightd: %s\n", err);
+		else
+			fprintf(stderr, "callsightd: store %s: %s\n", p, err);
 		return -1;
 	}
 	return 0;
@@ -764,12 +824,15 @@ open_server(struct cs_daemon *d)
 		json_decref(hello);
 		char pidfile[1100];
 		snprintf(pidfile, sizeof pidfile, "%s.pid", p);
-		FILE *f = fopen(pidfile, "r");
+		int pfd = open(pidfile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		FILE *f = pfd >= 0 ? fdopen(pfd, "r") : NULL;
 		long pid = 0;
 		if (f) {
 			if (fscanf(f, "%ld", &pid) != 1)
 				pid = 0;
 			fclose(f);
+		} else if (pfd >= 0) {
+			close(pfd);
 		}
 		if (pid > 0 && strstr(err, "another callsightd"))
 			fprintf(stderr, "callsightd: %s (pid %ld)\n", err, pid);
@@ -777,14 +840,7 @@ open_server(struct cs_daemon *d)
 			fprintf(stderr, "callsightd: %s\n", err);
 		return -1;
 	}
-	char pidfile[1100];
-	snprintf(pidfile, sizeof pidfile, "%s.pid", p);
-	FILE *f = fopen(pidfile, "w");
-	if (f) {
-		fprintf(f, "%ld\n", (long)getpid());
-		fclose(f);
-	}
-	return 0;
+	return 0;	/* the server wrote path.pid (no-follow) and removes it on exit */
 }
 
 static void

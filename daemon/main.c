@@ -328,13 +328,21 @@ print_flag(const struct cs_flag *flag, void *ctx)
 		cs_flag_print(r->out, flag, &r->style);
 }
 
+/* Bytes that were not log text: control bytes, and NULs beyond the one that ends each relay
+ * record (a file of zeros is all garbage, not an empty log). */
+static uint64_t
+garbage_bytes(const struct cs_reader_stats *rs)
+{
+	return rs->garbage_bytes + (rs->nul_bytes > rs->lines ? rs->nul_bytes - rs->lines : 0);
+}
+
 /* What was wrong with the input, said once at the end (the stream itself goes on). */
 static void
 report_input_problems(const char *name, const struct cs_reader_stats *rs)
 {
-	if (rs->garbage_bytes)
+	if (garbage_bytes(rs))
 		fprintf(stderr, "callsightd: %s: skipped %llu binary (control) bytes\n", name,
-		    (unsigned long long)rs->garbage_bytes);
+		    (unsigned long long)garbage_bytes(rs));
 	if (rs->truncated)
 		fprintf(stderr, "callsightd: %s: %llu records longer than %d KiB were cut\n", name,
 		    (unsigned long long)rs->truncated, CS_MAX_RECORD / 1024);
@@ -359,7 +367,7 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 		json_object_set_new(s, "warnings", json_integer((json_int_t)ps->warnings));
 		json_object_set_new(s, "unparsed", json_integer((json_int_t)rs->unparsed));
 		json_object_set_new(s, "truncated", json_integer((json_int_t)rs->truncated));
-		json_object_set_new(s, "garbage_bytes", json_integer((json_int_t)rs->garbage_bytes));
+		json_object_set_new(s, "garbage_bytes", json_integer((json_int_t)garbage_bytes(rs)));
 		json_object_set_new(s, "format", json_string(cs_format_name(cs_pipeline_format(p))));
 		json_object_set_new(s, "app", json_string(cs_timeline_app(tl)));
 		json_object_set_new(s, "sdk", json_string(cs_timeline_sdk(tl)));

@@ -1535,3 +1535,10 @@ cs_reader_free(struct cs_reader *r)
 	free(r->udid);
 	free(r);
 }
+
+/* The reader's date arithmetic for the rest of the daemon (request times, util.c). */
+int64_t
+cs_days_from_civil(int64_t y, int m, int d)
+{
+	return days_from_civil(y, m, d);
+}

@@ -24,6 +24,8 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "callsight/peercred.h"
+#include "callsight/privdir.h"
 #include "callsightd.h"
 
 #define CLIENT_QUEUE_MAX	(4 * 1024 * 1024)	/* bytes queued for one client */
@@ -35,6 +37,7 @@ struct cs_client {
 	uint64_t		 id;
 	bool			 subscribed;
 	bool			 lines;		/* wants raw line records */
+	bool			 discarding;	/* inside an over-long request: skip to its newline */
 	char			 device[64];	/* subscription filter; "" = all */
 	uint64_t		 dropped;	/* records lost since the last notice */
 	struct cs_client	*next;
@@ -44,6 +47,7 @@ struct cs_server {
 	struct event_base	*base;
 	struct evconnlistener	*listener;
 	char			 path[PATH_MAX];
+	char			 pidfile[PATH_MAX + 8];	/* path.pid, "" when not written */
 	cs_request_cb		 on_request;
 	cs_client_cb		 on_leave;
 	void			*ctx;
@@ -85,43 +89,14 @@ cs_private_dir(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	struct stat st;
-	if (lstat(dir, &st) < 0) {
-		snprintf(err, errlen, "cannot use %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory", dir);
-		return -1;
-	}
-	if (st.st_uid != getuid()) {
-		snprintf(err, errlen, "%s is owned by uid %ld, not by you (uid %ld): refusing to use it",
-		    dir, (long)st.st_uid, (long)getuid());
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen, "%s has mode %03o: others can reach it; it must be 0700 "
-		    "(chmod 700 %s)", dir, (unsigned)(st.st_mode & 0777), dir);
-		return -1;
-	}
-	return 0;
+	return callsight_check_private_dir(dir, err, errlen);
 }
 
-/* The one place that asks the kernel who is on the other end of a Unix socket. */
+/* The one place that asks the kernel who is on the other end (include/callsight/peercred.h). */
 int
 cs_peer_uid(int fd, uid_t *uid)
 {
-#if defined(SO_PEERCRED) && defined(__linux__)
-	struct ucred cred;
-	socklen_t len = sizeof cred;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -1;
-	*uid = cred.uid;
-	return 0;
-#else
-	gid_t gid;
-	return getpeereid(fd, uid, &gid);
-#endif
+	return callsight_peer_uid(fd, uid);
 }
 
 /* ---------------------------------------------------------------- sending */
@@ -253,9 +228,12 @@ handle_line(struct cs_client *c, const char *line, size_t len)
 {
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, 0, &jerr);
-	if (req == NULL || !json_is_object(req)) {
-		cs_client_error(c, NULL, "malformed request (column %d): %s", jerr.column,
-		    req ? "not a JSON object" : jerr.text);
+	if (req == NULL) {
+		cs_client_error(c, NULL, "malformed request (column %d): %s", jerr.column, jerr.text);
+		return;
+	}
+	if (!json_is_object(req)) {	/* it parsed: jansson has no error column to give */
+		cs_client_error(c, NULL, "malformed request: not a JSON object");
 		json_decref(req);
 		return;
 	}
@@ -268,11 +246,28 @@ handle_line(struct cs_client *c, const char *line, size_t len)
 	json_decref(req);
 }
 
+/* Drop what is left of an over-long request, up to and including its newline; true when the
+ * newline was found (what follows is a new request) */
+static bool
+discard_to_newline(struct evbuffer *in)
+{
+	struct evbuffer_ptr nl = evbuffer_search(in, "\n", 1, NULL);
+	if (nl.pos < 0) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return false;
+	}
+	evbuffer_drain(in, (size_t)nl.pos + 1);
+	return true;
+}
+
 static void
 client_read(struct bufferevent *bev, void *arg)
 {
 	struct cs_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	if (c->discarding && !discard_to_newline(in))
+		return;
+	c->discarding = false;
 	for (;;) {
 		size_t len;
 		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
@@ -285,7 +280,7 @@ client_read(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(in) > REQUEST_MAX) {
 		cs_client_error(c, NULL, "request longer than %d bytes without a newline: discarded",
 		    REQUEST_MAX);
-		evbuffer_drain(in, evbuffer_get_length(in));
+		c->discarding = !discard_to_newline(in);
 	}
 }
 
@@ -339,6 +334,32 @@ cs_socket_alive(const char *path)
 	return alive;
 }
 
+/* path.pid: who serves the socket (a second daemon names it). Written without following a symlink
+ * (O_NOFOLLOW, in the private folder) and removed on exit. */
+static void
+write_pidfile(struct cs_server *s)
+{
+	snprintf(s->pidfile, sizeof s->pidfile, "%s.pid", s->path);
+	struct stat st;
+	if (lstat(s->pidfile, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "callsightd: %s is not a regular file: not writing the pid there\n",
+		    s->pidfile);
+		s->pidfile[0] = '\0';
+		return;
+	}
+	int fd = open(s->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "callsightd: cannot write %s: %s\n", s->pidfile, strerror(errno));
+		s->pidfile[0] = '\0';
+		return;
+	}
+	char text[32];
+	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+	if (write(fd, text, (size_t)n) != n)
+		fprintf(stderr, "callsightd: cannot write %s: %s\n", s->pidfile, strerror(errno));
+	close(fd);
+}
+
 struct cs_server *
 cs_server_new(struct event_base *base, const char *path, json_t *hello, cs_request_cb on_request,
     cs_client_cb on_leave, void *ctx, char *err, size_t errlen)
@@ -354,7 +375,14 @@ cs_server_new(struct event_base *base, const char *path, json_t *hello, cs_reque
 		snprintf(err, errlen, "another callsightd already serves %s", path);
 		return NULL;
 	}
-	unlink(path);	/* a stale socket from a daemon that died */
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {	/* --socket naming a file of the user's: never delete it */
+			snprintf(err, errlen, "%s exists and is not a socket: refusing to replace it", path);
+			return NULL;
+		}
+		unlink(path);	/* a stale socket from a daemon that died */
+	}
 	cs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
 	mode_t old = umask(0077);
 	struct evconnlistener *l = evconnlistener_new_bind(base, NULL, NULL,
@@ -372,6 +400,7 @@ cs_server_new(struct event_base *base, const char *path, json_t *hello, cs_reque
 	s->ctx = ctx;
 	s->hello = hello;
 	cs_strlcpy(s->path, path, sizeof s->path);
+	write_pidfile(s);
 	evconnlistener_set_cb(l, on_accept, s);
 	return s;
 }
@@ -389,6 +418,8 @@ cs_server_free(struct cs_server *s)
 	}
 	evconnlistener_free(s->listener);
 	unlink(s->path);
+	if (s->pidfile[0])
+		unlink(s->pidfile);
 	json_decref(s->hello);
 	free(s);
 }

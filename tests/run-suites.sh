@@ -1,11 +1,14 @@
 #!/bin/sh
 # run-suites.sh - run every test suite (cmocka unit and scenario binaries, e2e scripts) and close
-# with one line that sums them: "N passed, N failed". Each suite's own output is shown as it runs.
+# with one line that sums them: "N passed, N failed, N skipped". Each suite's own output is shown
+# as it runs. A skip is a check that could not run here (a tool or privilege missing): every suite
+# prints why, and the sum keeps it visible rather than silent.
 # usage: tests/run-suites.sh BUILD_DIR
 set -u
 B=${1:-build}
 passed=0
 failed=0
+skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -13,6 +16,7 @@ trap 'rm -f "$log"' EXIT
 count_cmocka() {
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	k=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 }
 
 run_suite() {	# name, command...
@@ -22,11 +26,12 @@ run_suite() {	# name, command...
 	rc=$?
 	cat "$log"
 	count_cmocka
-	# plain suites close with "N passed, N failed"
+	# plain suites close with "N passed, N failed[, N skipped]"
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 		p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); p=${p:-0}
 		f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p'); f=${f:-0}
+		k=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p'); k=${k:-0}
 	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "!! $name exited $rc without naming a failed test"
@@ -34,6 +39,7 @@ run_suite() {	# name, command...
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + k))
 }
 
 for t in "$B"/tests/test_*; do
@@ -47,5 +53,5 @@ for s in tests/e2e/*.sh; do
 done
 
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <callsight/peercred.h>
+#include <callsight/privdir.h>
+#include <callsight/sockcompat.h>
 #include <callsight/version.h>
 
 #include "tui.h"
@@ -107,24 +110,65 @@ sleep_ms(int ms)
 
 /* ---------------------------------------------------------------- connecting */
 
-static int
-try_connect(const char *path)
+/*
+ * Whom we talk to. With XDG_RUNTIME_DIR unset the socket's folder is in a shared /tmp, where
+ * another user can create callsight-UID/ first and serve a fake socket in it (forged flags, or a
+ * report request with --no-redact sent to them). So before anything is sent: the folder must be
+ * ours alone (include/callsight/privdir.h) and the process that accepted must run as our uid
+ * (include/callsight/peercred.h), as the daemon checks its clients.
+ */
+int
+client_connect_trusted(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path) {
+		snprintf(err, errlen, "socket path too long: %s", path);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	char dir[PATH_MAX];
+	callsight_socket_dir(path, dir, sizeof dir);
+	if (callsight_check_private_dir(dir, err, errlen) < 0) {
+		if (errno != ENOENT)
+			errno = EPERM;
 		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = callsight_socket_cloexec(AF_UNIX, SOCK_STREAM);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
+		return -1;
+	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int e = errno;
+		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(e));
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	uid_t peer;
+	if (callsight_peer_uid(fd, &peer) < 0 || peer != getuid()) {
+		if (callsight_peer_uid(fd, &peer) < 0)
+			snprintf(err, errlen, "cannot tell who serves %s (%s): refusing to talk to it", path,
+			    strerror(errno));
+		else
+			snprintf(err, errlen, "%s is served by uid %ld, not by you (uid %ld): refusing to "
+			    "talk to it", path, (long)peer, (long)getuid());
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* a trusted connection, non-blocking; -1 with errno (EPERM: refused, the reason in c->trust) */
+static int
+try_connect(struct tui_client *c, const char *path)
+{
+	int fd = client_connect_trusted(path, c->trust, sizeof c->trust);
+	if (fd < 0)
+		return -1;
+	c->trust[0] = '\0';
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	return fd;
 }
@@ -179,15 +223,19 @@ read_fd_text(int fd, char *buf, size_t len)
 
 /* Wait for a daemon we started to listen; give up when it exits (non-daemonizing) or times out. */
 static int
-wait_listen(const char *path, pid_t pid, bool exits_when_ready, int errfd, char *err, size_t errlen)
+wait_listen(struct tui_client *c, const char *path, pid_t pid, bool exits_when_ready, int errfd, char *err, size_t errlen)
 {
 	int64_t until = mono_ms() + START_WAIT_MS;
 	bool reaped = false;
 	int status = 0;
 	while (mono_ms() < until) {
-		int fd = try_connect(path);
+		int fd = try_connect(c, path);
 		if (fd >= 0)
 			return fd;
+		if (errno == EPERM) {
+			snprintf(err, errlen, "%s", c->trust);
+			return -1;
+		}
 		if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
 			reaped = true;
 			bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -222,25 +270,34 @@ static int
 attach_live(struct tui *t, char *err, size_t errlen)
 {
 	struct tui_client *c = &t->client;
-	int fd = try_connect(c->path);
+	int fd = try_connect(c, c->path);
 	if (fd >= 0)
 		return fd;
+	if (errno == EPERM) {
+		snprintf(err, errlen, "%s", c->trust);
+		return -1;
+	}
 	if (make_socket_dir(c->path) < 0) {
 		snprintf(err, errlen, "cannot create the socket directory of %s: %s", c->path,
 		    strerror(errno));
 		return -1;
 	}
-	char lock[PATH_MAX];
+	char lock[PATH_MAX], dir[PATH_MAX];
+	callsight_socket_dir(c->path, dir, sizeof dir);
+	if (callsight_check_private_dir(dir, err, errlen) < 0)	/* before creating anything in it */
+		return -1;
 	snprintf(lock, sizeof lock, "%s.lock", c->path);
-	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
 		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
 		if (lfd >= 0)
 			close(lfd);
 		return -1;
 	}
-	fd = try_connect(c->path);	/* another client may have started it meanwhile */
-	if (fd < 0) {
+	fd = try_connect(c, c->path);	/* another client may have started it meanwhile */
+	if (fd < 0 && errno == EPERM) {
+		snprintf(err, errlen, "%s", c->trust);
+	} else if (fd < 0) {
 		char prog[PATH_MAX];
 		daemon_path(c->argv0, prog, sizeof prog);
 		char *argv[] = { prog, "-d", "--socket", c->path, NULL };
@@ -249,7 +306,7 @@ attach_live(struct tui *t, char *err, size_t errlen)
 		if (pid < 0)
 			snprintf(err, errlen, "cannot start %s: %s", prog, strerror(errno));
 		else
-			fd = wait_listen(c->path, pid, true, efd, err, errlen);
+			fd = wait_listen(c, c->path, pid, true, efd, err, errlen);
 		if (pid > 0)
 			waitpid(pid, NULL, WNOHANG);
 		if (efd >= 0)
@@ -288,7 +345,7 @@ attach_replay(struct tui *t, char *err, size_t errlen)
 		close(efd);
 		return -1;
 	}
-	int fd = wait_listen(c->path, c->child, false, efd, err, errlen);
+	int fd = wait_listen(c, c->path, c->child, false, efd, err, errlen);
 	if (fd < 0 && waitpid(c->child, NULL, WNOHANG) != 0)
 		c->child = 0;	/* reaped (or gone): nothing to stop later */
 	if (efd >= 0)
@@ -383,7 +440,13 @@ client_tick(struct tui *t)
 	struct tui_client *c = &t->client;
 	if (c->state != CONN_DOWN || mono_ms() < c->retry_at)
 		return;
-	int fd = try_connect(c->path);
+	int fd = try_connect(c, c->path);
+	if (fd < 0 && errno == EPERM) {	/* someone else serves there now: stop, say who */
+		c->state = CONN_FAILED;
+		snprintf(t->conn_msg, sizeof t->conn_msg, "%s", c->trust);
+		tui_status(t, true, "%s", c->trust);
+		return;
+	}
 	if (fd < 0) {
 		c->retry_at = mono_ms() + RETRY_MS;
 		return;
@@ -438,7 +501,7 @@ client_flush(struct tui *t)
 {
 	struct tui_client *c = &t->client;
 	while (c->fd >= 0 && c->outlen > 0) {
-		ssize_t n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL);
+		ssize_t n = send(c->fd, c->out, c->outlen, CALLSIGHT_MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

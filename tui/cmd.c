@@ -4,12 +4,11 @@
  * sends requests and reads records one line at a time.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <callsight/version.h>
@@ -22,21 +21,17 @@ cmd_connect(struct cmd_conn *c, const char *socket_opt, char *err, size_t errlen
 {
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
-	char path[256];
+	char path[PATH_MAX];
 	if (client_socket_path(socket_opt, path, sizeof path) < 0) {
 		snprintf(err, errlen, "cannot build the socket path");
 		return -1;
 	}
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sun.sun_path) {
-		snprintf(err, errlen, "socket path too long: %s", path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	c->fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		snprintf(err, errlen, "no callsightd on %s (%s): start it with `callsightd -d`", path,
-		    strerror(errno));
+	c->fd = client_connect_trusted(path, err, errlen);
+	if (c->fd < 0) {
+		/* only a missing daemon is "start it"; a refusal or "permission denied" says so */
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			snprintf(err, errlen, "no callsightd on %s (%s): start it with `callsightd -d`", path,
+			    strerror(errno));
 		cmd_close(c);
 		return -1;
 	}

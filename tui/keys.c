@@ -371,10 +371,12 @@ cmd_report(struct tui *t)
 		tui_status(t, true, "no flag selected: press e to go to one");
 		return;
 	}
-	char cwd[1024];
+	char cwd[PATH_MAX];
 	const char *out = t->report_dir;
 	if (out == NULL || *out == '\0')
 		out = getcwd(cwd, sizeof cwd) ? cwd : ".";
+	else if (out[0] != '/' && realpath(out, cwd) != NULL)	/* ours, not the daemon's, folder */
+		out = cwd;
 	json_t *req = json_pack("{s:s, s:I, s:s, s:s}", "request", "report", "flag", (json_int_t)fl->id,
 	    "device", d->id, "out", out);
 	t->client.report_id = client_request(t, req);

@@ -134,6 +134,7 @@ enum tui_conn { CONN_DOWN, CONN_UP, CONN_FAILED };
 struct tui_client {
 	char		 path[256];	/* socket */
 	char		 privdir[200];	/* private replay: our temp dir; "" live */
+	char		 trust[320];	/* why the last connect was refused (another user's socket) */
 	const char	*replay;	/* capture file, private mode */
 	const char	*argv0;
 	pid_t		 child;		/* the private replay daemon */
@@ -160,6 +161,9 @@ void	 client_flush(struct tui *t);		/* write what is queued */
 void	 client_tick(struct tui *t);		/* reconnect when the daemon went away */
 long	 client_request(struct tui *t, json_t *req);	/* steals req; returns its id */
 int	 client_socket_path(const char *opt, char *out, size_t len);
+/* connect to a daemon's socket only if its folder is ours alone and the listener runs as us; -1
+ * with errno (EPERM: not trusted, with the reason in err; else connect's errno) */
+int	 client_connect_trusted(const char *path, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- the user interface */
 

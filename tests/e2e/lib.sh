@@ -23,6 +23,7 @@ FAKE=$B/fakeiphone
 DEMO=$HERE/tests/fakedevice/demo.syslog
 PASS=0
 FAIL=0
+SKIP=0
 PIDS=""		# background processes to kill on exit
 FPID=""		# the emulator
 WD=""
@@ -32,6 +33,7 @@ MUXADDR=UNIX:$MUX
 SOCK=$T/cs/sock		# callsightd's client socket (its folder is created 0700 by the daemon)
 
 # ---------------------------------------------------------------- results
+# (ok, bad, check, skip; finish prints "N passed, N failed, N skipped" for tests/run-suites.sh)
 
 ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
 # bad NAME [FILE]: a failure, with the head of FILE for the diagnosis
@@ -44,6 +46,8 @@ bad() {
 # check NAME CONDITION [FILE]
 check() { if eval "$2"; then ok "$1"; else bad "$1" "${3:-}"; fi; }
 note() { echo "     # $*"; }
+# skip NAME REASON: a check that cannot run here - said, with why, and counted (never silent)
+skip() { SKIP=$((SKIP + 1)); echo "skip - $1: $2"; }
 
 # wait_for SECONDS CONDITION: poll every 0.1 s
 wait_for() {
@@ -88,7 +92,7 @@ lib_cleanup() {
 # finish: clean up, print the closing line, exit with the verdict
 finish() {
 	lib_cleanup
-	echo "$PASS passed, $FAIL failed"
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" -eq 0 ] && exit 0
 	exit 1
 }

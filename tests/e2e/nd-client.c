@@ -6,13 +6,16 @@
  * (JSON escapes undone by jansson): what the e2e scripts compare with what the device sent.
  * With -1 it prints the first line it gets and exits (a control-socket command / reply).
  *
- * usage: nd-client [-w SECONDS] [-m FILE] [-1] SOCKET REQUEST
+ * usage: nd-client [-w SECONDS] [-m FILE] [-1] [-q SECONDS] SOCKET REQUEST|@FILE
  *   -w  keep retrying connect() for this long (default 10 s): the daemon may still be starting
+ *   -q  exit after this long with nothing received (a request/answer exchange)
+ *   @FILE  send FILE's bytes as they are (several requests, an over-long line) instead of REQUEST
  * Exits 0 on EOF or SIGTERM/SIGINT (after flushing), 1 when it cannot connect.
  * Build: cc -std=c17 -O2 tests/e2e/nd-client.c $(pkg-config --cflags --libs jansson) -o nd-client
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +79,11 @@ main(int argc, char **argv)
 {
 	double wait_s = 10;
 	const char *msgfile = NULL;
-	int one = 0, c;
-	while ((c = getopt(argc, argv, "w:m:1")) != -1) {
+	int one = 0, quiet_ms = -1, c;
+	while ((c = getopt(argc, argv, "w:m:1q:")) != -1) {
 		switch (c) {
 		case 'w': wait_s = atof(optarg); break;
+		case 'q': quiet_ms = (int)(atof(optarg) * 1000); break;
 		case 'm': msgfile = optarg; break;
 		case '1': one = 1; break;
 		default:
@@ -106,7 +110,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	const char *req = argv[optind + 1];
-	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
+	if (req[0] == '@') {
+		FILE *rf = fopen(req + 1, "rb");
+		char chunk[65536];
+		size_t n;
+		if (rf == NULL) {
+			perror(req + 1);
+			return 1;
+		}
+		while ((n = fread(chunk, 1, sizeof chunk, rf)) > 0)
+			if (write(fd, chunk, n) != (ssize_t)n) {
+				perror("nd-client: write");
+				return 1;
+			}
+		fclose(rf);
+	} else if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
 		perror("nd-client: write");
 		return 1;
 	}
@@ -115,6 +133,9 @@ main(int argc, char **argv)
 	while (!stop) {
 		if (len == cap)
 			buf = realloc(buf, cap *= 2);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (quiet_ms >= 0 && poll(&pfd, 1, quiet_ms) == 0)
+			break;
 		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
