@@ -63,7 +63,7 @@ EXTRA_BINS :=
 -include tests/fakedevice/fakedevice.mk
 -include tui/tui.mk
 
-.PHONY: all deps check check-unit check-scenarios demo bench fuzz install clean
+.PHONY: all deps check check-unit check-scenarios demo bench fuzz install clean cross-macos
 
 all: $(B)/callsightd $(EXTRA_BINS)
 
@@ -105,6 +105,12 @@ check-unit: $(UNIT_BIN)
 
 check-scenarios: $(B)/callsightd
 	@sh tests/scenarios/run.sh $(B)/callsightd
+
+# ---------------------------------------------------------------- macOS (compile only, via zig cc)
+# every daemon and TUI source against macOS's libc headers, aarch64 and x86_64 (tools/cross-macos.sh
+# says what is and is not checked; it installs zig 0.11.0 from npm into $(B)/zig when missing)
+cross-macos: deps $(B)/rules_builtin.c
+	@sh tools/cross-macos.sh $(B)
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)
 FUZZ_SECONDS ?= 20
