@@ -26,7 +26,7 @@ OPT	:= -O2 -g
 endif
 
 PKGS_CORE := libpcre2-8 jansson sqlite3 zlib
-PKGS_DEV  := libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 libevent libevent_pthreads
+PKGS_DEV  := libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 libevent libevent_pthreads libzip
 PKGS_TEST := cmocka
 
 # pkg-config is asked lazily (=) so that `make deps` works before the packages exist.
@@ -50,6 +50,7 @@ CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/ti
 CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o
 # the service: socket, devices, the loop (libevent, libimobiledevice)
 DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \
+	      daemon/appinfo.c \
 	      daemon/metrics_http.c
 DAEMON_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(DAEMON_SRC))
 RULES	:= $(sort $(wildcard daemon/rules/*.rules))

@@ -87,6 +87,26 @@ read_modes(plist_t app, struct cs_app_facts *facts, char *modes_json, size_t mod
 		cs_strlcpy(modes_json, "[]", modeslen);
 }
 
+/* The one reading of an app's declarations, for the live check (an installation_proxy Browse entry)
+ * and for --app-info (the Info.plist of a file, an .app folder or an .ipa): both carry the same keys. */
+void
+cs_app_facts_read(void *app_dict, struct cs_app_facts *facts, char *bundle, size_t bundlelen,
+    char *modes_json, size_t modeslen)
+{
+	plist_t app = app_dict;
+	memset(facts, 0, sizeof *facts);
+	facts->known = true;
+	facts->microphone_usage = has_nonempty_string(app, "NSMicrophoneUsageDescription");
+	facts->camera_usage = has_nonempty_string(app, "NSCameraUsageDescription");
+	read_modes(app, facts, modes_json, modeslen);
+	char *b = NULL;
+	plist_t node = plist_dict_get_item(app, "CFBundleIdentifier");
+	if (node && plist_get_node_type(node) == PLIST_STRING)
+		plist_get_string_val(node, &b);
+	cs_strlcpy(bundle, b ? b : "", bundlelen);
+	free(b);
+}
+
 int
 cs_appcheck(struct idevice_private *device, const char *want, char *found_bundle, size_t foundlen,
     struct cs_app_facts *facts, char *modes_json, size_t modeslen, char *err, size_t errlen)
@@ -116,17 +136,9 @@ cs_appcheck(struct idevice_private *device, const char *want, char *found_bundle
 		plist_free(apps);
 		return -1;
 	}
-	memset(facts, 0, sizeof *facts);
-	facts->known = true;
-	facts->microphone_usage = has_nonempty_string(app, "NSMicrophoneUsageDescription");
-	facts->camera_usage = has_nonempty_string(app, "NSCameraUsageDescription");
-	read_modes(app, facts, modes_json, modeslen);
-	char *bundle = NULL;
-	plist_t b = plist_dict_get_item(app, "CFBundleIdentifier");
-	if (b && plist_get_node_type(b) == PLIST_STRING)
-		plist_get_string_val(b, &bundle);
-	cs_strlcpy(found_bundle, bundle ? bundle : want, foundlen);
-	free(bundle);
+	cs_app_facts_read(app, facts, found_bundle, foundlen, modes_json, modeslen);
+	if (found_bundle[0] == '\0')
+		cs_strlcpy(found_bundle, want, foundlen);
 	plist_free(apps);
 	return 0;
 }

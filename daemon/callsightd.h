@@ -331,6 +331,10 @@ struct json_t *cs_event_json(const struct cs_event *event);
 struct json_t *cs_flag_json(const struct cs_flag *flag);
 const char *cs_flag_advice(const struct cs_flag *flag);	/* the SDK's advice, else the cause's */
 struct json_t *cs_state_json(const struct cs_state_change *change);
+const char *cs_line_device(const struct cs_line *line);	/* the UDID, else the name the line gives */
+/* The "app" record: what the app declares (live check or --app-info); device NULL = none named. */
+struct json_t *cs_app_json(const char *device, const char *bundle, const struct cs_app_facts *facts,
+    const char *background_modes_json);
 /* Write one record as a line of compact JSON; consumes the reference. */
 void cs_json_write(FILE *out, struct json_t *record);
 
@@ -527,6 +531,14 @@ void cs_devices_stop(struct cs_devices *ds);
 struct idevice_private;
 int cs_appcheck(struct idevice_private *device, const char *want, char *found_bundle, size_t foundlen,
     struct cs_app_facts *facts, char *modes_json, size_t modeslen, char *err, size_t errlen);
+/* The facts of one app's declarations (a plist_t dict: an installation_proxy entry or an Info.plist):
+ * used by cs_appcheck and cs_appinfo_load alike. bundle gets CFBundleIdentifier ("" when absent). */
+void cs_app_facts_read(void *app_dict, struct cs_app_facts *facts, char *bundle, size_t bundlelen,
+    char *modes_json, size_t modeslen);
+/* --app-info PATH (appinfo.c): the app's facts from an Info.plist (XML or binary), an .app folder or
+ * an .ipa. 0 ok; -1 with err naming the file and what is wrong with it. */
+int cs_appinfo_load(const char *path, char *bundle, size_t bundlelen, struct cs_app_facts *facts,
+    char *modes_json, size_t modeslen, char *err, size_t errlen);
 
 
 /* ---------------------------------------------------------------- the service (daemon.c) */
@@ -570,6 +582,9 @@ struct cs_daemon_options {
 					 * copies them into it (default: next to the store) */
 	bool		 no_crash_reports;	/* --no-crash-reports: live, fetch none */
 	const char	*sdk;		/* --sdk NAME: the call SDK to name when the log is ambiguous */
+	const char	*app_info;	/* --app-info PATH: Info.plist, .app or .ipa (replay) */
+	const char	*report_dir;	/* --report DIR: a bundle per flag of the replay */
+	bool		 report_tar;	/* --tar: the bundles as .tar.gz */
 };
 
 /* Run the service until SIGTERM/SIGINT (or, with --serve, until its client leaves). Takes the

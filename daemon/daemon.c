@@ -388,11 +388,8 @@ on_device_app(const char *udid, const char *bundle, const struct cs_app_facts *f
 	cs_pipeline_app_facts(e->pipeline, bundle, facts);
 	if (d->store)
 		cs_store_app(d->store, udid, bundle, facts, modes_json);
-	json_t *modes = json_loads(modes_json, 0, NULL);
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:s}", "type", "app", "device", udid,
-	    "bundle", bundle, "background_modes", modes ? modes : json_array(),
-	    "microphone_usage", facts->microphone_usage, "camera_usage", facts->camera_usage,
-	    "sdk", cs_timeline_sdk(cs_pipeline_timeline(e->pipeline)));
+	json_t *rec = cs_app_json(udid, bundle, facts, modes_json);
+	json_object_set_new(rec, "sdk", json_string(cs_timeline_sdk(cs_pipeline_timeline(e->pipeline))));
 	json_decref(e->app_record);
 	e->app_record = json_incref(rec);
 	publish(d, udid, false, rec);

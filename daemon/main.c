@@ -18,10 +18,27 @@
 
 typedef struct cs_daemon_options options_t;
 
+struct flag_ref {
+	uint64_t	id;
+	char		device[64];
+};
+
 struct replay_out {
 	const options_t	*opt;
 	struct cs_text_style	 style;
 	FILE			*out;
+	/* --report: every record also goes into a private store, and each flag gets a bundle */
+	struct cs_store		*store;
+	char			 device_id[128];	/* the store's device id: the file's name, as
+						 * the daemon's --replay --serve names it */
+	struct cs_sink		 print;		/* where the records go besides the store */
+	struct flag_ref		*flags;
+	size_t			 nflags, capflags;
+	/* --app-info */
+	bool			 have_app;
+	char			 app_bundle[256];
+	struct cs_app_facts	 app_facts;
+	char			 app_modes[1024];
 };
 
 static void
@@ -49,6 +66,11 @@ usage(FILE *out)
 	    "                     from DIR; live, callsightd copies new ones there (default: a\n"
 	    "                     crash-reports folder next to the store)\n"
 	    "  --no-crash-reports live: do not fetch crash and jetsam reports from the phone\n"
+	    "  --app-info PATH    with --replay: what the app declares (background modes, usage\n"
+	    "                     strings) from its Info.plist (XML or binary), .app folder or .ipa,\n"
+	    "                     as the live app check reads it from an attached phone\n"
+	    "  --report DIR       with --replay: write a bug-report bundle for every flag into DIR\n"
+	    "                     (redacted unless --no-redact); --tar: as .tar.gz files\n"
 	    "Devices:\n"
 	    "  -u, --udid UDID    follow only this device (and wait for it)\n"
 	    "  -n, --network      include network-connected devices\n"
@@ -133,7 +155,8 @@ parse_options(int argc, char **argv, options_t *opt)
 		OPT_SOCKET, OPT_NOSOCKET, OPT_SERVE, OPT_STORE, OPT_NOSTORE, OPT_MAXMB, OPT_MAXAGE,
 		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE,
 		OPT_METRICS, OPT_FORWARD, OPT_FORWARD_CA, OPT_FORWARD_EVENTS, OPT_FORWARD_LINES,
-		OPT_CRASHDIR, OPT_NOCRASH, OPT_SDK };
+		OPT_CRASHDIR, OPT_NOCRASH, OPT_SDK,
+		OPT_APPINFO, OPT_REPORT, OPT_TAR };
 	static const struct option longopts[] = {
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "crash-dir", required_argument, NULL, OPT_CRASHDIR },
@@ -166,6 +189,9 @@ parse_options(int argc, char **argv, options_t *opt)
 		{ "forward-events", no_argument, NULL, OPT_FORWARD_EVENTS },
 		{ "forward-lines", no_argument, NULL, OPT_FORWARD_LINES },
 		{ "sdk", required_argument, NULL, OPT_SDK },
+		{ "app-info", required_argument, NULL, OPT_APPINFO },
+		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "tar", no_argument, NULL, OPT_TAR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -202,6 +228,9 @@ parse_options(int argc, char **argv, options_t *opt)
 		case OPT_FORWARD_CA: opt->forward_ca = optarg; break;
 		case OPT_FORWARD_EVENTS: opt->forward_events = true; break;
 		case OPT_FORWARD_LINES: opt->forward_lines = true; break;
+		case OPT_APPINFO: opt->app_info = optarg; break;
+		case OPT_REPORT: opt->report_dir = optarg; break;
+		case OPT_TAR: opt->report_tar = true; break;
 		case OPT_FORWARD:
 			if (opt->nforward == MAX_FORWARDS) {
 				fprintf(stderr, "callsightd: at most %d --forward URLs\n", MAX_FORWARDS);
@@ -266,6 +295,15 @@ parse_options(int argc, char **argv, options_t *opt)
 	}
 	if (opt->serve && opt->replay == NULL) {
 		fprintf(stderr, "callsightd: --serve goes with --replay FILE\n");
+		return 2;
+	}
+	if ((opt->app_info || opt->report_dir) && (opt->replay == NULL || opt->serve)) {
+		fprintf(stderr, "callsightd: %s goes with --replay FILE (without --serve)\n",
+		    opt->app_info ? "--app-info" : "--report");
+		return 2;
+	}
+	if (opt->report_tar && opt->report_dir == NULL) {
+		fprintf(stderr, "callsightd: --tar goes with --report DIR\n");
 		return 2;
 	}
 	return 0;
@@ -452,6 +490,8 @@ store_replay_line(const char *device, const char *raw, size_t len, int64_t time_
 		char err[256];
 		if (sr->opt->crash_dir && cs_pipeline_crash_dir(sr->p, sr->opt->crash_dir, err, sizeof err) < 0)
 			fprintf(stderr, "callsightd: --crash-dir: cannot read %s\n", err);
+		if (sr->out->have_app)
+			cs_pipeline_app_facts(sr->p, sr->out->app_bundle, &sr->out->app_facts);
 	}
 	cs_pipeline_feed(sr->p, raw, len);
 	cs_pipeline_feed(sr->p, "\n", 1);
@@ -493,13 +533,155 @@ run_store_replay(const options_t *opt, struct cs_rules *rules, struct replay_out
 	return 0;
 }
 
+/* ---------------------------------------------------------------- --report, --app-info */
+
+static void
+keep_line(const struct cs_line *line, void *ctx)
+{
+	struct replay_out *r = ctx;
+	cs_store_line(r->store, r->device_id, line);
+	if (r->print.line)
+		r->print.line(line, ctx);
+}
+
+static void
+keep_event(const struct cs_event *event, void *ctx)
+{
+	struct replay_out *r = ctx;
+	cs_store_event(r->store, r->device_id, event);
+	if (r->print.event)
+		r->print.event(event, ctx);
+}
+
+static void
+keep_state(const struct cs_state_change *change, void *ctx)
+{
+	struct replay_out *r = ctx;
+	struct cs_state_change c = *change;
+	c.device = r->device_id;
+	cs_store_state(r->store, &c);
+	if (r->print.state)
+		r->print.state(change, ctx);
+}
+
+static void
+keep_flag(const struct cs_flag *flag, void *ctx)
+{
+	struct replay_out *r = ctx;
+	struct cs_flag *f0 = cs_xmalloc(sizeof *f0);	/* the same flag, under the store's device id */
+	*f0 = *flag;
+	cs_strlcpy(f0->device, r->device_id, sizeof f0->device);
+	cs_store_flag(r->store, f0);
+	free(f0);
+	if (r->nflags == r->capflags) {
+		r->capflags = r->capflags ? 2 * r->capflags : 16;
+		r->flags = cs_xrealloc(r->flags, r->capflags * sizeof *r->flags);
+	}
+	struct flag_ref *f = &r->flags[r->nflags++];
+	f->id = flag->id;
+	cs_strlcpy(f->device, r->device_id, sizeof f->device);
+	if (r->print.flag)
+		r->print.flag(flag, ctx);
+}
+
+/* --report DIR: the records also go into a private in-memory store, as the daemon's go into its
+ * store, under the device id `callsightd --replay FILE --serve` gives the capture (the file's name),
+ * so that cs_report_write() makes the very bundle the daemon makes. 0 ok, 1 cannot. */
+static int
+keep_for_report(struct replay_out *r, struct cs_sink *sink)
+{
+	const char *base = strrchr(r->opt->replay, '/');
+	cs_strlcpy(r->device_id, base ? base + 1 : r->opt->replay, sizeof r->device_id);
+	char err[512];
+	struct cs_store_options so = { .path = ":memory:" };
+	r->store = cs_store_open(&so, err, sizeof err);
+	if (r->store == NULL) {
+		fprintf(stderr, "callsightd: --report: cannot keep the capture: %s\n", err);
+		return 1;
+	}
+	r->print = *sink;
+	*sink = (struct cs_sink){ .line = keep_line, .event = keep_event, .state = keep_state,
+		.flag = keep_flag, .ctx = r };
+	return 0;
+}
+
+/* One bundle per flag, in the order they were raised. 0 all written, 1 one failed. */
+static int
+write_reports(const options_t *opt, struct replay_out *r, struct cs_pipeline *p)
+{
+	struct cs_timeline *tl = cs_pipeline_timeline(p);
+	/* as the daemon's replay: the name the log gives the phone beats the file's */
+	const char *name = cs_timeline_device(tl)[0] ? cs_timeline_device(tl) : r->device_id;
+	cs_store_device(r->store, r->device_id, name, "", "", "replay", "", cs_timeline_now(tl));
+	if (r->have_app)
+		cs_store_app(r->store, r->device_id, r->app_bundle, &r->app_facts, r->app_modes);
+	cs_store_commit(r->store);
+	int rc = 0;
+	for (size_t i = 0; i < r->nflags; i++) {
+		struct cs_report_options ro = {
+			.out_dir = opt->report_dir, .device = r->flags[i].device, .flag_id = r->flags[i].id,
+			.tar = opt->report_tar, .redact = !opt->no_redact,
+		};
+		char path[1024], err[512];
+		if (cs_report_write(r->store, &ro, path, sizeof path, err, sizeof err) < 0) {
+			fprintf(stderr, "callsightd: --report: flag %llu: %s\n",
+			    (unsigned long long)r->flags[i].id, err);
+			rc = 1;
+			continue;
+		}
+		if (opt->json)
+			cs_json_write(r->out, json_pack("{s:s, s:I, s:s}", "type", "report",
+			    "flag", (json_int_t)r->flags[i].id, "path", path));
+		else
+			fprintf(r->out, "Report for flag %llu: %s\n", (unsigned long long)r->flags[i].id, path);
+	}
+	if (r->nflags == 0)
+		fprintf(stderr, "callsightd: --report: no flag in the capture, so no report written\n");
+	return rc;
+}
+
+/* --app-info PATH: read before the capture, handed to the timeline as the live check's answer is */
+static int
+load_app_info(const options_t *opt, struct replay_out *r)
+{
+	if (opt->app_info == NULL)
+		return 0;
+	char err[640];
+	if (cs_appinfo_load(opt->app_info, r->app_bundle, sizeof r->app_bundle, &r->app_facts,
+	    r->app_modes, sizeof r->app_modes, err, sizeof err) < 0) {
+		fprintf(stderr, "callsightd: --app-info: %s\n", err);
+		return 1;
+	}
+	r->have_app = true;
+	if (opt->json)
+		cs_json_write(r->out, cs_app_json(NULL, r->app_bundle, &r->app_facts, r->app_modes));
+	return 0;
+}
+
+static void
+replay_out_free(struct replay_out *r)
+{
+	if (r->store)
+		cs_store_close(r->store);
+	free(r->flags);
+}
+
 static int
 run_replay(const options_t *opt, struct cs_rules *rules)
 {
 	if (strcmp(opt->replay, "-") != 0 && cs_store_is_store_file(opt->replay)) {
+		if (opt->report_dir) {
+			fprintf(stderr, "callsightd: --report: %s is a store; ask the daemon serving it "
+			    "(callsight report) or replay the capture file\n", opt->replay);
+			return 2;
+		}
 		struct replay_out r;
 		struct cs_sink sink = replay_sink(opt, &r);
-		return run_store_replay(opt, rules, &r, &sink);
+		int rc = load_app_info(opt, &r);
+		if (rc == 0)
+			rc = run_store_replay(opt, rules, &r, &sink);
+		replay_out_free(&r);
+		return rc;
 	}
 	int fd = 0;
 	const char *name = opt->replay;
@@ -525,17 +707,26 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 
 	struct replay_out r;
 	struct cs_sink sink = replay_sink(opt, &r);
+	if (load_app_info(opt, &r) != 0 || (opt->report_dir && keep_for_report(&r, &sink) != 0)) {
+		if (fd != 0)
+			close(fd);
+		replay_out_free(&r);
+		return 1;
+	}
 	struct cs_pipeline_options popt = {
 		.app = opt->app, .sdk = opt->sdk, .year = opt->year, .ref_time = ref_time,
 		.utc_offset_min = opt->utc_offset_min,
 	};
 	struct cs_pipeline *p = cs_pipeline_new(rules, &popt, &sink);
+	if (r.have_app)
+		cs_pipeline_app_facts(p, r.app_bundle, &r.app_facts);
 	char err[256];
 	if (opt->crash_dir && cs_pipeline_crash_dir(p, opt->crash_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "callsightd: --crash-dir: cannot read %s\n", err);
 		if (fd != 0)
 			close(fd);
 		cs_pipeline_free(p);
+		replay_out_free(&r);
 		return 1;
 	}
 	int rc = cs_replay_fd(p, fd, err, sizeof err);
@@ -544,13 +735,16 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 	if (rc < 0) {
 		fprintf(stderr, "callsightd: cannot read %s: %s\n", name, err);
 		cs_pipeline_free(p);
+		replay_out_free(&r);
 		return 1;
 	}
 	report_input_problems(name, cs_pipeline_reader_stats(p));
+	rc = opt->report_dir ? write_reports(opt, &r, p) : 0;
 	print_summary(&r, name, p);
 	fflush(stdout);
 	cs_pipeline_free(p);
-	return 0;
+	replay_out_free(&r);
+	return rc;
 }
 
 /* --sdk must name an SDK the rules know (an "sdk" directive), so a typo does not pass silently. */

@@ -30,8 +30,8 @@ json_text(const char *s)
 	return j;
 }
 
-static const char *
-line_device(const struct cs_line *line)
+const char *
+cs_line_device(const struct cs_line *line)
 {
 	return line->udid[0] ? line->udid : line->device;
 }
@@ -43,7 +43,7 @@ cs_event_json(const struct cs_event *event)
 	json_t *obj = json_object();
 	json_object_set_new(obj, "type", json_string("event"));
 	set_time(obj, "time", line->time_us);
-	json_object_set_new(obj, "device", json_text(line_device(line)));
+	json_object_set_new(obj, "device", json_text(cs_line_device(line)));
 	json_object_set_new(obj, "kind", json_string(cs_event_name(event->kind)));
 	json_object_set_new(obj, "lane", json_string(cs_lane_name(cs_event_lane(event->kind))));
 	json_object_set_new(obj, "process", json_text(line->process));
@@ -223,4 +223,24 @@ cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style 
 	fprintf(out, "    fix:\n");
 	print_wrapped(out, cs_flag_advice(flag), "      ", 92);
 	fputc('\n', out);
+}
+
+json_t *
+cs_app_json(const char *device, const char *bundle, const struct cs_app_facts *facts,
+    const char *background_modes_json)
+{
+	json_t *modes = json_loads(background_modes_json, 0, NULL);
+	if (!json_is_array(modes)) {
+		json_decref(modes);
+		modes = json_array();
+	}
+	json_t *rec = json_object();
+	json_object_set_new(rec, "type", json_string("app"));
+	if (device)
+		json_object_set_new(rec, "device", json_text(device));
+	json_object_set_new(rec, "bundle", json_text(bundle));
+	json_object_set_new(rec, "background_modes", modes);
+	json_object_set_new(rec, "microphone_usage", json_boolean(facts->microphone_usage));
+	json_object_set_new(rec, "camera_usage", json_boolean(facts->camera_usage));
+	return rec;
 }
