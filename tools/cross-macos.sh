@@ -43,9 +43,9 @@ SHIM=$B/cross-macos/include
 rm -rf "$SHIM"
 mkdir -p "$SHIM"
 dirs="$(pkg-config --cflags-only-I libpcre2-8 jansson sqlite3 libimobiledevice-1.0 libusbmuxd-2.0 \
-	libplist-2.0 libevent ncursesw 2>/dev/null | sed 's/-I//g') /usr/include"
+	libplist-2.0 libevent ncursesw libzip 2>/dev/null | sed 's/-I//g') /usr/include"
 for h in jansson.h jansson_config.h pcre2.h sqlite3.h usbmuxd.h usbmuxd-proto.h event2 \
-	libimobiledevice plist curses.h ncurses_dll.h unctrl.h; do
+	libimobiledevice plist curses.h ncurses_dll.h unctrl.h zip.h zipconf.h; do
 	found=""
 	for d in $dirs; do
 		if [ -e "$d/$h" ]; then found=$d/$h; break; fi
