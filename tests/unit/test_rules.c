@@ -438,6 +438,98 @@ test_override_and_disable(void **state)
 	cs_rules_free(rules);
 }
 
+static const char *
+seen_attr(const struct seen_event *ev, const char *name)
+{
+	for (size_t i = 0; i < ev->nattrs; i++)
+		if (strcmp(ev->attrs[i][0], name) == 0)
+			return ev->attrs[i][1];
+	return NULL;
+}
+
+/* "sdk NAME [layer=N]" names the SDK of the rules after it (to the end of the file or "sdk -"),
+ * "advice CAUSE TEXT" gives its advice; a later file may redefine both; errors name file:line. */
+static void
+test_sdk_directives(void **state)
+{
+	(void)state;
+	struct cs_rules *rules = cs_rules_new();
+	char err[512];
+	assert_int_equal(cs_rules_load_builtin(rules, err, sizeof err), 0);
+	/* the builtin catalogue: every SDK of issue 9, CallKit and WebRTC on lower layers */
+	const char *names[] = { "opentok", "twilio-video", "twilio-voice", "chime", "livekit", "agora",
+	    "daily", "stream", "zoom", "jitsi", "webrtc", "callkit" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		assert_true(cs_rules_sdk_layer(rules, names[i]) >= 0);
+	assert_int_equal(cs_rules_sdk_layer(rules, "callkit"), 0);
+	assert_int_equal(cs_rules_sdk_layer(rules, "webrtc"), 1);
+	assert_int_equal(cs_rules_sdk_layer(rules, "twilio-video"), 2);
+	assert_int_equal(cs_rules_sdk_layer(rules, "nosuch"), -1);
+	assert_int_equal(cs_rules_sdk_count(rules), sizeof names / sizeof names[0]);
+	/* OpenTok keeps the causes' own advice; the others speak their API */
+	for (int c = 0; c < CS_CAUSE_COUNT; c++)
+		assert_null(cs_rules_sdk_advice(rules, "opentok", (enum cs_cause)c));
+	const char *a = cs_rules_sdk_advice(rules, "twilio-video", CS_CAUSE_network_loss);
+	assert_non_null(a);
+	assert_non_null(strstr(a, "roomIsReconnecting"));
+	assert_non_null(strstr(cs_rules_sdk_advice(rules, "agora", CS_CAUSE_callkit_audio_mismanaged),
+	    "setAudioSessionOperationRestriction"));
+	/* the generic hang-up rule names no SDK; the rules around it do */
+	struct collected c = match_line(rules, "MyApp", "", "User tapped hang up");
+	assert_int_equal(c.n, 1);
+	assert_null(seen_attr(&c.ev[0], "sdk"));
+	c = match_line(rules, "MyApp", "", "sessionDidConnect:");
+	assert_string_equal(seen_attr(&c.ev[0], "sdk"), "opentok");
+
+	const char *user = "# mine\n"
+	    "sdk acme-rtc layer=2\n"
+	    "acme.up    call_connected     *  /\\bAcmeRTC up\\b/\n"
+	    "acme.own   call_disconnected  *  /\\bAcmeRTC down\\b/  sdk=acme-legacy\n"
+	    "advice network_loss \"Call AcmeRTC.rejoin() on \\\"down\\\".\"  # trailing comment\n"
+	    "sdk -\n"
+	    "acme.none  call_user_hangup   *  /\\bAcme bye\\b/\n"
+	    "sdk twilio-video\n"
+	    "advice unknown \"user words\"\n";
+	assert_int_equal(cs_rules_load_text(rules, "user.rules", user, strlen(user), err, sizeof err), 0);
+	c = match_line(rules, "MyApp", "", "AcmeRTC up");
+	assert_int_equal(c.n, 1);
+	assert_string_equal(seen_attr(&c.ev[0], "sdk"), "acme-rtc");
+	c = match_line(rules, "MyApp", "", "AcmeRTC down");
+	assert_string_equal(seen_attr(&c.ev[0], "sdk"), "acme-legacy");	/* the rule's own wins */
+	c = match_line(rules, "MyApp", "", "Acme bye");
+	assert_null(seen_attr(&c.ev[0], "sdk"));
+	assert_string_equal(cs_rules_sdk_advice(rules, "acme-rtc", CS_CAUSE_network_loss),
+	    "Call AcmeRTC.rejoin() on \"down\".");
+	assert_null(cs_rules_sdk_advice(rules, "acme-rtc", CS_CAUSE_unknown));
+	assert_string_equal(cs_rules_sdk_advice(rules, "twilio-video", CS_CAUSE_unknown), "user words");
+	assert_non_null(cs_rules_sdk_advice(rules, "twilio-video", CS_CAUSE_network_loss));	/* kept */
+	assert_int_equal(cs_rules_sdk_layer(rules, "twilio-video"), 2);
+
+	/* a file is loaded whole or not at all, SDK directives included */
+	static const struct { const char *text, *want; } bad[] = {
+		{ "sdk\n", "bad.rules:1: sdk needs a name" },
+		{ "sdk Twilio\n", "bad.rules:1: bad sdk name 'Twilio'" },
+		{ "sdk x layer=7\n", "bad.rules:1: sdk option must be layer=0, 1 or 2" },
+		{ "sdk x colour=red\n", "bad.rules:1: sdk option must be layer=0, 1 or 2" },
+		{ "advice unknown \"x\"\n", "bad.rules:1: advice outside an sdk section" },
+		{ "sdk x\nadvice no_such_cause \"x\"\n", "bad.rules:2: advice needs a cause id" },
+		{ "sdk x\nadvice unknown plain words\n", "bad.rules:2: advice text must be in double quotes" },
+		{ "sdk x\nadvice unknown \"open\n", "bad.rules:2: unterminated quoted value" },
+		{ "sdk x\nadvice unknown \"a\" b\n", "bad.rules:2: unexpected text after the advice" },
+		{ "sdk newsdk\nadvice unknown \"n\"\nbroken no_such_kind * /x/\n", "bad.rules:3: unknown event kind" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		assert_int_equal(cs_rules_load_text(rules, "bad.rules", bad[i].text, strlen(bad[i].text), err,
+		    sizeof err), -1);
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("'%s': got '%s', want '%s'", bad[i].text, err, bad[i].want);
+	}
+	assert_int_equal(cs_rules_sdk_layer(rules, "newsdk"), -1);	/* the failed file left nothing */
+	assert_int_equal(cs_rules_sdk_layer(rules, "x"), -1);
+	cs_rules_free(rules);
+}
+
 static void
 test_load_file(void **state)
 {
@@ -575,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_failed_load_keeps_rules),
 		cmocka_unit_test(test_override_and_disable),
+		cmocka_unit_test(test_sdk_directives),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_groups_constants_literals),
 		cmocka_unit_test(test_empty_rules),

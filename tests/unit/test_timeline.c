@@ -26,6 +26,8 @@ struct story {
 	bool			 inferred[MAX_FLAGS];
 	int64_t			 time_us[MAX_FLAGS];
 	size_t			 nevidence[MAX_FLAGS];
+	char			 sdk[MAX_FLAGS][32];
+	const char		*advice[MAX_FLAGS];	/* the flag's advice (static: rules or causes) */
 	uint64_t		 line;
 	int			 nstates;
 	char			 last_app_state[32];
@@ -41,6 +43,8 @@ on_flag(const struct cs_flag *flag, void *ctx)
 	s->inferred[s->nflags] = flag->inferred;
 	s->time_us[s->nflags] = flag->time_us;
 	s->nevidence[s->nflags] = flag->nevidence;
+	cs_strlcpy(s->sdk[s->nflags], flag->sdk, sizeof s->sdk[0]);
+	s->advice[s->nflags] = cs_flag_advice(flag);
 	s->nflags++;
 }
 
@@ -446,6 +450,73 @@ test_two_calls_two_flags(void **state)
 	story_free(s);
 }
 
+/* The SDK a flag names comes from the sdk attribute of the app's events: the highest layer of the
+ * rules' catalogue wins (WebRTC over CallKit, a call SDK over both), whatever the order; the events
+ * of several SDKs drive one call lane (one drop, not two); --sdk overrides; the advice is the SDK's
+ * when it has one, else the cause's. */
+static void
+run_two_sdk_drop(struct story *s)
+{
+	ev(s, 1, APP, CS_EV_callkit_answer, "sdk=callkit", NULL);
+	ev(s, 2, APP, CS_EV_call_connected, "sdk=callkit", NULL);
+	ev(s, 3, APP, CS_EV_call_connected, "sdk=webrtc", NULL);
+	ev(s, 20, APP, CS_EV_call_reconnecting, "sdk=webrtc", NULL);
+	ev(s, 21, "kernel", 0L, CS_EV_network_down, NULL);
+	ev(s, 30, APP, CS_EV_call_disconnected, "sdk=webrtc", NULL);
+	ev(s, 30.1, APP, CS_EV_call_disconnected, "sdk=callkit", NULL);
+	ev(s, 30.2, APP, CS_EV_callkit_end_call, "sdk=callkit", NULL);
+	cs_timeline_finish(s->tl);
+}
+
+static void
+test_sdk_layers_one_lane(void **state)
+{
+	(void)state;
+	struct cs_rules *rules = cs_rules_new();
+	char err[256];
+	assert_int_equal(cs_rules_load_builtin(rules, err, sizeof err), 0);
+
+	struct story *s = calloc(1, sizeof *s);
+	struct cs_timeline_options o = { .state = on_state, .rules = rules };
+	s->tl = cs_timeline_new(&o, on_flag, s);
+	run_two_sdk_drop(s);
+	expect_one(s, CS_CAUSE_network_loss);
+	assert_string_equal(s->sdk[0], "webrtc");
+	assert_string_equal(cs_timeline_sdk(s->tl), "webrtc");
+	assert_string_equal(s->advice[0], cs_rules_sdk_advice(rules, "webrtc", CS_CAUSE_network_loss));
+	assert_non_null(strstr(s->advice[0], "ICE"));
+	story_free(s);
+
+	/* a call SDK seen after WebRTC still names the app; CallKit after it does not */
+	s = calloc(1, sizeof *s);
+	s->tl = cs_timeline_new(&o, on_flag, s);
+	ev(s, 1, APP, CS_EV_call_connected, "sdk=webrtc", NULL);
+	ev(s, 2, APP, CS_EV_call_connected, "sdk=twilio-video", NULL);
+	ev(s, 3, APP, CS_EV_callkit_audio_activated, "sdk=callkit", NULL);
+	assert_string_equal(cs_timeline_sdk(s->tl), "twilio-video");
+	story_free(s);
+
+	/* --sdk names it whatever the lines say; OpenTok's advice is the cause's own */
+	s = calloc(1, sizeof *s);
+	o.sdk = "opentok";
+	s->tl = cs_timeline_new(&o, on_flag, s);
+	run_two_sdk_drop(s);
+	expect_one(s, CS_CAUSE_network_loss);
+	assert_string_equal(s->sdk[0], "opentok");
+	assert_string_equal(s->advice[0], cs_cause_advice(CS_CAUSE_network_loss));
+	story_free(s);
+
+	/* no rules (no catalogue): the SDK is still named, the advice is the cause's */
+	s = calloc(1, sizeof *s);
+	struct cs_timeline_options bare = { .state = on_state };
+	s->tl = cs_timeline_new(&bare, on_flag, s);
+	run_two_sdk_drop(s);
+	expect_one(s, CS_CAUSE_network_loss);
+	assert_string_equal(s->advice[0], cs_cause_advice(CS_CAUSE_network_loss));
+	story_free(s);
+	cs_rules_free(rules);
+}
+
 static void
 test_names_tables(void **state)
 {
@@ -485,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_identity_merge_by_truncated_name),
 		cmocka_unit_test(test_two_calls_two_flags),
 		cmocka_unit_test(test_names_tables),
+		cmocka_unit_test(test_sdk_layers_one_lane),
 	};
 	return cmocka_run_group_tests_name("timeline", tests, NULL, NULL);
 }
