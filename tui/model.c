@@ -200,6 +200,14 @@ set_str(char **dst, const char *s)
 	*dst = strdup(s);
 }
 
+/* A record's "sdk" (flags, app records): "" means unknown, as absent does. */
+static const char *
+record_sdk(json_t *rec)
+{
+	const char *sdk = jstr(rec, "sdk");
+	return sdk != NULL && sdk[0] ? sdk : NULL;
+}
+
 /* ---------------------------------------------------------------- devices */
 
 static void
@@ -217,6 +225,7 @@ item_free(struct tui_item *it)
 	free(it->label);
 	free(it->detail);
 	free(it->advice);
+	free(it->sdk);
 	free(it);
 }
 
@@ -235,6 +244,7 @@ device_free(struct tui_device *d)
 	free(d->link);
 	free(d->app);
 	free(d->bgmodes);
+	free(d->sdk);
 	memset(d, 0, sizeof *d);
 }
 
@@ -523,6 +533,8 @@ on_flag(struct tui_model *m, struct tui_device *d, json_t *rec)
 	it->detail = xstrdup(jstr(rec, "detail"));
 	const char *advice = jstr(rec, "advice");
 	it->advice = xstrdup(advice ? advice : tui_cause_advice(cause));
+	it->sdk = xstrdup(record_sdk(rec));
+	set_str(&d->sdk, record_sdk(rec));
 	flag_evidence(it, json_object_get(rec, "evidence"));
 	char row[1024];
 	snprintf(row, sizeof row, "%-7s %s  %s", it->disconnect ? "DROP" : "WARN", cause,
@@ -580,6 +592,7 @@ on_app(struct tui_model *m, struct tui_device *d, json_t *rec)
 {
 	json_t *modes = json_object_get(rec, "background_modes");
 	set_str(&d->app, jstr(rec, "bundle"));
+	set_str(&d->sdk, record_sdk(rec));
 	if (json_is_array(modes)) {
 		char buf[256] = "";
 		size_t n = 0, i;

@@ -93,6 +93,7 @@ struct tui_item {
 	char			*label;		/* flag label, mark note */
 	char			*detail;	/* flag detail sentence */
 	char			*advice;
+	char			*sdk;		/* flag: the call SDK it names; NULL unknown */
 	struct tui_evidence	*ev;
 	size_t			 nev;
 };
@@ -102,6 +103,7 @@ struct tui_device {
 	char			*name, *ios, *product, *link;
 	char			*app;		/* bundle of the app under test */
 	char			*bgmodes;	/* "audio,voip"; NULL unknown */
+	char			*sdk;		/* the app's call SDK (flags, app record); NULL unknown */
 	struct tui_lanebuf	 lanes[NLANES];
 	struct tui_item		**items;	/* sorted by time */
 	size_t			 nitems, capitems;

@@ -64,6 +64,10 @@ view_detail(struct tui *t, struct tui_rect r)
 		snprintf(buf + n, sizeof buf - (size_t)n, "  confidence %.0f%%%s", fl->confidence * 100,
 		    fl->inferred ? "  (inferred: the app never reported the drop)" : "");
 	para(&f, 0, draw_attr(t, COL_DIM), buf);
+	if (fl->sdk != NULL) {
+		snprintf(buf, sizeof buf, "call SDK: %s", fl->sdk);
+		para(&f, 0, draw_attr(t, COL_DIM), buf);
+	}
 	if (fl->detail != NULL) {
 		f.row++;
 		para(&f, 0, 0, fl->detail);

@@ -1,6 +1,6 @@
 /*
- * view-header.c - the two header lines, htop style: which phone (name, iOS, model), which app and
- * its background modes, the LIVE / PAUSED / REPLAY indicator, then the state of every lane at the
+ * view-header.c - the two header lines, htop style: which phone (name, iOS, model), which app, its
+ * call SDK and its background modes, the LIVE / PAUSED / REPLAY indicator, then the state of every lane at the
  * cursor in its colour (so the header alone answers "is the call still up?"), and the flag counts.
  */
 #include <curses.h>
@@ -42,6 +42,8 @@ identity_line(struct tui *t, struct tui_rect r, const struct tui_device *d)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, " (%s)", d->product);
 		if (d->app != NULL)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "  app %s", d->app);
+		if (d->sdk != NULL && n < sizeof buf)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, " (%s)", d->sdk);
 		if (d->bgmodes != NULL && n < sizeof buf)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, " [bg: %s]",
 			    *d->bgmodes ? d->bgmodes : "none");

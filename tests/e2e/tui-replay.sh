@@ -4,12 +4,13 @@
 # a person would see: header and lanes, a flag's cause / evidence / advice after `e`, zoom, pause,
 # search, the device switcher, a resize to 80x24 and back, NO_COLOR, the ASCII fallback, `q` exiting
 # 0, and (when valgrind is installed) no memory errors or definite leaks.
-# usage: tests/e2e/tui-replay.sh   (CALLSIGHT_BUILD=build-asan, CAPTURE=..., CAUSE=... to change)
+# usage: tests/e2e/tui-replay.sh   (CALLSIGHT_BUILD=build-asan, CAPTURE=..., CAUSE=..., SDK=... to change)
 # Prints "N passed, N failed"; exits non-zero when a check failed.
 set -u
 B=${CALLSIGHT_BUILD:-build}
 CAPTURE=${CAPTURE:-tests/scenarios/01_missing_background_mode.log}
 CAUSE=${CAUSE:-missing_background_mode}
+SDK=${SDK:-opentok}
 passed=0
 failed=0
 
@@ -107,6 +108,9 @@ sc=$(screen tui)
 if echo "$sc" | grep -q "Flag #" && echo "$sc" | grep -Eq "(DISCONNECT|WARNING)  $CAUSE"; then
 	ok "e shows the flag's cause ($CAUSE)"
 else bad "e shows the flag's cause ($CAUSE)"; fi
+if echo "$sc" | grep -q "call SDK: $SDK" && echo "$sc" | head -n 1 | grep -q "($SDK)"; then
+	ok "the header and the flag name the call SDK ($SDK)"
+else bad "the header and the flag name the call SDK ($SDK)"; fi
 if echo "$sc" | grep -q "Evidence" && echo "$sc" | grep -Eq "^.* L[0-9]+ +[0-9:.]+ [a-z_]+"; then
 	ok "detail shows evidence lines"
 else bad "detail shows evidence lines"; fi

@@ -91,6 +91,32 @@ test_items(void **state)
 	assert_string_equal(d->items[1]->ev[0].text, "raw line");
 	assert_non_null(strstr(d->items[0]->text, "code=7"));
 	assert_int_equal(model_item_index(d, d->items[1]->t), 2);
+	assert_null(d->items[1]->sdk);	/* a record without "sdk" names none */
+	assert_null(d->sdk);
+	model_clear(&m);
+}
+
+/* "sdk" on flags and app records: the flag keeps its own, the device the latest known; "" is unknown */
+static void
+test_sdk(void **state)
+{
+	(void)state;
+	struct tui_model m;
+	model_init(&m, 0);
+	assert_int_equal(feed(&m, "{\"type\":\"app\",\"device\":\"P\",\"bundle\":\"com.x\","
+	    "\"background_modes\":[\"audio\"],\"sdk\":\"\"}"), 0);
+	struct tui_device *d = model_device(&m, "P", false);
+	assert_null(d->sdk);
+	assert_int_equal(feed(&m, "{\"type\":\"flag\",\"id\":1,\"time\":\"2026-03-04T12:00:31.000Z\","
+	    "\"device\":\"P\",\"severity\":\"disconnect\",\"cause\":\"network_loss\","
+	    "\"advice\":\"LiveKit words\",\"sdk\":\"livekit\",\"evidence\":[]}"), 0);
+	assert_string_equal(d->sdk, "livekit");
+	assert_string_equal(d->items[0]->sdk, "livekit");
+	assert_string_equal(d->items[0]->advice, "LiveKit words");
+	assert_int_equal(feed(&m, "{\"type\":\"app\",\"device\":\"P\",\"bundle\":\"com.x\","
+	    "\"sdk\":\"twilio-video\"}"), 0);
+	assert_string_equal(d->sdk, "twilio-video");
+	assert_string_equal(d->items[0]->sdk, "livekit");
 	model_clear(&m);
 }
 
@@ -136,6 +162,7 @@ main(void)
 		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_sdk),
 	};
 	return cmocka_run_group_tests_name("tui model", tests, NULL, NULL);
 }
