@@ -604,6 +604,21 @@ fact(FILE *out, const char *label, const char *value)
 	fputs("</dd></div>\n", out);
 }
 
+/* The call SDK the bundle is about: the focus flag's, else the first flag's that names one, else the
+ * app record's; "" when the log never showed it. */
+static const char *
+report_sdk(const struct report *r, const json_t *app)
+{
+	if (r->focus && jstr(r->focus, "sdk")[0])
+		return jstr(r->focus, "sdk");
+	size_t i;
+	json_t *f;
+	json_array_foreach(r->flags, i, f)
+		if (jstr(f, "sdk")[0])
+			return jstr(f, "sdk");
+	return app ? jstr(app, "sdk") : "";
+}
+
 static void
 fact_bool(FILE *out, const char *label, bool yes, const char *yes_text, const char *no_text)
 {
@@ -658,6 +673,7 @@ write_facts(FILE *out, const struct report *r)
 	const char *bundle;
 	const json_t *app = app_of_interest(r, &bundle);
 	fact(out, "App", bundle);
+	fact(out, "Call SDK", report_sdk(r, app));
 	if (app) {
 		bool audio = has_mode(app, "audio"), voip = has_mode(app, "voip");
 		fact_bool(out, "Background modes", audio && voip, "audio + voip",
@@ -1042,6 +1058,10 @@ write_flag(FILE *out, const struct report *r, const json_t *f)
 	html(out, jstr(f, "detail")[0] ? jstr(f, "detail") : "(no detail recorded)");
 	fputs("</p>\n<p class=\"muted\">App <code>", out);
 	html(out, jstr(f, "app")[0] ? jstr(f, "app") : "?");
+	if (jstr(f, "sdk")[0]) {
+		fputs("</code> · SDK <code>", out);
+		html(out, jstr(f, "sdk"));
+	}
 	fprintf(out, "</code> · raised at line %lld · %zu evidence line%s</p>\n", (long long)jint(f, "line"),
 	    json_array_size(json_object_get(f, "evidence")),
 	    json_array_size(json_object_get(f, "evidence")) == 1 ? "" : "s");

@@ -120,6 +120,7 @@ add_flags(struct cs_store *s)
 		.time_us = T0 + 25 * SEC, .line = 16, .inferred = false };
 	cs_strlcpy(flag.device, UDID, sizeof flag.device);
 	cs_strlcpy(flag.app, APP, sizeof flag.app);
+	cs_strlcpy(flag.sdk, "twilio-video", sizeof flag.sdk);
 	cs_strlcpy(flag.detail, "suspended in background while the call was up; the audio server reports "
 	    "'Background entitlement: NO' <b>(the app declares no audio/voip mode)</b>", sizeof flag.detail);
 	static const size_t evidence[] = { 1, 2, 5, 7, 10, 11, 14, 15 };
@@ -141,6 +142,8 @@ add_flags(struct cs_store *s)
 	cs_strlcpy(warn.detail, "the camera stopped when the app went to background", sizeof warn.detail);
 	warn.evidence[0] = (struct cs_evidence){ .line = 9, .kind = CS_EV_camera_interrupted,
 		.time_us = T0 + 21 * SEC, .text = raw_of(8) };
+	warn.advice = "Set localVideoTrack.isEnabled = false <on background>";	/* an SDK's words */
+	cs_strlcpy(warn.sdk, "twilio-video", sizeof warn.sdk);
 	assert_int_equal(cs_store_flag(s, &warn), 0);
 	free(warn.evidence[0].text);
 }
@@ -274,6 +277,9 @@ test_bundle_for_a_flag(void **state)
 	assert_non_null(strstr(page, "missing_background_mode"));
 	assert_non_null(strstr(page, "camera_interrupted_background"));
 	assert_non_null(strstr(page, "Add the background modes: Xcode &gt; Signing &amp; Capabilities"));
+	assert_non_null(strstr(page, "<dt>Call SDK</dt><dd>twilio-video</dd>"));
+	assert_non_null(strstr(page, "SDK <code>twilio-video</code>"));
+	assert_non_null(strstr(page, "Set localVideoTrack.isEnabled = false &lt;on background&gt;"));
 	assert_non_null(strstr(page, "&#39;Background entitlement: NO&#39; &lt;b&gt;"));
 	assert_non_null(strstr(page, "Ana&#39;s iPhone"));
 	assert_non_null(strstr(page, "iPhone15,2"));
