@@ -2,18 +2,13 @@
 # sdk.sh - the call SDK on records and in advice, through the real binary (issue 9): flags and the
 # summary name the SDK the rules saw; --sdk forces it and refuses a name the rules do not know;
 # the advice is in the SDK's API terms, OpenTok's is the causes' own (unchanged); a user rules file
-# adds an SDK with its advice, no code.
-# Prints "N passed, N failed"; exits non-zero when a check failed.
-set -u
-B=${CALLSIGHT_BUILD:-build}
-D="$B/callsightd"
+# adds an SDK with its advice, no code. No device is needed (replays of tests/scenarios/sdk_*).
+# usage (repo root): sh tests/e2e/sdk.sh   (env CALLSIGHT_BUILD, default build)
+. "$(dirname "$0")/lib.sh"
+lib_watchdog 120
+D=$CSD
 S=tests/scenarios
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$tmp/err" ] && sed 's/^/     | /' "$tmp/err" | head -20; }
+tmp=$T
 run() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
 field() { # field FILE TYPE KEY: the string value of KEY in the first record of TYPE
 	grep "\"type\":\"$2\"" "$1" | head -1 | sed -n "s/.*\"$3\":\"\\([^\"]*\\)\".*/\\1/p"
@@ -23,7 +18,7 @@ field() { # field FILE TYPE KEY: the string value of KEY in the first record of 
 rc=$(run "$D" --replay $S/sdk_twilio_network.log --json --year 2024)
 if [ "$rc" = 0 ] && [ "$(field "$tmp/out" flag sdk)" = twilio-video ] &&
     [ "$(field "$tmp/out" summary sdk)" = twilio-video ]; then ok "a Twilio capture names twilio-video"
-else bad "a Twilio capture names twilio-video (rc $rc, flag '$(field "$tmp/out" flag sdk)')"; fi
+else bad "a Twilio capture names twilio-video (rc $rc, flag '$(field "$tmp/out" flag sdk)')" "$tmp/err"; fi
 if grep '"type":"flag"' "$tmp/out" | grep -q 'roomIsReconnecting'; then ok "its network_loss advice names roomIsReconnecting"
 else bad "its network_loss advice names roomIsReconnecting"; fi
 
@@ -70,5 +65,4 @@ else bad "a user rules file adds an SDK and its advice (rc $rc, sdk '$(field "$t
 rc=$(run "$D" --replay "$tmp/acme.log" --rules "$tmp/acme.rules" --sdk acme-rtc --json --year 2024)
 if [ "$rc" = 0 ]; then ok "--sdk accepts an SDK a user rules file defines"; else bad "--sdk acme-rtc (rc $rc)"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
