@@ -76,6 +76,9 @@ for run in nomodes1 nomodes2; do
 	check "$run: the app record comes before the flag it informs" \
 		"[ \$(grep -n '\"type\":\"app\"' '$T/$run.out' | head -n 1 | cut -d: -f1) -lt \$(grep -n 'missing_background_mode' '$T/$run.out' | head -n 1 | cut -d: -f1) ]" "$T/$run.out"
 	check "$run: no permission_denied (both usage strings set)" "! grep -q permission_denied '$T/$run.flags'" "$T/$run.flags"
+	# issue 9: the first record knows no SDK yet; the flag names OpenTok and the record follows it
+	check "$run: the app record is sent again with the flag's sdk (opentok)" \
+		"app_rec $run | grep -q '\"sdk\":\"\"' && grep '\"type\":\"app\"' '$T/$run.out' | sed -n 2p | grep -q '\"sdk\":\"opentok\"'" "$T/$run.out"
 done
 
 # ---- audio + voip
