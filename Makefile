@@ -36,6 +36,13 @@ DEV_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS_DEV) 2>/dev/null) -lpthread
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TEST) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_TEST) 2>/dev/null)
 
+# --forward: OpenSSL for syslog+tls; librelp for relp:// when pkg-config finds it (NO_RELP=1 builds
+# without it, as on a platform that lacks it: relp:// then says so, the rest works)
+FWD_PKGS    = openssl $(if $(NO_RELP),,$(shell $(PKG_CONFIG) --exists relp 2>/dev/null && echo relp))
+FWD_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(FWD_PKGS) 2>/dev/null) \
+	      $(if $(filter relp,$(FWD_PKGS)),-DCS_HAVE_RELP)
+FWD_LIBS    = $(shell $(PKG_CONFIG) --libs $(FWD_PKGS) 2>/dev/null)
+
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS	?=
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude -Idaemon -I$(B) $(CORE_CFLAGS) $(CFLAGS)
@@ -51,7 +58,7 @@ CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_built
 # the service: socket, devices, the loop (libevent, libimobiledevice)
 DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \
 	      daemon/appinfo.c \
-	      daemon/metrics_http.c
+	      daemon/metrics_http.c daemon/forward.c
 DAEMON_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(DAEMON_SRC))
 RULES	:= $(sort $(wildcard daemon/rules/*.rules))
 
@@ -86,8 +93,10 @@ $(B)/obj/%.o: daemon/%.c $(HEADERS) | $(B)/obj
 $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(B)/obj/forward.o: ALL_CFLAGS += $(FWD_CFLAGS)
+
 $(B)/callsightd: $(DAEMON_OBJ) $(B)/libcore.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcore.a $(CORE_LIBS) $(DEV_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcore.a $(CORE_LIBS) $(DEV_LIBS) $(FWD_LIBS) -lm
 
 $(B)/tests/%: tests/unit/%.c $(B)/libcore.a $(HEADERS) $(wildcard tests/common/*.h) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcore.a \

@@ -442,6 +442,17 @@ typedef void (*cs_raw_line_cb)(const char *device, const char *raw, size_t len, 
 int cs_store_raw_lines(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
     cs_raw_line_cb cb, void *ctx);
 int64_t cs_store_size(struct cs_store *s);
+/* Forwarding: records of one type (a CS_REC_ bit: flag, device, app, event, line) with a row id
+ * after after_id, in id order, at most limit; cb takes the reference, non-zero stops. */
+typedef int (*cs_row_cb)(struct json_t *record, int64_t id, void *ctx);
+int cs_store_forward_rows(struct cs_store *s, unsigned type, int64_t after_id, size_t limit, cs_row_cb cb,
+    void *ctx);
+/* The collector's cursor: the last row id of a type it acknowledged (0: none yet). */
+int cs_store_forward_get(struct cs_store *s, const char *target, unsigned type, int64_t *acked);
+int cs_store_forward_set(struct cs_store *s, const char *target, unsigned type, int64_t acked);
+const char *cs_store_record_type_name(unsigned type);	/* "flag", ...; NULL if not forwardable */
+/* The latest non-empty name a device record gave the UDID ("" if none). */
+int cs_store_device_name(struct cs_store *s, const char *udid, char *out, size_t outlen);
 void cs_store_close(struct cs_store *s);	/* commits what is open */
 
 /* ---------------------------------------------------------------- reports (report.c, redact.c) */
@@ -641,5 +652,22 @@ void cs_metrics_http_free(struct cs_metrics_http *h);
 /* "PORT", "HOST:PORT", "[V6]:PORT" (host defaults to default_host); 0 ok, -1 malformed */
 int cs_parse_host_port(const char *spec, const char *default_host, char *host, size_t hostlen,
     unsigned *port);
+
+/* ---------------------------------------------------------------- lab: forwarding (forward.c) */
+
+struct cs_forward_options {
+	const char	*url;		/* relp://, syslog+tcp://, syslog+tls:// HOST:PORT */
+	const char	*ca_file;	/* syslog+tls: the CA file (NULL: the system's) */
+	unsigned	 types;		/* CS_REC_ bits: flag, device, app, event, line */
+	bool		 redact;
+	bool		 verbose;
+};
+/* Starts the collector's thread; the store is read and written on the loop only (tick). */
+struct cs_forwarder;
+struct cs_forwarder *cs_forwarder_new(struct cs_store *store, const struct cs_forward_options *o,
+    char *err, size_t errlen);
+void cs_forwarder_tick(struct cs_forwarder *f);	/* on the loop: store acks, refill the window */
+void cs_forwarder_stats(struct cs_forwarder *f, uint64_t *confirmed, uint64_t *pending, bool *connected);
+void cs_forwarder_free(struct cs_forwarder *f);	/* stops the thread (a clean close first) */
 
 #endif /* CALLSIGHTD_H */

@@ -69,6 +69,9 @@ struct cs_daemon {
 	int			 exit_code;
 	struct cs_metrics	*metrics;	/* --metrics */
 	struct cs_metrics_http	*metrics_http;
+	struct cs_forwarder	*forwarders[MAX_FORWARDS];	/* --forward */
+	int			 nforwarders;
+	struct event		*forward_timer;
 };
 
 
@@ -149,6 +152,48 @@ open_metrics(struct cs_daemon *d)
 		fprintf(stderr, "callsightd: %s\n", err);
 		return -1;
 	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- forwarding (--forward) */
+
+#define FORWARD_TICK_MS		50
+
+static void
+on_forward_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct cs_daemon *d = arg;
+	for (int i = 0; i < d->nforwarders; i++)
+		cs_forwarder_tick(d->forwarders[i]);
+}
+
+static int
+open_forwarders(struct cs_daemon *d)
+{
+	if (d->opt->nforward == 0)
+		return 0;
+	if (d->store == NULL) {
+		fprintf(stderr, "callsightd: --forward reads from the store: give --store, not --no-store\n");
+		return -1;
+	}
+	unsigned types = CS_REC_FLAG | CS_REC_DEVICE | CS_REC_APP | (d->opt->forward_events ? CS_REC_EVENT : 0)
+	    | (d->opt->forward_lines ? CS_REC_LINE : 0);
+	for (int i = 0; i < d->opt->nforward; i++) {
+		char err[512];
+		struct cs_forward_options fo = {
+			.url = d->opt->forward[i], .ca_file = d->opt->forward_ca, .types = types,
+			.redact = !d->opt->no_redact, .verbose = d->opt->verbose,
+		};
+		d->forwarders[i] = cs_forwarder_new(d->store, &fo, err, sizeof err);
+		if (d->forwarders[i] == NULL) {
+			fprintf(stderr, "callsightd: %s\n", err);
+			return -1;
+		}
+		d->nforwarders = i + 1;
+	}
+	d->forward_timer = event_new(d->base, -1, EV_PERSIST, on_forward_timer, d);
+	struct timeval tv = { 0, FORWARD_TICK_MS * 1000 };
+	event_add(d->forward_timer, &tv);
 	return 0;
 }
 
@@ -898,6 +943,10 @@ daemon_free(struct cs_daemon *d)
 	if (d->reports && d->store)	/* flags raised by the final flush */
 		write_due_reports(d, true);
 	cs_server_free(d->server);
+	if (d->forward_timer)
+		event_free(d->forward_timer);
+	for (int i = 0; i < d->nforwarders; i++)	/* before the store: they write their cursors */
+		cs_forwarder_free(d->forwarders[i]);
 	cs_metrics_http_free(d->metrics_http);
 	cs_metrics_free(d->metrics);
 	cs_store_close(d->store);
@@ -933,6 +982,8 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 	if (!opt->no_socket && open_server(&d) < 0)
 		goto out;
 	if (opt->metrics && open_metrics(&d) < 0)
+		goto out;
+	if (open_forwarders(&d) < 0)
 		goto out;
 	add_signal(&d, 0, SIGTERM);
 	add_signal(&d, 1, SIGINT);

@@ -77,6 +77,12 @@ static const char schema_sql[] =
 	" note TEXT NOT NULL, json TEXT NOT NULL);"
 	"CREATE INDEX marks_device_time ON marks(device, time_us);";
 
+/* Forwarding (forward.c): per collector (its URL) and record type, the last row id the collector
+ * acknowledged. Added to any store we write, old ones too: the schema version stays 1. */
+static const char forward_sql[] =
+	"CREATE TABLE IF NOT EXISTS forward(target TEXT NOT NULL, type TEXT NOT NULL,"
+	" acked INTEGER NOT NULL, PRIMARY KEY(target, type)) WITHOUT ROWID;";
+
 /* The statements kept prepared for the store's life. */
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -459,6 +465,7 @@ open_db(struct cs_store *s, const char *path, bool memory, bool read_only, bool 
 	int64_t last_mark;
 	if ((!read_only && set_journal(s->db, memory, why, whylen) < 0) ||
 	    check_or_create_schema(s->db, path, why, whylen) < 0 ||
+	    (!read_only && exec_sql(s->db, forward_sql, why, whylen, "cannot add the forward table") < 0) ||
 	    prepare_statements(s, why, whylen) < 0 ||
 	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, whylen) < 0)
 		return -1;
@@ -1123,4 +1130,119 @@ cs_store_raw_lines(struct cs_store *s, const char *device, int64_t since_us, int
 		result = fail(s, "raw lines devices");
 	sqlite3_finalize(st);
 	return result;
+}
+
+/* ---------------------------------------------------------------- forwarding (forward.c) */
+
+/* The records a collector can get, each read by row id (capture order) after a cursor. The rows
+ * have the history row's first columns (time_us, tab, id, json); lines its full row. */
+static const struct {
+	unsigned	 type;
+	const char	*name;		/* the protocol's record type, and the cursor's key */
+	int		 tab;		/* history_tables row; -1: apps */
+} forward_types[] = {
+	{ CS_REC_FLAG, "flag", TAB_FLAG },
+	{ CS_REC_DEVICE, "device", TAB_DEVICE },
+	{ CS_REC_APP, "app", -1 },
+	{ CS_REC_EVENT, "event", TAB_EVENT },
+	{ CS_REC_LINE, "line", TAB_LINE },
+};
+
+static int
+forward_type(unsigned type)
+{
+	for (size_t i = 0; i < sizeof forward_types / sizeof forward_types[0]; i++)
+		if (forward_types[i].type == type)
+			return (int)i;
+	return -1;
+}
+
+const char *
+cs_store_record_type_name(unsigned type)
+{
+	int i = forward_type(type);
+	return i < 0 ? NULL : forward_types[i].name;
+}
+
+int
+cs_store_forward_rows(struct cs_store *s, unsigned type, int64_t after_id, size_t limit, cs_row_cb cb,
+    void *ctx)
+{
+	int i = forward_type(type);
+	if (i < 0)
+		return -1;
+	char sql[512];
+	snprintf(sql, sizeof sql, "%s WHERE id > ?1 ORDER BY id LIMIT ?2", forward_types[i].tab < 0
+	    ? "SELECT 0, 6, id, json FROM apps" : history_tables[forward_types[i].tab].select);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "forward rows");
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 2);
+		json_t *record = forward_types[i].tab == TAB_LINE ? line_record(st)
+		    : json_loads(column_text(st, 3), 0, NULL);
+		if (record == NULL)	/* unreadable: hand out a stand-in so the cursor can pass it */
+			record = json_pack("{s:s, s:b}", "type", forward_types[i].name, "unreadable", 1);
+		if (cb(record, id, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "forward rows");
+}
+
+int
+cs_store_forward_get(struct cs_store *s, const char *target, unsigned type, int64_t *acked)
+{
+	*acked = 0;
+	int i = forward_type(type);
+	sqlite3_stmt *st;
+	if (i < 0 || sqlite3_prepare_v2(s->db, "SELECT acked FROM forward WHERE target = ?1 AND type = ?2",
+	    -1, &st, NULL) != SQLITE_OK)
+		return i < 0 ? -1 : fail(s, "forward cursor");
+	bind_text(st, 1, target);
+	bind_text(st, 2, forward_types[i].name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*acked = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, "forward cursor");
+}
+
+int
+cs_store_forward_set(struct cs_store *s, const char *target, unsigned type, int64_t acked)
+{
+	int i = forward_type(type);
+	if (i < 0 || begin_if_needed(s) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO forward(target, type, acked) VALUES(?1, ?2, ?3)"
+	    " ON CONFLICT(target, type) DO UPDATE SET acked = excluded.acked", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "forward cursor");
+	bind_text(st, 1, target);
+	bind_text(st, 2, forward_types[i].name);
+	sqlite3_bind_int64(st, 3, acked);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "forward cursor");
+}
+
+int
+cs_store_device_name(struct cs_store *s, const char *udid, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT json_extract(json, '$.name') FROM devices WHERE device = ?1"
+	    " AND json_extract(json, '$.name') != '' ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "device name");
+	bind_text(st, 1, udid);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		cs_strlcpy(out, column_text(st, 0), outlen);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, "device name");
 }
