@@ -145,7 +145,9 @@ install: all
 	install -m 0644 docs/callsight.rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	if [ -f docs/callsight.1 ]; then install -m 0644 docs/callsight.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 	install -m 0644 docs/callsightd.service docs/com.callsight.callsightd.plist docs/protocol.md \
-		docs/causes.md docs/instrumenting-your-app.md $(DESTDIR)$(PREFIX)/share/doc/callsight/
+		docs/causes.md docs/instrumenting-your-app.md docs/lab.md $(DESTDIR)$(PREFIX)/share/doc/callsight/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/callsight/lab
+	install -m 0644 docs/lab/* $(DESTDIR)$(PREFIX)/share/doc/callsight/lab/
 
 clean:
 	rm -rf build build-asan

@@ -55,8 +55,8 @@ rs_conf() {
 	mkdir -p "$T/$1.work"
 	cat >"$T/$1.conf" <<EOC
 global(workDirectory="$T/$1.work" maxMessageSize="128k" ${3:-})
-$2
 template(name="cs" type="string" string="%msgid% %app-name% %structured-data% %msg% received=%timegenerated:::date-rfc3339%\n")
+$2
 action(type="omfile" file="$T/$1.out" template="cs")
 EOC
 }
@@ -85,8 +85,17 @@ fake_start -d "udid=$U,name=QA-7,version=17.5.1,capture=$DEMO,rate=300,loop=1,at
 	-a "com.example.VideoCall,name=VideoCall,mic=Calls,camera=Video"
 
 # ---------------------------------------------------------------- 1. relp
-rs_conf relp "module(load=\"imrelp\")
-input(type=\"imrelp\" port=\"$RELP\" address=\"127.0.0.1\")"
+# the shipped central config (docs/lab/rsyslog-callsight.conf) with our folder, its input taken out:
+# our input writes the test's view of each message, then calls its ruleset (one NDJSON file a phone)
+mkdir -p "$T/central"
+sed -e "s|/var/log/callsight|$T/central|" -e '/^input(/d' -e '/^global(/d' \
+	docs/lab/rsyslog-callsight.conf >"$T/central.conf"
+rs_conf relp "include(file=\"$T/central.conf\")
+input(type=\"imrelp\" port=\"$RELP\" address=\"127.0.0.1\" ruleset=\"test\" maxDataSize=\"128k\")
+ruleset(name=\"test\") {
+	action(type=\"omfile\" file=\"$T/relp.out\" template=\"cs\")
+	call callsight
+}"
 rs_start relp $RELP || { bad "rsyslog (imrelp) listens on $RELP" "$T/relp.log"; finish; }
 ok "rsyslog with imrelp listens on 127.0.0.1:$RELP"
 DB=$T/st/store.db
@@ -122,6 +131,11 @@ check "every flag of the store arrived ($(comm -23 "$T/want.keys" "$T/got.keys" 
 check "each flag exactly once ($(uniq -d "$T/got.keys" | wc -l) twice)" "[ -z \"\$(uniq -d '$T/got.keys')\" ]" "$T/got.keys"
 check "the cursor in the store reached the last flag" \
 	"wait_for 5 '[ \$(cursor \"$DB\") -eq \$(sqlite3 \"$DB\" \"SELECT max(id) FROM flags\") ]'"
+check "the shipped central config wrote one NDJSON file for the phone ($UD.ndjson)" "[ -s '$T/central/$UD.ndjson' ]" "$T/relp.log"
+check "every line of it is a JSON record" \
+	"[ \$(grep -c '^{\"type\":\"[a-z]*\"' '$T/central/$UD.ndjson') -eq \$(wc -l <'$T/central/$UD.ndjson') ]" "$T/central/$UD.ndjson"
+check "its flags: as many as the store's" \
+	"[ \$(grep -c '^{\"type\":\"flag\"' '$T/central/$UD.ndjson') -eq \$(store_count '$DB') ]" "$T/central/$UD.ndjson"
 note "rsyslog output around the outage: flag id, when the daemon raised it, when rsyslog received it"
 grep '^flag ' "$T/relp.out" | sed 's/.*"id":\([0-9]*\),"time":"\([^"]*\)".* received=\(.*\)/flag \1 raised \2 received \3/' |
 	sed -n "1,$((n0 + 6))p" | sed 's/^/     #   /'
@@ -198,6 +212,7 @@ check "the refused daemon sent nothing: the collector got 2 per flag, not more" 
 csd_stop t
 check "the tls/tcp daemon exits 0 on SIGTERM (got $RC)" "[ $RC -eq 0 ]" "$T/t.err"
 csd_stop bad
+check "no sanitizer report from the tls/tcp daemons" "sanitizer_clean '$T/t.err' && sanitizer_clean '$T/bad.err'" "$T/t.err"
 rs_stop tls
 
 # ---------------------------------------------------------------- 6. rate
@@ -224,5 +239,6 @@ rate=$(echo "$t0 $t1 $got $c0" | awk '{ printf "%d", ($3 - $4) / ($2 - $1) }')
 note "forwarding rate: $((got - c0)) line records in $(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s = $rate records/s absorbed by rsyslog imrelp (emulator at full speed, store, RELP window 128; loaded machine)"
 csd_stop r
 check "the rate daemon exits 0 on SIGTERM (got $RC)" "[ $RC -eq 0 ]" "$T/r.err"
+check "no sanitizer report from the rate daemon" "sanitizer_clean '$T/r.err'" "$T/r.err"
 rs_stop rate
 finish
