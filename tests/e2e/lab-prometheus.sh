@@ -69,7 +69,10 @@ for fam in disconnects_total warnings_total calls_total call_up device_connected
 		"grep -q '^# HELP callsight_$fam ' '$T/m1.txt' && grep -q '^# TYPE callsight_$fam ' '$T/m1.txt'" "$T/m1.txt"
 done
 check "disconnects_total: one drop, with udid, escaped device name, app, cause" \
-	"grep -qF 'callsight_disconnects_total{udid=\"$UD\",device=\"QA \\\"7\\\" \\\\ iPhone\",app=\"com.example.VideoCall\",sdk=\"\",cause=\"missing_background_mode\"} 1' '$T/m1.txt'" "$T/m1.txt"
+	"grep -qF 'callsight_disconnects_total{udid=\"$UD\",device=\"QA \\\"7\\\" \\\\ iPhone\",app=\"com.example.VideoCall\",sdk=\"' '$T/m1.txt' && grep -q '^callsight_disconnects_total{.*,cause=\"missing_background_mode\"} 1\$' '$T/m1.txt'" "$T/m1.txt"
+sdk=$(sed -n 's/^callsight_disconnects_total{.*,sdk="\([^"]*\)".*/\1/p' "$T/m1.txt")
+check "disconnects_total: the sdk label is the flag's sdk field (${sdk:-empty})" \
+	"grep -q '\"sdk\":\"$sdk\"' '$T/d.out' || { [ -z '$sdk' ] && ! grep -q '\"type\":\"flag\".*\"sdk\"' '$T/d.out'; }" "$T/d.out"
 check "calls_total counts the call that connected" \
 	"grep -qF 'callsight_calls_total{udid=\"$UD\",app=\"com.example.VideoCall\"} 1' '$T/m1.txt'" "$T/m1.txt"
 check "device_connected is 1 with the iOS version" \
