@@ -622,6 +622,9 @@ int cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen)
 int64_t cs_days_from_civil(int64_t y, int m, int d);	/* proleptic Gregorian (parse.c) */
 int64_t cs_wall_us(void);	/* realtime, µs: what records are stamped with */
 int64_t cs_mono_ms(void);	/* monotonic, ms: for timeouts and intervals */
+struct timespec;
+/* now + ms on CLOCK_REALTIME: the deadline pthread_cond_timedwait takes */
+void cs_realtime_after_ms(struct timespec *ts, int ms);
 
 /* ---------------------------------------------------------------- lab: metrics (metrics.c, metrics_http.c) */
 

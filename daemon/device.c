@@ -90,13 +90,7 @@ static bool
 wait_or_stop(struct device *d, int ms)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	cs_realtime_after_ms(&until, ms);
 	while (!d->stop)
 		if (pthread_cond_timedwait(&d->owner->cond, &d->owner->lock, &until) == ETIMEDOUT)
 			break;

@@ -613,13 +613,7 @@ static void
 timed_wait(struct cs_forwarder *f, int ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	cs_realtime_after_ms(&ts, ms);
 	pthread_cond_timedwait(&f->cv, &f->mu, &ts);
 }
 

@@ -240,3 +240,15 @@ cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen)
 	*time_us = secs * 1000000 + frac_us;
 	return 0;
 }
+
+void
+cs_realtime_after_ms(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
