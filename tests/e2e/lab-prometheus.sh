@@ -15,10 +15,8 @@
 . "$(dirname "$0")/lib.sh"
 for t in prometheus promtool curl; do
 	if ! command -v $t >/dev/null 2>&1; then
-		echo "SKIP: $t is not installed (make deps installs it on Debian)"
-		echo "0 passed, 0 failed, 1 skipped"
-		lib_cleanup
-		exit 0
+		skip "lab-prometheus" "$t is not installed (make deps installs it on Debian)"
+		finish
 	fi
 done
 lib_watchdog 150

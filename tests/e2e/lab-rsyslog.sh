@@ -21,22 +21,18 @@
 # sqlite3 are not installed.
 # usage (repo root): sh tests/e2e/lab-rsyslog.sh   (env CALLSIGHT_BUILD, default build)
 . "$(dirname "$0")/lib.sh"
-skip() {
-	echo "SKIP: $1"
-	echo "0 passed, 0 failed, 1 skipped"
-	lib_cleanup
-	exit 0
-}
+# the whole suite cannot run here: said, with why, and counted as skipped (lib.sh's skip)
+skip_all() { skip "lab-rsyslog" "$1"; finish; }
 for t in rsyslogd openssl sqlite3 ss; do
-	command -v $t >/dev/null 2>&1 || skip "$t is not installed (make deps installs it on Debian)"
+	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed (make deps installs it on Debian)"
 done
 RSMOD=""
 for d in /usr/lib/x86_64-linux-gnu/rsyslog /usr/lib/aarch64-linux-gnu/rsyslog /usr/lib/rsyslog \
 	/usr/local/lib/rsyslog /opt/homebrew/lib/rsyslog; do
 	[ -f "$d/imrelp.so" ] && RSMOD=$d && break
 done
-[ -n "$RSMOD" ] || skip "rsyslog's imrelp module is not installed (Debian: rsyslog-relp)"
-[ -f "$RSMOD/lmnsd_ossl.so" ] || skip "rsyslog's ossl driver is not installed (Debian: rsyslog-openssl)"
+[ -n "$RSMOD" ] || skip_all "rsyslog's imrelp module is not installed (Debian: rsyslog-relp)"
+[ -f "$RSMOD/lmnsd_ossl.so" ] || skip_all "rsyslog's ossl driver is not installed (Debian: rsyslog-openssl)"
 lib_watchdog 280
 lib_require
 
