@@ -7,13 +7,13 @@ set -eu
 DEB_PKGS="gcc make pkg-config libimobiledevice-dev libusbmuxd-dev libplist-dev libncurses-dev
 libpcre2-dev libsqlite3-dev libjansson-dev libevent-dev libcmocka-dev libssl-dev
 libimobiledevice-utils ideviceinstaller libplist-utils tmux sqlite3 valgrind chromium
-clang libclang-rt-14-dev zlib1g-dev time
+clang libclang-rt-14-dev zlib1g-dev time iproute2
 prometheus curl rsyslog rsyslog-relp rsyslog-openssl librelp-dev openssl
 jq libzip-dev zip"
 BREW_PKGS="libimobiledevice libusbmuxd libplist ncurses pcre2 sqlite jansson libevent cmocka
 pkg-config openssl tmux ideviceinstaller
 prometheus rsyslog librelp
-jq libzip"
+jq libzip gnu-time"
 
 missing_deb() {
 	out=""

@@ -90,11 +90,21 @@ best() { sort -n | head -n 1; }
 : >"$T/csd.times"
 : >"$T/grep.times"
 RSS_MAX=0
+# GNU time (-f '%M': peak RSS): /usr/bin/time on Linux, gtime (Homebrew gnu-time) on macOS
+GTIME=""
+for g in /usr/bin/time gtime; do
+	if "$g" -f '%M' -o /dev/null true >/dev/null 2>&1; then GTIME=$g; break; fi
+done
+[ -n "$GTIME" ] || say "skip - peak RSS: GNU time is not installed (Linux: time; macOS: brew install gnu-time)"
 i=1
 while [ "$i" -le "$RUNS" ]; do
 	t0=$(now)
-	/usr/bin/time -o "$T/time.out" -f '%M' "$CSD" --replay "$CAP" --json >"$T/replay.out" 2>"$T/replay.err" ||
-		say "callsightd --replay exited $? ($(tail -n 1 "$T/replay.err"))"
+	: >"$T/time.out"
+	if [ -n "$GTIME" ]; then
+		"$GTIME" -o "$T/time.out" -f '%M' "$CSD" --replay "$CAP" --json >"$T/replay.out" 2>"$T/replay.err"
+	else
+		"$CSD" --replay "$CAP" --json >"$T/replay.out" 2>"$T/replay.err"
+	fi || say "callsightd --replay exited $? ($(tail -n 1 "$T/replay.err"))"
 	t1=$(now)
 	calc "\"%.3f\\n\", $t1 - $t0" >>"$T/csd.times"
 	rss=$(tail -n 1 "$T/time.out")

@@ -58,8 +58,10 @@ if [ -n "$urls" ]; then bad "report.html fetches nothing (found: $urls)"; else o
 
 # 3. render it
 chrome=""
-for c in chromium chromium-browser google-chrome; do
-	if command -v "$c" >/dev/null 2>&1; then chrome=$c; break; fi
+for c in chromium chromium-browser google-chrome \
+    "/Applications/Chromium.app/Contents/MacOS/Chromium" \
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"; do	# macOS: no PATH entry
+	if command -v "$c" >/dev/null 2>&1 || [ -x "$c" ]; then chrome=$c; break; fi
 done
 if [ -z "$chrome" ]; then
 	bad "chromium is installed (tools/deps.sh installs the Debian package 'chromium')"

@@ -70,7 +70,7 @@ elif [ "$(id -u)" != 0 ]; then
 	check "replay of a store in a read-only folder works (rc $rc)" "[ $rc -eq 0 ] && grep -q lines '$T/r2.out'" "$T/r2.err"
 	chmod 755 "$RO"
 else
-	note "skipped: replay from a read-only folder (running as root without setpriv: modes do not bind root)"
+	skip "replay from a read-only folder" "running as root without setpriv(1): modes do not bind root"
 fi
 
 # --- §10: shared folders and planted side files
@@ -93,7 +93,7 @@ if [ "$(id -u)" = 0 ]; then
 	check "a -shm file of another user is refused" "refused h '$D/planted/capture.db' 'capture.db-shm already exists'" "$T/h.err"
 	rm -f "$D/planted/capture.db-shm"
 else
-	note "skipped: a -shm file of another user (needs root to chown one)"
+	skip "a -shm file of another user" "needs root to chown one"
 fi
 ln -s /tmp/elsewhere "$D/planted/capture.db-wal"
 check "a -wal symlink is refused" "refused i '$D/planted/capture.db' 'symbolic link'" "$T/i.err"

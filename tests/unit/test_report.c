@@ -477,8 +477,11 @@ static void
 test_sample_for_e2e(void **state)
 {
 	const char *out = getenv("CS_REPORT_OUT");
-	if (out == NULL || out[0] == '\0')
+	if (out == NULL || out[0] == '\0') {
+		print_message("skip: a sample bundle for report-chromium.sh, written only when it sets "
+		    "CS_REPORT_OUT\n");
 		skip();
+	}
 	struct cs_store *s = scenario_store();
 	struct cs_report_options o = { .out_dir = out, .name = "sample", .flag_id = 1, .redact = true };
 	char path[512], err[256];

@@ -451,7 +451,10 @@ test_many_clients_and_a_slow_one(void **state)
 	sleep_ms(3000);
 	long rss1 = rss_kb(e->daemon_pid);
 	/* bounded: the slow client's queue (4 MiB) and the inbox, not the stream */
-	assert_true(rss1 - rss0 < 48 * 1024);
+	if (rss0 < 0 || rss1 < 0)
+		print_message("skip - the memory bound: no /proc/PID/status on this system\n");
+	else
+		assert_true(rss1 - rss0 < 48 * 1024);
 
 	/* the slow client reads at last and learns what it missed */
 	json_t *dropped = client_expect(slow, "dropped", -1, 20000);
@@ -467,8 +470,10 @@ static void
 test_other_user_refused(void **state)
 {
 	struct env *e = *state;
-	if (getuid() != 0)
+	if (getuid() != 0) {
+		print_message("skip: another user's client needs root (to become uid 65534)\n");
 		skip();
+	}
 	start_fake(e, "10");
 	start_daemon(e);
 	/* let another user reach the socket (the daemon checked its directory when it started): only
