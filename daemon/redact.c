@@ -1,8 +1,10 @@
 /*
  * redact.c - takes secrets out of log text before it leaves the machine in a bug-report bundle:
- * OpenTok tokens, API keys and secrets, bearer credentials, e-mail addresses, phone numbers, IPv4
- * and IPv6 addresses. Each kind is a PCRE2 pattern in a static const table, applied in order with
- * pcre2_substitute.
+ * OpenTok tokens (plain and URL-encoded), JWTs, API keys and secrets (AWS, Stripe, Google), bearer
+ * credentials, cookies, passwords and passcodes, e-mail addresses (plain, URL-encoded, non-ASCII),
+ * phone numbers, IPv4 and IPv6 addresses, Wi-Fi BSSIDs and SSIDs, coordinates, serial numbers and
+ * user names in home-folder paths. Each kind is a PCRE2 pattern in a static const table, applied in
+ * order with pcre2_substitute.
  *
  * Why it is built this way:
  *  - Line structure is kept: no pattern can match a newline (classes spell out [ \t], never \s),
@@ -35,6 +37,12 @@
 /* A value that follows a key word: everything up to a blank, quote, separator or markup. An earlier
  * redaction marker is left alone. */
 #define VALUE	"(?!\\[redacted)[^ \\t\\r\\n\"'&,;<>\\\\)\\]}]+"
+/* e-mail parts; bytes >= 0x80 are the UTF-8 of internationalized addresses (byte mode) */
+#define EM_LOCAL "[A-Za-z0-9._%+\\x80-\\xff-]"
+#define EM_LABEL "[A-Za-z0-9\\x80-\\xff-]+"
+#define EM_TLD	 "(?:[A-Za-z]{2,}|[A-Za-z0-9-]*[\\x80-\\xff][A-Za-z0-9\\x80-\\xff-]*)"
+/* not right after an error code's key word: OSStatus values (2003329396) look like phone numbers */
+#define NOT_A_CODE "(?<![Cc]ode[ =:])(?<![Ee]rror[ =:])(?<![Ee]rr[ =:])(?<![Ss]tatus[ =:])"
 
 struct redaction {
 	const char	*what;		/* for error messages and tests */
@@ -46,6 +54,9 @@ struct redaction {
 static const struct redaction redactions[] = {
 	/* OpenTok / Vonage tokens: "T1==" then base64 */
 	{ "token", "T1==[A-Za-z0-9+/=]+", "[redacted-token]", 0 },
+	/* ... and URL-encoded in a query string ("T1%3D%3D..."; %2B %2F %3D inside) */
+	{ "token urlencoded", "T1%3D%3D(?:[A-Za-z0-9+/=]|%[0-9A-Fa-f]{2})+", "[redacted-token]",
+	  PCRE2_CASELESS },
 	/* HTTP credentials */
 	{ "authorization",
 	  "(\\bauthorization[\"']?[ \\t]*[:=][ \\t]*[\"']?(?:(?:bearer|basic|digest|token)[ \\t]+)?)" VALUE,
@@ -58,10 +69,41 @@ static const struct redaction redactions[] = {
 	/* key = value, key: value, "key":"value" (api_key, apiKey, x-api-key, client_secret, sessionToken, …):
 	 * the key word is matched wherever it ends a name, so no costly scan for the name's start */
 	{ "key value",
-	  "((?:api[_-]?key|api[_-]?secret|secret|token|password|passwd)[\"']?[ \\t]*[:=][ \\t]*[\"']?)" VALUE,
+	  "((?:api[_-]?key|api[_-]?secret|secret|token|password|passwd|pwd|passcode|private[_-]?key"
+	  "|access[_-]?key|x-opentok-auth)[\"']?[ \\t]*[:=][ \\t]*[\"']?)" VALUE,
 	  "${1}[redacted-secret]", PCRE2_CASELESS },
-	{ "email", "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?![A-Za-z0-9-])",
-	  "[redacted-email]", 0 },
+	/* a Cookie / Set-Cookie header: every value in it, to the end of the line or the quote */
+	{ "cookie", "(\\b(?:set-)?cookie[\"']?[ \\t]*[:=][ \\t]*)(?!\\[redacted)[^\\r\\n\"]+",
+	  "${1}[redacted-cookie]", PCRE2_CASELESS },
+	/* bare JSON Web Tokens: three base64url parts, the first a JSON header ("eyJ") */
+	{ "jwt", "(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*",
+	  "[redacted-token]", 0 },
+	/* provider keys by their published prefixes: AWS access key ids, Stripe, Google API keys */
+	{ "aws key id", "(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", "[redacted-secret]", 0 },
+	{ "stripe key", "(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}", "[redacted-secret]", 0 },
+	{ "google key", "(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])", "[redacted-secret]", 0 },
+	/* e-mail: also URL-encoded (a%40b.com) and internationalized (UTF-8 local part or domain) */
+	{ "email", "(?<![A-Za-z0-9._%+\\x80-\\xff-])" EM_LOCAL "+(?:@|%40)" EM_LABEL "(?:\\." EM_LABEL ")*\\."
+	  EM_TLD "(?![A-Za-z0-9\\x80-\\xff-])", "[redacted-email]", 0 },
+	/* Wi-Fi: a BSSID (a MAC, iOS may drop leading zeros) or an SSID, after their key word */
+	{ "bssid", "(\\bbssid[\"']?[ \\t]*[:=]?[ \\t]*[\"']?)[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}(?![0-9A-Fa-f:])",
+	  "${1}[redacted-bssid]", PCRE2_CASELESS },
+	{ "ssid quoted", "(\\bssid[\"']?(?:[ \\t]*[:=])?[ \\t]*)(?:\"[^\"\\r\\n]*\"|'[^'\\r\\n]*')",
+	  "${1}[redacted-ssid]", PCRE2_CASELESS },
+	{ "ssid", "(\\bssid[\"']?[ \\t]*[:=][ \\t]*)" VALUE, "${1}[redacted-ssid]", PCRE2_CASELESS },
+	/* where the phone is: CoreLocation's <+lat,-lon>, lat/lon keys, a bare pair with 5+ decimals */
+	{ "coordinates <>", "<[+-]?[0-9]{1,2}\\.[0-9]{3,},[ \\t]?[+-]?[0-9]{1,3}\\.[0-9]{3,}>",
+	  "<[redacted-location]>", 0 },
+	{ "coordinate keys", "(\\b(?:latitude|longitude|lat|lon|lng)[\"']?[ \\t]*[:=][ \\t]*[\"']?)[+-]?[0-9]{1,3}\\.[0-9]+",
+	  "${1}[redacted-location]", PCRE2_CASELESS },
+	{ "coordinate pair", "(?<![0-9A-Za-z_.:+-])[+-]?[0-9]{1,2}\\.[0-9]{5,},[ \\t]?[+-]?[0-9]{1,3}\\.[0-9]{5,}(?![0-9])",
+	  "[redacted-location]", 0 },
+	/* a device serial number after its key word (SerialNumber, serial number, serial_no) */
+	{ "serial", "(\\bserial(?:[ _-]?(?:number|no))?[\"']?[ \\t]*[:=][ \\t]*[\"']?)" VALUE,
+	  "${1}[redacted-serial]", PCRE2_CASELESS },
+	/* the user's name in a home-folder path (/Users/anna/..., /home/anna/...) */
+	{ "user path", "(/(?:Users|home)/)(?!Shared/|\\[redacted)[^/ \\t\\r\\n\"'<>:]+(?=/)",
+	  "${1}[redacted-user]", 0 },
 	/* IPv6 (full, compressed, link-local with zone, IPv4-mapped); never a time (no "::", < 8 groups)
 	 * or a MAC address (6 groups) */
 	{ "ipv6",
@@ -81,6 +123,8 @@ static const struct redaction redactions[] = {
 	  "[redacted-ip]", 0 },
 	/* IPv4, with or without a port; never part of a longer dotted run (versions, OIDs) */
 	{ "ipv4", "(?<![0-9A-Za-z_.-])" IPV4 "(?![0-9A-Za-z_-]|\\.[0-9])", "[redacted-ip]", 0 },
+	/* ... also glued to a word by a dash, as ICE names relays ("relay-203.0.113.9") */
+	{ "ipv4 dashed", "(?<=[A-Za-z]-)" IPV4 "(?![0-9A-Za-z_-]|\\.[0-9])", "[redacted-ip]", 0 },
 	/* phone numbers: international (+ then 7 to 15 digits, a few separators between them) */
 	{ "phone +", "(?<![0-9A-Za-z_+])\\+[1-9](?:[ .()-]{0,2}[0-9]){6,14}(?![0-9A-Za-z_]|[.:][0-9])",
 	  "[redacted-phone]", 0 },
@@ -91,6 +135,9 @@ static const struct redaction redactions[] = {
 	/* 06 12 34 56 78, 06-12-34-56-78, 06.12.34.56.78 (separators required) */
 	{ "phone grouped",
 	  "(?<![0-9A-Za-z_.:+-])0[1-9](?:([ .-])[0-9]{2})(?:\\1[0-9]{2}){3}(?![0-9A-Za-z_-]|[.:][0-9])",
+	  "[redacted-phone]", 0 },
+	/* a bare 10-digit North American number (area code and exchange start 2-9), never an error code */
+	{ "phone 10 digits", "(?<![0-9A-Za-z_.:+#=(/-])" NOT_A_CODE "[2-9][0-9]{2}[2-9][0-9]{6}(?![0-9A-Za-z_-]|[.:][0-9])",
 	  "[redacted-phone]", 0 },
 	/* tel: URIs */
 	{ "phone tel", "(\\btel:)[+0-9().-]{5,}", "${1}[redacted-phone]", PCRE2_CASELESS },

@@ -136,6 +136,81 @@ test_look_alikes_kept(void **state)
 	expect_kept("Token expired in 3600 s; secret handshake done");
 }
 
+
+/* issue 14 item 15: the kinds that used to get through, one row each (text, what must go, the
+ * marker that replaces it, what must stay) - and the look-alikes of each that must stay whole */
+static const struct {
+	const char	*text, *secret, *marker, *kept;
+} more_secrets[] = {
+	{ "connect?token=T1%3D%3DcGFydG5lcl9pZD00NzI3JnNpZz1h%2Fb%3D&x=1", "cGFydG5lcl9pZD00",
+	  "[redacted-token]", "&x=1" },
+	{ "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U ok",
+	  "eyJzdWIiOiIx", "[redacted-token]", " ok" },
+	{ "X-OPENTOK-AUTH: T1==abc and x-opentok-auth=zzTopSecret9", "zzTopSecret9", "[redacted-", NULL },
+	{ "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI",
+	  "[redacted-secret]", "aws_secret_access_key = " },
+	{ "aws_access_key_id=AKIAIOSFODNN7EXAMPLE region=us-east-1", "AKIAIOSFODNN7EXAMPLE",
+	  "[redacted-secret]", " region=us-east-1" },
+	{ "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc charge", "4eC39HqLyjWDarjtT1zdp7dc", "[redacted-secret]",
+	  " charge" },
+	{ "maps AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe loaded", "AIzaSyDaGmWKa4JsXZ", "[redacted-secret]",
+	  " loaded" },
+	{ "push privateKey=MIIEvQIBADANBgkqhkiG9w0BAQEFAASC end", "MIIEvQIBADAN", "privateKey=[redacted-secret]",
+	  " end" },
+	{ "login user=ana pwd=Hunter22 ok", "Hunter22", "pwd=[redacted-secret]", " ok" },
+	{ "meeting passcode: 834921 joined", "834921", "passcode: [redacted-secret]", " joined" },
+	{ "Cookie: sid=9f8e7d6c5b4a; theme=dark", "9f8e7d6c5b4a", "[redacted-cookie]", "Cookie: " },
+	{ "Set-Cookie: session=abcdef123456; Path=/; HttpOnly", "abcdef123456", "[redacted-cookie]", NULL },
+	{ "invite to a%40b.com sent", "a%40b.com", "[redacted-email]", " sent" },
+	{ "user ana.maria%40example.co.uk", "example.co.uk", "[redacted-email]", NULL },
+	{ "mail jos\xc3\xa9@ex\xc3\xa4mple.de sent", "mple.de", "[redacted-email]", " sent" },
+	{ "mail \xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a ok",
+	  "@\xe4\xbe\x8b", "[redacted-email]", " ok" },
+	{ "calling 4155552671 now", "4155552671", "[redacted-phone]", " now" },
+	{ "ICE relay-203.0.113.9 udp", "203.0.113.9", "relay-[redacted-ip]", " udp" },
+	{ "wifi BSSID: 3c:22:fb:aa:bb:cc rssi -60", "3c:22:fb:aa:bb:cc", "[redacted-bssid]", " rssi -60" },
+	{ "wifi bssid=3c:22:fb:a:b:c", "3c:22:fb:a:b:c", "[redacted-bssid]", NULL },
+	{ "joined SSID 'Anna Home 5G' channel 36", "Anna Home", "[redacted-ssid]", " channel 36" },
+	{ "wifi ssid=AnnaHome, rssi", "AnnaHome", "[redacted-ssid]", ", rssi" },
+	{ "location <+37.33233141,-122.03121860> +/- 5.00m", "37.33233141", "[redacted-location]",
+	  " +/- 5.00m" },
+	{ "fix latitude: 48.858370, longitude: 2.294481 ok", "48.858370", "[redacted-location]", " ok" },
+	{ "at 48.8583701,2.2944813 now", "2.2944813", "[redacted-location]", " now" },
+	{ "device SerialNumber: F2LXK0ABHG7F attached", "F2LXK0ABHG7F", "[redacted-serial]", " attached" },
+	{ "serial number = C39XK0ABHG7F", "C39XK0ABHG7F", "[redacted-serial]", NULL },
+	{ "open /Users/annasmith/Library/Logs/x.log", "annasmith", "/Users/[redacted-user]/Library", NULL },
+	{ "home /home/anna/.config/callsight", "anna/", "/home/[redacted-user]/.config", NULL },
+};
+
+static const char *const more_look_alikes[] = {
+	"Error Domain=NSOSStatusErrorDomain Code=2003329396 \"(null)\"",
+	"AVAudioSession error 2003329396 on activate",
+	"OSStatus 2003334207; status 2003334207",
+	"AUIOClient_StartIO failed (561145187) ",
+	"route 3c:22:fb:aa:bb:cc changed at 17:20:05",
+	"SSID changed; ssid lookup done",
+	"processStartTime 10361.686905 (now:10361.690707, diff0.003802)",
+	"gain 0.5,0.25 level -12.5 dB",
+	"open /Users/Shared/callsight/x.log",
+	"path /var/mobile/Containers/Data/Application/AB8ACE6E-EE1D-3475-BE23-1E3AA10C9D92",
+	"OpenTok iOS SDK version 2.27.2 (build 2.27.2.1234)",
+	"serial queue com.apple.main-thread drained",
+	"Assertion 31-31-1700 created; frame 1280x720 at 30 fps",
+	"mach time 1732551205123456 ticks",
+	"device 00008030-001A2D1E3C02802E attached, ECID 0x1A2D1E3C02802E",
+	"sessionId: 1_MX40Nzk0MjU0MX5-MTYwMTAxNDQ3MjQ4Nn5",
+};
+
+static void
+test_more_secrets_table(void **state)
+{
+	for (size_t i = 0; i < sizeof more_secrets / sizeof more_secrets[0]; i++)
+		expect_redacted(more_secrets[i].text, more_secrets[i].secret, more_secrets[i].marker,
+		    more_secrets[i].kept);
+	for (size_t i = 0; i < sizeof more_look_alikes / sizeof more_look_alikes[0]; i++)
+		expect_kept(more_look_alikes[i]);
+}
+
 static void
 test_line_count_and_edges(void **state)
 {
@@ -194,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_phone_numbers),
 		cmocka_unit_test(test_ip_addresses),
 		cmocka_unit_test(test_look_alikes_kept),
+		cmocka_unit_test(test_more_secrets_table),
 		cmocka_unit_test(test_line_count_and_edges),
 		cmocka_unit_test(test_cost),
 	};
