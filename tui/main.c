@@ -130,6 +130,7 @@ parse_options(struct tui *t, int argc, char **argv)
 #define HEADER_H	2
 #define TIMELINE_H	(3 + NLANES)	/* title, axis, lanes, flags */
 #define WIDE		120		/* from here the detail pane sits beside the events */
+#define DETAIL_MIN	40		/* ... and keeps at least this many columns */
 
 void
 tui_layout(struct tui *t)
@@ -143,7 +144,13 @@ tui_layout(struct tui *t)
 	if (rest_h < 2)
 		rest_h = 0;
 	if (COLS >= WIDE) {
-		int ew = COLS * 55 / 100;
+		/* the panes share the width by content: the events get what their rows need (so an
+		 * event's text shows, not just its process), the flag keeps DETAIL_MIN to wrap in */
+		int ew = view_events_width(t, rest_h);
+		if (ew < COLS * 45 / 100)
+			ew = COLS * 45 / 100;
+		if (ew > COLS - DETAIL_MIN)
+			ew = COLS - DETAIL_MIN;
 		l->events = (struct tui_rect){ rest_y, 0, rest_h, ew };
 		l->detail = (struct tui_rect){ rest_y, ew, rest_h, COLS - ew };
 		l->detail_shown = true;

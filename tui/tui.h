@@ -253,6 +253,7 @@ void	 tui_zoom_label(int64_t ms, char *buf, size_t len);
 void	 view_header(struct tui *t, struct tui_rect r);
 void	 view_timeline(struct tui *t, struct tui_rect r);
 void	 view_events(struct tui *t, struct tui_rect r);
+int	 view_events_width(const struct tui *t, int rows);	/* the columns its rows want */
 void	 view_detail(struct tui *t, struct tui_rect r);
 void	 view_devices(struct tui *t);
 void	 view_help(struct tui *t);

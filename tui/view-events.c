@@ -19,6 +19,32 @@ item_attr(const struct tui *t, const struct tui_item *it)
 	}
 }
 
+/* runs of blanks become one, so the message is what a narrow pane keeps */
+static void
+squeeze_spaces(char *s)
+{
+	char *o = s;
+	for (const char *p = s; *p; p++)
+		if (!(*p == ' ' && (p[1] == ' ' || o == s)))
+			*o++ = *p;
+	*o = '\0';
+}
+
+/* the columns the visible rows want (time, line number, text); ASCII in practice */
+int
+view_events_width(const struct tui *t, int rows)
+{
+	const struct tui_device *d = tui_device((struct tui *)t);
+	int want = 0;
+	for (size_t i = t->ev_top; d != NULL && i < d->nitems && i < t->ev_top + (size_t)rows; i++) {
+		const char *text = d->items[i]->text;
+		int w = 12 + 1 + 5 + 1 + (text ? (int)strlen(text) : 0);
+		if (w > want)
+			want = w;
+	}
+	return want;
+}
+
 void
 view_events(struct tui *t, struct tui_rect r)
 {
@@ -50,6 +76,8 @@ view_events(struct tui *t, struct tui_rect r)
 		char tm[16], buf[1200];
 		tui_format_time(it->t, tm, sizeof tm, true);
 		snprintf(buf, sizeof buf, "%s %5ld %s", tm, it->line, it->text ? it->text : "");
+		if ((int)strlen(buf) > r.w)	/* too narrow: columns give up their padding to the text */
+			squeeze_spaces(buf);
 		int attr = item_attr(t, it);
 		if (i == sel)
 			attr |= A_REVERSE;

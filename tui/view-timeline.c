@@ -19,7 +19,7 @@ static const int64_t ticks[] = {
 };
 
 static void
-axis_row(struct tui *t, int y, int x, int pw, int64_t t0, int64_t s)
+axis_row(struct tui *t, int y, int x, int pw, int64_t t0, int64_t s, int cc)
 {
 	int64_t step = ticks[sizeof ticks / sizeof ticks[0] - 1];
 	for (size_t i = 0; i < sizeof ticks / sizeof ticks[0]; i++)
@@ -33,9 +33,11 @@ axis_row(struct tui *t, int y, int x, int pw, int64_t t0, int64_t s)
 		int c = (int)((k - t0) / s);
 		char lab[16];
 		tui_format_time(k, lab, sizeof lab, step < 1000);
+		const char *text = step < 1000 ? lab + 3 : lab;
 		draw_text(t, y, x + c, 1, dim, draw_glyph(t, "\u2502", "|"));
-		if (c + 1 < pw)
-			draw_text(t, y, x + c + 1, pw - c - 1, dim, step < 1000 ? lab + 3 : lab);
+		/* a label the cursor marker would land in is left out, never broken ("19:54\u25bc45") */
+		if (c + 1 < pw && !(cc > c && cc <= c + (int)strlen(text)))
+			draw_text(t, y, x + c + 1, pw - c - 1, dim, text);
 	}
 }
 
@@ -128,23 +130,23 @@ view_timeline(struct tui *t, struct tui_rect r)
 	struct tui_device *d = tui_device(t);
 	int64_t s = tui_zooms[t->zoom];
 	int x = r.x + LABEL_W, pw = r.w - LABEL_W;
-	char zl[16], title[160], a[16], b[16];
+	char zl[16], title[160], a[16], b[16], cur[16];
 	tui_zoom_label(s, zl, sizeof zl);
 	tui_format_time(t->view_t0, a, sizeof a, false);
 	tui_format_time(t->view_t0 + pw * s, b, sizeof b, false);
-	snprintf(title, sizeof title, "Timeline  %s/col  %s \u2013 %s", zl, a, b);
+	tui_format_time(t->cursor, cur, sizeof cur, true);
+	/* the cursor's time lives in the title (and the status line), not in the axis row's corner,
+	 * where it stood out of line with the axis labels */
+	snprintf(title, sizeof title, "Timeline  %s/col  %s \u2013 %s  cursor %s", zl, a, b, cur);
 	if (!t->utf8)
-		snprintf(title, sizeof title, "Timeline  %s/col  %s - %s", zl, a, b);
+		snprintf(title, sizeof title, "Timeline  %s/col  %s - %s  cursor %s", zl, a, b, cur);
 	draw_box_title(t, r, title, t->focus == PANE_TIMELINE);
 	if (d == NULL || pw < 4 || r.h < 3)
 		return;
 	int cc = (int)((t->cursor - t->view_t0) / s);
 	if (t->cursor < t->view_t0)
 		cc = -1;
-	char cur[16];
-	tui_format_time(t->cursor, cur, sizeof cur, true);
-	draw_text(t, r.y + 1, r.x, LABEL_W - 1, draw_attr(t, COL_DIM), cur + 0);
-	axis_row(t, r.y + 1, x, pw, t->view_t0, s);
+	axis_row(t, r.y + 1, x, pw, t->view_t0, s, cc);
 	if (cc >= 0 && cc < pw)
 		draw_text(t, r.y + 1, x + cc, 1, A_BOLD, draw_glyph(t, "\u25bc", "v"));
 	for (int lane = 0; lane < NLANES && 2 + lane < r.h; lane++)

@@ -114,6 +114,20 @@ else bad "the header and the flag name the call SDK ($SDK)"; fi
 if echo "$sc" | grep -q "Evidence" && echo "$sc" | grep -Eq "^.* L[0-9]+ +[0-9:.]+ [a-z_]+"; then
 	ok "detail shows evidence lines"
 else bad "detail shows evidence lines"; fi
+# the screen itself (issue 14 item 20): the axis row (4th line) carries tick labels and the cursor
+# marker, never a label broken by the marker ("19:54▼45") nor a cursor time in its corner;
+# with the flag pane open, the events pane still shows each event's text after its process
+axis=$(echo "$sc" | sed -n 4p)
+if ! echo "$axis" | grep -Eq '[0-9]▼|▼[0-9]' && echo "$axis" | grep -q '▼'; then
+	ok "the cursor marker does not break an axis label"
+else bad "the cursor marker does not break an axis label: '$axis'"; fi
+if echo "$axis" | grep -Eq '^ {8}'; then ok "no cursor time in the axis row's corner"
+else bad "no cursor time in the axis row's corner: '$axis'"; fi
+if echo "$sc" | grep -Eq 'Timeline .*cursor [0-9]{2}:[0-9]{2}:[0-9]{2}'; then ok "the cursor time is in the timeline's title"
+else bad "the cursor time is in the timeline's title"; fi
+if echo "$sc" | grep -Eq '^[0-9:.]+ +[0-9]+ +[a-z-]+ +[a-z_]+ +[A-Za-z_.-]+\[[0-9]+\] [^ ]' ; then
+	ok "with the flag pane open, events show their text after the process"
+else bad "with the flag pane open, events show their text after the process"; fi
 # the advice may be below the fold at 40 lines: scroll the detail pane to it
 keys tui Tab
 keys tui Tab
