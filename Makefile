@@ -26,12 +26,25 @@ OPT	:= -O2 -g
 endif
 
 PKGS_CORE := libpcre2-8 jansson sqlite3 zlib
+
+# Vectorscan (scan first, issue 12; Hyperscan's API, pkg-config libhs): used when found, unless
+# NO_VECTORSCAN=1, which builds the fallback (the rules' own prefilter on every line) into its own
+# folder, e.g. `make check NO_VECTORSCAN=1` -> build-novs/.
+ifeq ($(NO_VECTORSCAN),1)
+B	:= $(B)-novs
+HS_CFLAGS =
+HS_LIBS   =
+else
+HS_FOUND  = $(shell $(PKG_CONFIG) --exists libhs 2>/dev/null && echo 1)
+HS_CFLAGS = $(if $(HS_FOUND),-DCS_HAVE_VECTORSCAN $(shell $(PKG_CONFIG) --cflags libhs 2>/dev/null))
+HS_LIBS   = $(if $(HS_FOUND),$(shell $(PKG_CONFIG) --libs libhs 2>/dev/null))
+endif
 PKGS_DEV  := libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 libevent libevent_pthreads libzip
 PKGS_TEST := cmocka
 
 # pkg-config is asked lazily (=) so that `make deps` works before the packages exist.
-CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE) $(PKGS_DEV) 2>/dev/null)
-CORE_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null)
+CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE) $(PKGS_DEV) 2>/dev/null) $(HS_CFLAGS)
+CORE_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null) $(HS_LIBS)
 DEV_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS_DEV) 2>/dev/null) -lpthread
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TEST) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_TEST) 2>/dev/null)

@@ -84,6 +84,14 @@ enum cs_line_flags {
 	CS_LINE_NO_TIME   = 1u << 5,	/* no stamp at all (time inherited from the line before) */
 };
 
+/* What the scan-first pass (Vectorscan over each chunk, cs_rules_scan) said about a record. */
+enum cs_scan {
+	CS_SCAN_NONE = 0,	/* not scanned (or could not tell): a candidate, the rules run */
+	CS_SCAN_MISS,		/* parsed, but no rule literal occurs in its text: no rule can match */
+	CS_SCAN_SKIPPED,	/* not built: only number, offset, times, format, pid, device and udid
+				 * are set (the other strings are ""); for the timeline's clock */
+};
+
 /* One log record. All strings are NUL-terminated valid UTF-8, owned by the reader and valid only
  * during the callback that hands the line out. Empty fields are "" (never NULL). */
 struct cs_line {
@@ -105,6 +113,7 @@ struct cs_line {
 	const char     *raw;		/* the whole record as read (sanitized), for evidence */
 	size_t		raw_len;
 	const char     *udid;		/* device UDID for live capture, "" otherwise */
+	enum cs_scan	scan;		/* what the scan-first pass said (cs_reader_feed_hits) */
 };
 
 #define CS_MAX_RECORD	(64 * 1024)	/* longer records are truncated with a marker */
@@ -132,10 +141,18 @@ struct cs_reader_stats {
 	uint64_t	nul_bytes;	/* NUL bytes skipped (record separators in relay streams) */
 	uint64_t	garbage_bytes;	/* binary bytes (controls other than TAB) skipped */
 	uint64_t	per_format[CS_FMT_COUNT];
+	uint64_t	scan_missed;	/* records with no rule literal (CS_SCAN_MISS or _SKIPPED) */
+	uint64_t	scan_skipped;	/* ... of which were never built (CS_SCAN_SKIPPED) */
 };
 
 struct cs_reader *cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx);
 void cs_reader_feed(struct cs_reader *reader, const void *buf, size_t len);
+/* Feed a chunk with the scan-first result: hits are the chunk offsets (ascending) of bytes where a
+ * rule literal ends. Records with no hit come out as CS_SCAN_MISS, or, when light is set and it is
+ * safe (a clean syslog line followed by another header), as CS_SCAN_SKIPPED without being built.
+ * Every record keeps the number, time and order it has with cs_reader_feed. */
+void cs_reader_feed_hits(struct cs_reader *reader, const void *buf, size_t len, const size_t *hits,
+    size_t nhits, bool light);
 void cs_reader_set_recv_time(struct cs_reader *reader, int64_t recv_us);	/* for what is fed next */
 void cs_reader_flush(struct cs_reader *reader);	/* hand out a pending record (idle / end) */
 const struct cs_reader_stats *cs_reader_stats(const struct cs_reader *reader);
@@ -234,6 +251,18 @@ typedef void (*cs_crash_report_cb)(const struct cs_crash_report *r, const char *
 typedef void (*cs_crash_bad_cb)(const char *path, const char *why, void *ctx);
 int cs_crash_dir_load(const char *dir, cs_crash_report_cb cb, cs_crash_bad_cb bad, void *ctx,
     char *err, size_t errlen);
+/* Scan-first: one Vectorscan pass over buf calls hit(offset just past a literal) for every match of
+ * any rule literal, in ascending order (a non-zero return stops it). Returns 0, or -1 when a scan
+ * cannot decide which lines are candidates (built without Vectorscan, CALLSIGHT_NO_VECTORSCAN set,
+ * a rule without literal): then every line is a candidate, as before. */
+typedef int (*cs_scan_hit_cb)(size_t end, void *ctx);
+bool cs_rules_can_scan(const struct cs_rules *rules);
+void cs_rules_scan_engine(char *out, size_t outlen);	/* "Vectorscan 5.4.9 ...", or "off (...)" */
+int cs_rules_scan(struct cs_rules *rules, const char *buf, size_t len, cs_scan_hit_cb hit, void *ctx);
+/* The literals the rule at index i (load order) needs, for tests and `callsightd --list-literals`:
+ * NULL past the end; *n gets the count. */
+const char *cs_rules_name(const struct cs_rules *rules, size_t i);
+char *const *cs_rules_literals(const struct cs_rules *rules, size_t i, size_t *n);
 
 /* ---------------------------------------------------------------- timeline and flags (timeline.c) */
 
@@ -371,6 +400,8 @@ struct cs_pipeline_stats {
 	uint64_t	flags;
 	uint64_t	disconnects;
 	uint64_t	warnings;
+	uint64_t	candidates;	/* records the rules ran on */
+	uint64_t	matched;	/* records that gave at least one event */
 };
 
 struct cs_pipeline;

@@ -275,7 +275,13 @@ parse_options(int argc, char **argv, options_t *opt)
 			opt->utc_offset_given = true;
 			break;
 		case 'h': usage(stdout); exit(0);
-		case 'v': printf("callsightd %s (protocol %d)\n", CALLSIGHT_VERSION, CALLSIGHT_PROTOCOL); exit(0);
+		case 'v': {
+			char engine[160];
+			cs_rules_scan_engine(engine, sizeof engine);
+			printf("callsightd %s (protocol %d)\nscan first: %s\n", CALLSIGHT_VERSION,
+			    CALLSIGHT_PROTOCOL, engine);
+			exit(0);
+		}
 		case ':':
 			fprintf(stderr, "callsightd: option '%s' needs a value\n", argv[optind - 1]);
 			return 2;
@@ -409,6 +415,9 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 		json_object_set_new(s, "format", json_string(cs_format_name(cs_pipeline_format(p))));
 		json_object_set_new(s, "app", json_string(cs_timeline_app(tl)));
 		json_object_set_new(s, "sdk", json_string(cs_timeline_sdk(tl)));
+		/* scan first (issue 12): records the rules ran on, and those that gave an event */
+		json_object_set_new(s, "candidates", json_integer((json_int_t)ps->candidates));
+		json_object_set_new(s, "matched", json_integer((json_int_t)ps->matched));
 		cs_json_write(r->out, s);
 		return;
 	}

@@ -101,6 +101,7 @@ struct record {
 	uint64_t	dropped;	/* bytes cut to stay within CS_MAX_RECORD */
 	unsigned	continuations;
 	unsigned	blank_lines;	/* blank lines after the last joined one: kept only if text follows */
+	bool		hit;		/* one of its lines may hold a rule literal (scan first) */
 	char		field[F_COUNT][FIELD_CAP];
 };
 
@@ -141,6 +142,14 @@ struct cs_reader {
 	int64_t			last_time_us;	/* inherited by records without a stamp */
 	int64_t			civil_key;	/* the date days_from_civil computed last ... */
 	int64_t			civil_days;	/* ... and its day number: consecutive stamps share it */
+
+	/* scan first (cs_reader_feed_hits): the chunk's literal hits, for the feed in progress */
+	const size_t	       *hits;		/* NULL: no scan, every line may hold a literal */
+	size_t			nhits, hit_at;	/* hit_at: the first hit not behind the current line */
+	bool			light;		/* lines with no hit may be skipped unbuilt */
+	bool			line_hit;	/* the physical line being taken may hold a literal */
+	char			skip_device[FIELD_CAP];	/* the device of the last skipped record */
+	size_t			skip_device_len;
 };
 
 /* ---------------------------------------------------------------- byte classes */
@@ -707,18 +716,23 @@ split_syslog_name(struct cs_reader *r, struct header *h, struct span name)
  * 1.3 (no device), 1.4 (µs), pre-iOS-10 (no level). A valid stamp without a process block is still
  * a header: the message is what follows the stamp.
  */
-static bool
-parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
+/* The syslog stamp "Mon dd HH:MM:SS[.us]" at the start of a line, followed by a blank or the end:
+ * returns where it ends, or NULL. A valid stamp alone makes a syslog header (parse_syslog); the
+ * scan-first skip asks the same question of the line after the one it skips (skip_line). */
+static const char *
+syslog_stamp(const char *line, const char *end, struct stamp *st)
 {
-	const char *end = line + n, *s = skip_quote_prefix(line, end), *q;
-	struct proc_block pb;
+	const char *s = skip_quote_prefix(line, end), *q;
 	int day;
 
 	if (end - s < 15 || s[3] != ' ' || !is_alpha(s[0]))
-		return false;
-	header_init(h, CS_FMT_syslog);
-	if ((h->st.month = month_number(s)) == 0)
-		return false;
+		return NULL;
+	st->year = st->month = st->day = 0;
+	st->usec = 0;
+	st->has_zone = false;
+	st->zone_sec = 0;
+	if ((st->month = month_number(s)) == 0)
+		return NULL;
 	q = s + 4;
 	if (*q == ' ')
 		q++;
@@ -727,11 +741,23 @@ parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
 	else if (read_digits(q, end, 1, &day))
 		q += 1;
 	else
-		return false;
+		return NULL;
 	if (day < 1 || day > 31 || q >= end || *q != ' ')
-		return false;
-	h->st.day = day;
-	if ((q = parse_clock(q + 1, end, &h->st)) == NULL || (q < end && *q != ' '))
+		return NULL;
+	st->day = day;
+	if ((q = parse_clock(q + 1, end, st)) == NULL || (q < end && *q != ' '))
+		return NULL;
+	return q;
+}
+
+static bool
+parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
+{
+	const char *end = line + n, *q;
+	struct proc_block pb;
+
+	header_init(h, CS_FMT_syslog);
+	if ((q = syslog_stamp(line, end, &h->st)) == NULL)
 		return false;
 	q = skip_spaces(q, end);
 	if (scan_proc_block(q, end, &pb) && !pb.has_tid && pb.image_open != '{') {
@@ -1182,9 +1208,12 @@ emit_record(struct cs_reader *r)
 		.raw = rec->raw,
 		.raw_len = rec->raw_len,
 		.udid = r->udid,
+		.scan = rec->hit ? CS_SCAN_NONE : CS_SCAN_MISS,
 	};
 	r->stats.lines++;
 	r->stats.per_format[rec->fmt]++;
+	if (!rec->hit)
+		r->stats.scan_missed++;
 	if (rec->flags & CS_LINE_UNPARSED)
 		r->stats.unparsed++;
 	if (rec->flags & CS_LINE_TRUNCATED)
@@ -1211,6 +1240,7 @@ start_record(struct cs_reader *r, const struct text *t, const struct header *h, 
 	rec->dropped = t->dropped;
 	rec->continuations = 0;
 	rec->blank_lines = 0;
+	rec->hit = r->line_hit;
 	rec->raw_len = 0;
 	append_bounded(rec->raw, &rec->raw_len, t->p, t->n, &rec->dropped);
 	rec->msg_separate = false;
@@ -1264,6 +1294,7 @@ join_continuation(struct cs_reader *r, const struct text *t)
 	}
 	rec->dropped += t->dropped;
 	rec->flags |= CS_LINE_CONTINUED | t->flags;
+	rec->hit = rec->hit || r->line_hit;
 }
 
 static bool
@@ -1387,6 +1418,77 @@ finish_partial(struct cs_reader *r, const char *p, const char *end)
 	return le + 1;
 }
 
+/* ---------------------------------------------------------------- scan first */
+
+/* Whether a rule literal ends inside the line [start, nl) of the chunk (hits ascending). */
+static bool
+line_has_hit(struct cs_reader *r, size_t start, size_t nl)
+{
+	while (r->hit_at < r->nhits && r->hits[r->hit_at] <= start)
+		r->hit_at++;
+	return r->hit_at < r->nhits && r->hits[r->hit_at] <= nl;
+}
+
+/*
+ * A clean, whole line no literal occurs in, handed out as CS_SCAN_SKIPPED without building the
+ * record, when that provably changes nothing: the stream is syslog (recognise_header tries
+ * parse_syslog first and it succeeds here, so the same header is found, with the same effect on
+ * the device-name counters), the record has no continuation (the next line in this chunk starts
+ * with a syslog stamp: a header whatever cleaning it needs, as the stamp bytes need none), it is not
+ * cut, and its time is resolved here exactly as start_record would (year inference state).
+ */
+static bool
+skip_line(struct cs_reader *r, const char *p, const char *body, const char *next, const char *end,
+    uint64_t offset)
+{
+	struct header h;
+	struct stamp st;
+	const char *next_nl, *next_body;
+	struct cs_line line;
+	size_t n = (size_t)(body - p);
+
+	if (r->last_fmt != CS_FMT_syslog || n > RECORD_CAP || next >= end)
+		return false;
+	if ((next_nl = memchr(next, '\n', (size_t)(end - next))) == NULL)
+		return false;
+	next_body = next_nl > next && next_nl[-1] == '\r' ? next_nl - 1 : next_nl;
+	if (syslog_stamp(next, next_body, &st) == NULL || !parse_syslog(r, p, n, &h))
+		return false;
+	emit_record(r);
+	r->stats.physical_lines++;
+	r->last_time_us = resolve_time(r, &h.st);
+	/* the device name only: the timeline reads it (the rest of a skipped record is not built) */
+	if (h.field[F_DEVICE].n >= FIELD_CAP || h.field[F_DEVICE].n != r->skip_device_len ||
+	    memcmp(r->skip_device, h.field[F_DEVICE].p, h.field[F_DEVICE].n) != 0) {
+		copy_field(r->skip_device, h.field[F_DEVICE]);
+		r->skip_device_len = h.field[F_DEVICE].n;
+	}
+	line = (struct cs_line){
+		.number = r->stats.physical_lines,
+		.offset = offset,
+		.time_us = r->opt.time_from_recv && r->recv_us ? r->recv_us : r->last_time_us,
+		.device_us = r->last_time_us,
+		.recv_us = r->recv_us,
+		.format = CS_FMT_syslog,
+		.device = r->skip_device,
+		.process = "",
+		.image = "",
+		.pid = h.pid,
+		.level = "",
+		.message = "",
+		.raw = "",
+		.udid = r->udid,
+		.scan = CS_SCAN_SKIPPED,
+	};
+	r->stats.lines++;
+	r->stats.per_format[CS_FMT_syslog]++;
+	r->stats.scan_missed++;
+	r->stats.scan_skipped++;
+	if (r->cb != NULL)
+		r->cb(&line, r->ctx);
+	return true;
+}
+
 /* Cut one line at p; returns where the next starts. */
 static const char *
 cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
@@ -1408,10 +1510,17 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 	if (nl != NULL && body > p && body[-1] == '\r')
 		body--;
 	sp = find_special(p, body);
+	r->line_hit = true;	/* unless the scan proves otherwise for a clean, whole line */
 	if (sp == body) {
 		if (nl == NULL) {
 			stash_partial(r, p, (size_t)(end - p), r->base + (uint64_t)(p - chunk));
 			return end;
+		}
+		if (r->hits != NULL) {
+			r->line_hit = line_has_hit(r, (size_t)(p - chunk), (size_t)(nl - chunk));
+			if (!r->line_hit && r->light && skip_line(r, p, body, nl + 1, end,
+			    r->base + (uint64_t)(p - chunk)))
+				return nl + 1;
 		}
 		take_line(r, p, (size_t)(body - p), true, 0, r->base + (uint64_t)(p - chunk));
 		return nl + 1;
@@ -1458,6 +1567,7 @@ cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx)
 	r->rec.raw = cs_xmalloc(CS_MAX_RECORD + 1);
 	r->rec.msg = cs_xmalloc(CS_MAX_RECORD + 1);
 	r->last_fmt = CS_FMT_unknown;
+	r->line_hit = true;
 	return r;
 }
 
@@ -1476,11 +1586,30 @@ cs_reader_feed(struct cs_reader *r, const void *buf, size_t len)
 	if (r == NULL || buf == NULL || len == 0)
 		return;
 	r->stats.bytes += len;
-	if (r->partial_active)
+	if (r->partial_active) {
+		r->line_hit = true;
 		p = finish_partial(r, p, end);
+	}
 	while (p < end)
 		p = cut_line(r, chunk, p, end);
 	r->base += len;
+}
+
+void
+cs_reader_feed_hits(struct cs_reader *r, const void *buf, size_t len, const size_t *hits,
+    size_t nhits, bool light)
+{
+	static const size_t none = 0;
+
+	if (r == NULL)
+		return;
+	r->hits = hits != NULL ? hits : &none;
+	r->nhits = hits != NULL ? nhits : 0;
+	r->hit_at = 0;
+	r->light = light;
+	cs_reader_feed(r, buf, len);
+	r->hits = NULL;
+	r->line_hit = true;
 }
 
 /*
@@ -1493,6 +1622,7 @@ cs_reader_flush(struct cs_reader *r)
 {
 	if (r == NULL)
 		return;
+	r->line_hit = true;
 	if (r->partial_active)
 		take_partial(r, true);
 	emit_record(r);

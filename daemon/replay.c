@@ -2,6 +2,11 @@
  * replay.c - the pipeline that every source feeds: bytes -> reader -> rules -> timeline -> sink.
  * A capture file, stdin and (later) each live device own one pipeline; the rules are shared.
  * Nothing here knows where the bytes come from or where the records go.
+ *
+ * Scan first: each chunk fed is scanned once for every rule literal (cs_rules_scan, Vectorscan);
+ * the reader then builds only the records a literal occurs in, and the rules run only on those.
+ * The others still reach the timeline (its clock) and are counted; when nobody asked for line
+ * records (no store, no line subscribers: sink.line NULL) they are not even built.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +22,12 @@ struct cs_pipeline {
 	struct cs_sink		 sink;
 	struct cs_pipeline_stats stats;
 	char			 udid[64];
+	size_t			*hits;		/* scan first: the chunk's hits, one per line */
+	size_t			 nhits, hits_cap;
+	size_t			 hit_line_end;	/* the chunk offset where the last hit's line ends */
+	const char		*scan_buf;
+	size_t			 scan_len;
+	uint64_t		 last_event_line;
 };
 
 static void
@@ -44,6 +55,10 @@ static void
 on_event(const struct cs_event *event, void *ctx)
 {
 	struct cs_pipeline *p = ctx;
+	if (p->stats.events == 0 || p->last_event_line != event->line->number) {
+		p->stats.matched++;
+		p->last_event_line = event->line->number;
+	}
 	p->stats.events++;
 	if (p->sink.event)
 		p->sink.event(event, p->sink.ctx);
@@ -55,10 +70,30 @@ on_line(const struct cs_line *line, void *ctx)
 {
 	struct cs_pipeline *p = ctx;
 	p->stats.lines++;
-	if (p->sink.line)
+	if (p->sink.line && line->scan != CS_SCAN_SKIPPED)
 		p->sink.line(line, p->sink.ctx);
-	cs_rules_match(p->rules, line, on_event, p);
+	if (line->scan == CS_SCAN_NONE) {
+		p->stats.candidates++;
+		cs_rules_match(p->rules, line, on_event, p);
+	}
 	cs_timeline_line(p->timeline, line);
+}
+
+/* A literal ends at chunk offset end: keep one hit per line (the reader asks line by line). */
+static int
+on_hit(size_t end, void *ctx)
+{
+	struct cs_pipeline *p = ctx;
+	if (p->nhits > 0 && end <= p->hit_line_end)
+		return 0;
+	if (p->nhits == p->hits_cap) {
+		p->hits_cap = p->hits_cap ? p->hits_cap * 2 : 1024;
+		p->hits = cs_xrealloc(p->hits, p->hits_cap * sizeof *p->hits);
+	}
+	p->hits[p->nhits++] = end;
+	const char *nl = end < p->scan_len ? memchr(p->scan_buf + end, '\n', p->scan_len - end) : NULL;
+	p->hit_line_end = nl ? (size_t)(nl - p->scan_buf) : p->scan_len;
+	return 0;
 }
 
 struct cs_pipeline *
@@ -108,7 +143,14 @@ cs_pipeline_set_clock(struct cs_pipeline *p, int64_t now_us)
 void
 cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len)
 {
-	cs_reader_feed(p->reader, buf, len);
+	p->nhits = 0;
+	p->hit_line_end = 0;
+	p->scan_buf = buf;
+	p->scan_len = len;
+	if (cs_rules_can_scan(p->rules) && cs_rules_scan(p->rules, buf, len, on_hit, p) == 0)
+		cs_reader_feed_hits(p->reader, buf, len, p->hits, p->nhits, p->sink.line == NULL);
+	else
+		cs_reader_feed(p->reader, buf, len);
 }
 
 void
@@ -203,6 +245,7 @@ cs_pipeline_free(struct cs_pipeline *p)
 		return;
 	cs_reader_free(p->reader);
 	cs_timeline_free(p->timeline);
+	free(p->hits);
 	free(p);
 }
 

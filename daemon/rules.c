@@ -12,6 +12,15 @@
  *   3. the survivors run their JIT-compiled pattern with match data allocated once.
  * Loading is atomic: a file with an error leaves the loaded rules as they were. The object owns
  * all scratch state, so there is no global mutable state (one thread per rules object).
+ *
+ * Scan first (cs_rules_scan): the same literals, compiled into one Vectorscan literal database with
+ * every index rebuild (so a SIGHUP reload rebuilds it with the rule set), find in one pass over a
+ * whole read chunk the few lines any rule could match; the reader builds only those (parse.c,
+ * cs_reader_feed_hits). Steps 1-3 above still run on each candidate, so a rule gives exactly the
+ * events it gives without the scan: the scan only removes lines on which step 1 would find nothing
+ * (it searches the raw line, a superset of the message, with the same ASCII-only caseless compare).
+ * Built without Vectorscan, or with CALLSIGHT_NO_VECTORSCAN=1 in the environment, every line is a
+ * candidate (the fallback the comparison test holds against the scan: tests/e2e/scan-compare.sh).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -24,6 +33,9 @@
 #include <sys/types.h>
 
 #include <pcre2.h>
+#ifdef CS_HAVE_VECTORSCAN
+#include <hs.h>
+#endif
 
 #include "callsightd.h"
 
@@ -145,6 +157,14 @@ struct cs_rules {
 	pcre2_match_data       *match_data;
 	pcre2_match_context    *match_context;
 	pcre2_compile_context  *compile_context;
+
+	/* scan first: one literal database over every rule's literals (NULL: cannot scan) */
+	bool			scan_disabled;		/* CALLSIGHT_NO_VECTORSCAN, read once at creation */
+	bool			scan_ready;		/* the index supports a scan (with or without db) */
+#ifdef CS_HAVE_VECTORSCAN
+	hs_database_t	       *hs_db;
+	hs_scratch_t	       *hs_scratch;
+#endif
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -244,14 +264,47 @@ rule_free(struct rule *r)
  *
  * Walks a pattern the way PCRE2 reads it and collects text every match must contain: runs of
  * plain characters in the mandatory part of the pattern, and for an alternation the best literal of
- * each branch (any-of). Anything it does not fully understand makes it give up, leaving the rule
- * without a prefilter (slower, never wrong). Literals are lower-cased: the prefilter searches the
- * lower-cased message, so caseless patterns need no special case.
+ * each branch (any-of). A run forks into variants where the pattern allows a choice of fixed texts:
+ * an optional character ("hang ?up" gives "hangup" and "hang up") and a group of plain
+ * alternatives ("session(?:DidConnect|Connected)" gives "sessiondidconnect" and
+ * "sessionconnected"), up to MAX_LITERALS variants; zero-width assertions (\b, ^, $) do not cut a
+ * run. Of the candidate sets the rarest wins (see rarity()), then the longer. Anything the walk does
+ * not fully understand makes it give up, leaving the rule without a prefilter (slower, never
+ * wrong). Literals are lower-cased: the prefilter and the scan compare without ASCII case.
  */
+
+/*
+ * Words so common in device logs and English text that a literal inside one of them fires on lines
+ * about something else ("hang" is in "change"): a set with such a member is chosen only when there
+ * is nothing better, and a rule left with one fails to load (literal= names a better one). Chosen
+ * from the vocabulary of tests/scenarios and /work/shared/samples (iOS 15-17 syslog): the words that
+ * occur on more than 1% of lines, and the everyday English words that contain short call words.
+ */
+static const char *const common_words[] = {
+	"change", "changed", "changes", "exchange", "channel", "handle", "handler", "handled",
+	"state", "status", "statement", "session", "sessions", "connection", "connections",
+	"connect", "connected", "disconnected", "application", "process", "processes", "service",
+	"services", "device", "devices", "error", "errors", "network", "notification", "request",
+	"response", "active", "inactive", "interactive", "running", "background", "foreground",
+	"audio", "video", "called", "calling", "callback", "callbacks", "recall", "locale",
+	"local", "location", "update", "updated", "policy", "client", "server", "stream", "event",
+	"events", "message", "received", "receive", "default", "interface", "assertion",
+	"assertions", "priority", "identifier", "result", "results", "reason", "level", "value",
+	"values", "information", "display", "support", "supported", "available", "unavailable",
+	"enable", "enabled", "disable", "disabled", "starting", "started", "stopped", "finished",
+	"complete", "completed", "success", "failed", "failure", "invalid", "timeout", "time",
+	"other", "there", "their", "these", "those", "where", "which", "while", "with", "without",
+	"within", "should", "could", "would", "about", "after", "before", "because", "between",
+	"through", "thing", "things", "something", "nothing", "anything", "everything", "string",
+	"strings", "thanks", "shanghai", "orange", "range", "danger", "stranger", "ending",
+	"pending", "sending", "attending", "spending", "extend", "extended", "intend",
+	"calendar", "hangul", NULL
+};
 
 struct litset {
 	char	*items[MAX_LITERALS];
 	size_t	 n;
+	bool	 exact;		/* the items are the whole texts the scanned part can match */
 };
 
 struct lit_scan {
@@ -266,10 +319,21 @@ litset_clear(struct litset *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->items[i]);
 	s->n = 0;
+	s->exact = false;
+}
+
+/* Whether the lower-case literal occurs inside a common word (and so on unrelated lines). */
+static const char *
+common_word_containing(const char *lit)
+{
+	for (size_t i = 0; common_words[i] != NULL; i++)
+		if (strstr(common_words[i], lit) != NULL)
+			return common_words[i];
+	return NULL;
 }
 
 static size_t
-litset_score(const struct litset *s)
+litset_min_len(const struct litset *s)
 {
 	if (s->n == 0)
 		return 0;
@@ -280,12 +344,41 @@ litset_score(const struct litset *s)
 	return min;
 }
 
-/* Keep the better of best and cand (a longer shortest member, then fewer members); cand is consumed. */
+/* Rare before common, then a longer shortest member up to GOOD_LITERAL bytes (longer is no rarer
+ * in practice), then fewer members (each is a literal the scan must look for), then longer. */
+#define GOOD_LITERAL	12
+
+static size_t
+rarity(const struct litset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (common_word_containing(s->items[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+static bool
+litset_better(const struct litset *cand, const struct litset *best)
+{
+	if (best->n == 0)
+		return true;
+	size_t cr = rarity(cand), br = rarity(best);
+	if (cr != br)
+		return cr > br;
+	size_t cl = litset_min_len(cand), bl = litset_min_len(best);
+	size_t cg = cl < GOOD_LITERAL ? cl : GOOD_LITERAL, bg = bl < GOOD_LITERAL ? bl : GOOD_LITERAL;
+	if (cg != bg)
+		return cg > bg;
+	if (cand->n != best->n)
+		return cand->n < best->n;
+	return cl > bl;
+}
+
+/* Keep the better of best and cand; cand is consumed. */
 static void
 litset_offer(struct litset *best, struct litset *cand)
 {
-	size_t cs = litset_score(cand), bs = litset_score(best);
-	if (cs >= MIN_LITERAL && (cs > bs || (cs == bs && cand->n < best->n))) {
+	if (litset_min_len(cand) >= MIN_LITERAL && litset_better(cand, best)) {
 		litset_clear(best);
 		*best = *cand;
 		cand->n = 0;
@@ -293,28 +386,87 @@ litset_offer(struct litset *best, struct litset *cand)
 		litset_clear(cand);
 }
 
+/* ---- a run: the fixed texts (variants) the pattern requires since the last cut */
+
+struct run {
+	struct litset	v;
+	bool		cut;		/* something not literal came in: the branch is not exact */
+};
+
 static void
-offer_run(struct litset *best, char *run, size_t *runlen)
+run_reset(struct run *r)
 {
-	if (*runlen >= MIN_LITERAL) {
-		struct litset one = { .n = 1 };
-		one.items[0] = cs_xstrndup(run, *runlen);
-		litset_offer(best, &one);
-	}
-	*runlen = 0;
+	litset_clear(&r->v);
+	r->v.items[0] = cs_xstrdup("");
+	r->v.n = 1;
 }
 
-/* Reads a quantifier at s->p if there is one; returns its minimum (1 when none), -1 on give up. */
+/* Offer the run's variants as a candidate set and start a new run. */
+static void
+run_cut(struct run *r, struct litset *best)
+{
+	struct litset cand = r->v;
+	cand.exact = false;
+	r->v.n = 0;
+	litset_offer(best, &cand);
+	run_reset(r);
+	r->cut = true;
+}
+
+static char *
+concat(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *s = cs_xmalloc(na + nb + 1);
+	memcpy(s, a, na);
+	memcpy(s + na, b, nb + 1);
+	return s;
+}
+
+/* Offer what the run holds so far (it stays): the text before a fork may be the better literal. */
+static void
+run_offer_copy(const struct run *r, struct litset *best)
+{
+	struct litset copy = { .n = r->v.n };
+	for (size_t i = 0; i < r->v.n; i++)
+		copy.items[i] = cs_xstrdup(r->v.items[i]);
+	litset_offer(best, &copy);
+}
+
+/* Every variant followed by every one of tails; with keep, the variants alone stay too (an
+ * optional part). false (nothing changed) when that would make more than MAX_LITERALS. */
+static bool
+run_extend(struct run *r, const char *const *tails, size_t ntails, bool keep)
+{
+	size_t total = r->v.n * ntails + (keep ? r->v.n : 0);
+	if (total > MAX_LITERALS)
+		return false;
+	struct litset out = { .n = 0 };
+	for (size_t i = 0; i < r->v.n; i++) {
+		if (keep)
+			out.items[out.n++] = cs_xstrdup(r->v.items[i]);
+		for (size_t k = 0; k < ntails; k++)
+			out.items[out.n++] = concat(r->v.items[i], tails[k]);
+	}
+	litset_clear(&r->v);
+	r->v = out;
+	return true;
+}
+
+/* Reads a quantifier at s->p if there is one; returns its minimum (1 when none), -1 on give up;
+ * *max gets its maximum (-1: unbounded). */
 static long
-read_quantifier(struct lit_scan *s, bool *quantified)
+read_quantifier(struct lit_scan *s, bool *quantified, long *max)
 {
 	long min = 1;
 	*quantified = false;
+	*max = 1;
 	if (s->p >= s->end)
 		return 1;
 	char c = *s->p;
 	if (c == '?' || c == '*' || c == '+') {
 		min = c == '+' ? 1 : 0;
+		*max = c == '?' ? 1 : -1;
 		s->p++;
 	} else if (c == '{') {
 		const char *q = s->p + 1;
@@ -327,6 +479,7 @@ read_quantifier(struct lit_scan *s, bool *quantified)
 			min = strtol(q, &after, 10);
 			q = after;
 		}
+		*max = -1;
 		while (q < s->end && (isdigit((unsigned char)*q) || *q == ','))
 			q++;
 		if (q >= s->end || *q != '}')
@@ -341,7 +494,6 @@ read_quantifier(struct lit_scan *s, bool *quantified)
 }
 
 static void scan_alternation(struct lit_scan *s, struct litset *out);
-
 /* Skips a character class; s->p is just past '['. */
 static void
 skip_class(struct lit_scan *s)
@@ -438,17 +590,18 @@ read_group_opening(struct lit_scan *s)
 	return false;
 }
 
-/* Scans one branch (up to '|' or ')' or the end) and offers its literals to best. */
+/* Scans one branch (up to '|' or ')' or the end) and offers its literals to best; best->exact
+ * says the whole branch was fixed text (its variants are everything it can match). */
 static void
 scan_branch(struct lit_scan *s, struct litset *best)
 {
-	char *run = cs_xmalloc((size_t)(s->end - s->p) + 1);
-	size_t runlen = 0;
+	struct run run = { .v = { .n = 0 }, .cut = false };
+	run_reset(&run);
 	while (s->p < s->end && !s->give_up) {
 		char c = *s->p;
 		if (c == '|' || c == ')')
 			break;
-		bool literal = false;
+		bool literal = false, zero_width = false;
 		char lc = 0;
 		struct litset group = { .n = 0 };
 		bool group_counts = false;
@@ -465,7 +618,9 @@ scan_branch(struct lit_scan *s, struct litset *best)
 			} else if (isdigit((unsigned char)e)) {
 				while (s->p < s->end && isdigit((unsigned char)*s->p))
 					s->p++;
-			} else if (strchr("dDwWsShHvVRXbBAzZGKntrfea", e) == NULL) {
+			} else if (strchr("bBAzZG", e) != NULL) {
+				zero_width = true;
+			} else if (strchr("dDwWsShHvVRXKntrfea", e) == NULL) {
 				s->give_up = true;
 				break;
 			}
@@ -484,7 +639,9 @@ scan_branch(struct lit_scan *s, struct litset *best)
 				s->give_up = true;
 			else
 				s->p++;
-		} else if (c == '.' || c == '^' || c == '$') {
+		} else if (c == '^' || c == '$') {
+			zero_width = true;
+		} else if (c == '.') {
 			/* not literal */
 		} else if (c == '*' || c == '+' || c == '?' || c == '{') {
 			s->give_up = true;	/* a quantifier with nothing to quantify */
@@ -500,23 +657,61 @@ scan_branch(struct lit_scan *s, struct litset *best)
 			break;
 		}
 		bool quantified;
-		long min = read_quantifier(s, &quantified);
+		long max;
+		long min = read_quantifier(s, &quantified, &max);
 		if (min < 0) {
 			s->give_up = true;
 			litset_clear(&group);
 			break;
 		}
-		if (literal && min > 0)
-			run[runlen++] = (char)tolower((unsigned char)lc);
-		if (!literal || quantified)
-			offer_run(best, run, &runlen);
+		if (zero_width && !quantified)
+			continue;			/* consumes nothing: the run goes on */
+		if (literal) {
+			char one[2] = { (char)tolower((unsigned char)lc), '\0' };
+			const char *tail[1] = { one };
+			if (!quantified) {
+				if (!run_extend(&run, tail, 1, false)) {
+					run_cut(&run, best);
+					run_extend(&run, tail, 1, false);
+				}
+			} else if (min == 0 && max == 1) {
+				run_offer_copy(&run, best);
+				if (!run_extend(&run, tail, 1, true))
+					run_cut(&run, best);
+			} else {
+				if (min > 0)
+					run_extend(&run, tail, 1, false);
+				run_cut(&run, best);
+			}
+			continue;
+		}
+		if (group_counts && group.exact && group.n > 0 && (!quantified || (min == 0 && max == 1))) {
+			bool optional = quantified;
+			if (optional || group.n > 1)
+				run_offer_copy(&run, best);
+			if (run_extend(&run, (const char *const *)group.items, group.n, optional)) {
+				litset_clear(&group);
+				continue;
+			}
+		}
+		run_cut(&run, best);
 		if (group_counts && min > 0)
 			litset_offer(best, &group);
 		else
 			litset_clear(&group);
 	}
-	offer_run(best, run, &runlen);
-	free(run);
+	bool exact = !run.cut && !s->give_up;
+	struct litset last = run.v;
+	run.v.n = 0;
+	if (exact) {
+		/* the whole branch is fixed text: its variants, even short ones, are what it matches */
+		litset_clear(best);
+		*best = last;
+		best->exact = true;
+		return;
+	}
+	last.exact = false;
+	litset_offer(best, &last);
 }
 
 /* Scans branches separated by '|' up to ')' or the end: any-of the branches' literals. */
@@ -524,10 +719,11 @@ static void
 scan_alternation(struct lit_scan *s, struct litset *out)
 {
 	struct litset all = { .n = 0 };
-	bool complete = true;
+	bool complete = true, exact = true;
 	for (;;) {
 		struct litset branch = { .n = 0 };
 		scan_branch(s, &branch);
+		exact = exact && branch.exact;
 		if (branch.n == 0 || all.n + branch.n > MAX_LITERALS)
 			complete = false;
 		for (size_t i = 0; i < branch.n && complete; i++)
@@ -541,6 +737,7 @@ scan_alternation(struct lit_scan *s, struct litset *out)
 	}
 	if (!complete || s->give_up)
 		litset_clear(&all);
+	all.exact = exact && all.n > 0;
 	*out = all;
 }
 
@@ -550,7 +747,7 @@ derive_literals(struct rule *r, const char *pattern, size_t len)
 	struct lit_scan s = { .p = pattern, .end = pattern + len };
 	struct litset set = { .n = 0 };
 	scan_alternation(&s, &set);
-	if (s.give_up || s.p != s.end) {
+	if (s.give_up || s.p != s.end || litset_min_len(&set) < MIN_LITERAL) {
 		litset_clear(&set);
 		return;
 	}
@@ -879,8 +1076,18 @@ parse_rule(struct cursor *c, char *name, pcre2_compile_context *cctx)
 	if (compile_pattern(c, r, pattern, len, caseless, cctx) < 0 ||
 	    collect_named_groups(c, r) < 0 || check_attribute_count(c, r) < 0)
 		goto fail;
-	if (r->nliterals == 0)
+	if (r->nliterals == 0) {
 		derive_literals(r, pattern, len);
+		for (size_t i = 0; i < r->nliterals; i++) {
+			const char *word = common_word_containing(r->literals[i]);
+			if (word != NULL) {
+				cs_set_error(c->err, c->errlen, "%s: rule '%s' needs the text '%s', which is "
+				    "also in the common word '%s': it would run on unrelated lines; give a rarer "
+				    "one with literal=", c->where, name, r->literals[i], word);
+				goto fail;
+			}
+		}
+	}
 	return r;
 fail:
 	rule_free(r);
@@ -1254,6 +1461,13 @@ index_free(struct cs_rules *rules)
 	free(rules->rule_mark);
 	free(rules->alt_mark);
 	pcre2_match_data_free(rules->match_data);
+#ifdef CS_HAVE_VECTORSCAN
+	hs_free_scratch(rules->hs_scratch);
+	hs_free_database(rules->hs_db);
+	rules->hs_scratch = NULL;
+	rules->hs_db = NULL;
+#endif
+	rules->scan_ready = false;
 	rules->hash_heads = NULL;
 	rules->entries = NULL;
 	rules->always = NULL;
@@ -1357,6 +1571,61 @@ index_alt_groups(struct cs_rules *rules)
 	}
 }
 
+/*
+ * The scan database: every distinct literal once, caseless (ASCII, like the lower-cased prefilter).
+ * No scan when a rule has no literal (it runs on every line) or the database cannot be built; with
+ * no rules at all nothing can match and the scan finds nothing without a database.
+ */
+static void
+index_scan(struct cs_rules *rules)
+{
+	if (rules->scan_disabled || rules->nalways > 0)
+		return;
+#ifdef CS_HAVE_VECTORSCAN
+	if (rules->nentries == 0) {
+		rules->scan_ready = true;
+		return;
+	}
+	const char **exprs = cs_xcalloc(rules->nentries, sizeof *exprs);
+	size_t *lens = cs_xcalloc(rules->nentries, sizeof *lens);
+	unsigned *flags = cs_xcalloc(rules->nentries, sizeof *flags);
+	unsigned *ids = cs_xcalloc(rules->nentries, sizeof *ids);
+	size_t n = 0;
+	for (size_t i = 0; i < rules->nentries; i++) {
+		const struct literal_entry *e = &rules->entries[i];
+		/* a literal holding another one adds nothing to "could a rule match this line": the
+		 * shorter one is found wherever it is (and fewer literals scan faster) */
+		bool redundant = false;
+		for (size_t k = 0; k < rules->nentries && !redundant; k++) {
+			const struct literal_entry *o = &rules->entries[k];
+			redundant = o->len < e->len ? memmem(e->text, e->len, o->text, o->len) != NULL :
+			    o->len == e->len && k < i && memcmp(e->text, o->text, e->len) == 0;
+		}
+		if (redundant)
+			continue;
+		exprs[n] = e->text;
+		lens[n] = e->len;
+		flags[n] = HS_FLAG_CASELESS;
+		ids[n] = (unsigned)n;
+		n++;
+	}
+	hs_compile_error_t *cerr = NULL;
+	if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL,
+	    &rules->hs_db, &cerr) != HS_SUCCESS) {
+		hs_free_compile_error(cerr);
+		rules->hs_db = NULL;
+	} else if (hs_alloc_scratch(rules->hs_db, &rules->hs_scratch) != HS_SUCCESS) {
+		hs_free_database(rules->hs_db);
+		rules->hs_db = NULL;
+	} else
+		rules->scan_ready = true;
+	free(exprs);
+	free(lens);
+	free(flags);
+	free(ids);
+#endif
+}
+
 static void
 index_build(struct cs_rules *rules)
 {
@@ -1378,6 +1647,7 @@ index_build(struct cs_rules *rules)
 	rules->rule_mark = cs_xcalloc(rules->nrules, sizeof *rules->rule_mark);
 	rules->alt_mark = cs_xcalloc(rules->nalt, sizeof *rules->alt_mark);
 	rules->generation = 0;
+	index_scan(rules);
 }
 
 /* ---------------------------------------------------------------- public: lifecycle and loading */
@@ -1392,6 +1662,8 @@ cs_rules_new(void)
 		abort();
 	pcre2_set_max_pattern_length(rules->compile_context, MAX_PATTERN);
 	pcre2_set_match_limit(rules->match_context, MATCH_LIMIT);
+	const char *no_scan = getenv("CALLSIGHT_NO_VECTORSCAN");
+	rules->scan_disabled = no_scan != NULL && *no_scan != '\0' && strcmp(no_scan, "0") != 0;
 	index_build(rules);
 	return rules;
 }
@@ -1673,4 +1945,79 @@ cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb c
 			rules->alt_mark[r->alt_id] = rules->generation;
 		emit_event(rules, r, line, cb, ctx);
 	}
+}
+
+/* ---------------------------------------------------------------- scan first */
+
+void
+cs_rules_scan_engine(char *out, size_t outlen)
+{
+#ifdef CS_HAVE_VECTORSCAN
+	snprintf(out, outlen, "Vectorscan %s", hs_version());
+#else
+	snprintf(out, outlen, "off (built without Vectorscan: the rules' own prefilter reads every line)");
+#endif
+}
+
+bool
+cs_rules_can_scan(const struct cs_rules *rules)
+{
+	return rules->scan_ready;
+}
+
+#ifdef CS_HAVE_VECTORSCAN
+struct scan_call {
+	cs_scan_hit_cb	 hit;
+	void		*ctx;
+};
+
+static int
+on_scan_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+    void *arg)
+{
+	struct scan_call *call = arg;
+	return call->hit((size_t)to, call->ctx);
+}
+#endif
+
+int
+cs_rules_scan(struct cs_rules *rules, const char *buf, size_t len, cs_scan_hit_cb hit, void *ctx)
+{
+	if (!rules->scan_ready)
+		return -1;
+#ifdef CS_HAVE_VECTORSCAN
+	if (rules->hs_db == NULL || len == 0)
+		return 0;
+	if (len > UINT32_MAX)
+		return -1;		/* hs scans at most 4 GiB at once; chunks are 256 KiB */
+	struct scan_call call = { hit, ctx };
+	hs_error_t rc = hs_scan(rules->hs_db, buf, (unsigned)len, 0, rules->hs_scratch, on_scan_match,
+	    &call);
+	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
+		return -1;
+	return 0;
+#else
+	(void)buf;
+	(void)len;
+	(void)hit;
+	(void)ctx;
+	return 0;
+#endif
+}
+
+const char *
+cs_rules_name(const struct cs_rules *rules, size_t i)
+{
+	return i < rules->nrules ? rules->rules[i]->name : NULL;
+}
+
+char *const *
+cs_rules_literals(const struct cs_rules *rules, size_t i, size_t *n)
+{
+	if (i >= rules->nrules) {
+		*n = 0;
+		return NULL;
+	}
+	*n = rules->rules[i]->nliterals;
+	return rules->rules[i]->literals;
 }
