@@ -9,11 +9,13 @@ libpcre2-dev libsqlite3-dev libjansson-dev libevent-dev libcmocka-dev libssl-dev
 libimobiledevice-utils ideviceinstaller libplist-utils tmux sqlite3 valgrind chromium
 clang libclang-rt-14-dev zlib1g-dev time iproute2
 prometheus curl rsyslog rsyslog-relp rsyslog-openssl librelp-dev openssl
-jq libzip-dev zip"
+jq libzip-dev zip
+libvectorscan-dev ripgrep lnav"
 BREW_PKGS="libimobiledevice libusbmuxd libplist ncurses pcre2 sqlite jansson libevent cmocka
 pkg-config openssl tmux ideviceinstaller
 prometheus rsyslog librelp
-jq libzip gnu-time"
+jq libzip gnu-time
+vectorscan ripgrep lnav"
 
 missing_deb() {
 	out=""

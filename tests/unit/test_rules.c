@@ -615,6 +615,131 @@ test_groups_constants_literals(void **state)
 	cs_rules_free(rules);
 }
 
+/* ---------------------------------------------------------------- literals and the scan (issue 12) */
+
+/* The literals the rule named name was given, joined with '|', in their order. */
+static void
+literals_of(const struct cs_rules *rules, const char *name, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	for (size_t i = 0; cs_rules_name(rules, i) != NULL; i++) {
+		if (strcmp(cs_rules_name(rules, i), name) != 0)
+			continue;
+		size_t n;
+		char *const *lits = cs_rules_literals(rules, i, &n);
+		for (size_t k = 0; k < n; k++)
+			snprintf(out + strlen(out), outlen - strlen(out), "%s%s", k ? "|" : "", lits[k]);
+		return;
+	}
+	fail_msg("no rule %s", name);
+}
+
+static void
+test_literal_choice(void **state)
+{
+	(void)state;
+	struct cs_rules *rules = cs_rules_new();
+	char err[512], lits[512];
+	const char *text =
+	    /* an optional character forks the run: both spellings, not "hang" (inside "change") */
+	    "a.hang     call_user_hangup  *  /\\bhang ?up\\b/i\n"
+	    /* a plain alternation joins the text before it; \\b does not cut the run */
+	    "b.session  call_connected    *  /(?:\\bon[sS]|\\bs)ession(?:DidConnect|Connected)\\b/\n"
+	    /* rare before long: "connection" is a common word, "ice connection" is not */
+	    "c.ice      network_down      *  /\\bice ?connection ?state/i\n"
+	    /* given literals win over derived ones */
+	    "d.given    call_error        *  /hang/ literal=hangDetected\n";
+	assert_int_equal(cs_rules_load_text(rules, "t.rules", text, strlen(text), err, sizeof err), 0);
+	literals_of(rules, "a.hang", lits, sizeof lits);
+	assert_string_equal(lits, "hangup|hang up");
+	literals_of(rules, "b.session", lits, sizeof lits);
+	assert_string_equal(lits, "essiondidconnect|essionconnected");
+	literals_of(rules, "c.ice", lits, sizeof lits);
+	assert_string_equal(lits, "iceconnection|ice connection");
+	literals_of(rules, "d.given", lits, sizeof lits);
+	assert_string_equal(lits, "hangdetected");
+	/* the literals are real requirements: the rules still match every spelling */
+	assert_int_equal(match_line(rules, "p", "", "user did Hang Up").n, 1);
+	assert_int_equal(match_line(rules, "p", "", "user did hangup").n, 1);
+	assert_int_equal(match_line(rules, "p", "", "the route did change up").n, 0);
+	assert_int_equal(match_line(rules, "p", "", "sessionConnected").n, 1);
+	assert_int_equal(match_line(rules, "p", "", "ICEConnection State: failed").n, 1);
+	cs_rules_free(rules);
+}
+
+static void
+test_common_literal_fails(void **state)
+{
+	(void)state;
+	/* the only literal is inside a common word: the rule would run on every "change" line */
+	expect_load_error("weak call_user_hangup * /\\bhang\\b/\n", "user.rules:1:", "'change'");
+	expect_load_error("weak call_user_hangup * /\\bhang\\b/\n", "user.rules:1:", "literal=");
+	struct cs_rules *rules = cs_rules_new();
+	char err[512];
+	const char *ok = "weak call_user_hangup * /\\bhang\\b/ literal=hang\n";
+	assert_int_equal(cs_rules_load_text(rules, "t.rules", ok, strlen(ok), err, sizeof err), 0);
+	cs_rules_free(rules);
+}
+
+struct hits {
+	size_t	n;
+	size_t	end[16];
+};
+
+static int
+on_hit(size_t end, void *ctx)
+{
+	struct hits *h = ctx;
+	if (h->n < 16)
+		h->end[h->n++] = end;
+	return 0;
+}
+
+static void
+test_scan(void **state)
+{
+	(void)state;
+	char engine[160], err[512];
+	cs_rules_scan_engine(engine, sizeof engine);
+	struct cs_rules *rules = cs_rules_new();
+	const char *text = "a call_connected * /sessionDidConnect/\nb call_error * /Jetsam kill/\n";
+	assert_int_equal(cs_rules_load_text(rules, "t.rules", text, strlen(text), err, sizeof err), 0);
+	const char *buf = "x\nmy SESSIONdidconnect!\nnothing\nJETSAM KILL\n";
+	struct hits h = { 0 };
+	if (strncmp(engine, "Vectorscan", 10) != 0) {
+		/* without Vectorscan there is no scan: every line is a candidate */
+		assert_false(cs_rules_can_scan(rules));
+		assert_int_equal(cs_rules_scan(rules, buf, strlen(buf), on_hit, &h), -1);
+		cs_rules_free(rules);
+		skip();
+	}
+	assert_true(cs_rules_can_scan(rules));
+	assert_int_equal(cs_rules_scan(rules, buf, strlen(buf), on_hit, &h), 0);
+	assert_int_equal(h.n, 2);				/* caseless, the end of each literal */
+	assert_int_equal(h.end[0], strlen("x\nmy SESSIONdidconnect"));
+	assert_int_equal(h.end[1], strlen("x\nmy SESSIONdidconnect!\nnothing\nJETSAM KILL"));
+	/* a reload rebuilds the database: the new rule's literal is found, a disabled one is not */
+	const char *more = "disable a\nc call_error * /nothing here/\n";
+	assert_int_equal(cs_rules_load_text(rules, "u.rules", more, strlen(more), err, sizeof err), 0);
+	h.n = 0;
+	assert_int_equal(cs_rules_scan(rules, buf, strlen(buf), on_hit, &h), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.end[0], strlen("x\nmy SESSIONdidconnect!\nnothing\nJETSAM KILL"));
+	/* a rule with no literal runs on every line: then the scan cannot decide */
+	const char *bare = "d call_error * /\\d+/\n";
+	assert_int_equal(cs_rules_load_text(rules, "v.rules", bare, strlen(bare), err, sizeof err), 0);
+	assert_false(cs_rules_can_scan(rules));
+	assert_int_equal(cs_rules_scan(rules, buf, strlen(buf), on_hit, &h), -1);
+	cs_rules_free(rules);
+	/* CALLSIGHT_NO_VECTORSCAN selects the fallback when the rules are made */
+	setenv("CALLSIGHT_NO_VECTORSCAN", "1", 1);
+	rules = cs_rules_new();
+	unsetenv("CALLSIGHT_NO_VECTORSCAN");
+	assert_int_equal(cs_rules_load_text(rules, "t.rules", text, strlen(text), err, sizeof err), 0);
+	assert_false(cs_rules_can_scan(rules));
+	cs_rules_free(rules);
+}
+
 static void
 test_empty_rules(void **state)
 {
@@ -670,6 +795,9 @@ main(void)
 		cmocka_unit_test(test_sdk_directives),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_groups_constants_literals),
+		cmocka_unit_test(test_literal_choice),
+		cmocka_unit_test(test_common_literal_fails),
+		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_throughput),
 	};
