@@ -106,14 +106,20 @@ fmt(char *dst, size_t size, const char *format, ...)
 	va_end(ap);
 }
 
+/* no control characters in a one-line field (they come from hostile files too) */
+static void
+one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20)
+			*s = ' ';
+}
+
 static void
 copy_field(char *dst, size_t size, const char *src)
 {
 	cs_strlcpy(dst, src ? src : "", size);
-	/* no control characters in a one-line field (they come from hostile files too) */
-	for (char *p = dst; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			*p = ' ';
+	one_line(dst);
 }
 
 static const char *
@@ -248,13 +254,14 @@ crash_verdict(struct cs_crash_report *r, struct cs_report_victim *v, const struc
 		    f->signal[0] ? " (" : "", f->signal, f->signal[0] ? ")" : "");
 	else if (f->signal[0])
 		copy_field(r->exception, sizeof r->exception, f->signal);
+	one_line(r->exception);	/* raw text went in */
 	char code[24] = "";
 	if (f->has_code)
 		fmt(code, sizeof code, "0x%llx", (unsigned long long)f->code);
 	if (f->ns[0] || f->has_code || f->reasons[0]) {
 		fmt(r->termination, sizeof r->termination, "%s%s%s%s%s", f->ns, f->ns[0] && code[0] ? " " : "",
 		    code, (f->ns[0] || code[0]) && f->reasons[0] ? ": " : "", f->reasons);
-		copy_field(r->termination, sizeof r->termination, r->termination);
+		one_line(r->termination);
 	}
 
 	uint64_t c = f->code;
@@ -277,7 +284,7 @@ crash_verdict(struct cs_crash_report *r, struct cs_report_victim *v, const struc
 	}
 	if (!fatal_bug_type(r->bug_type))
 		v->cause = CS_CAUSE_unknown;	/* a diagnostic (385 ExcUserFault, ...): not a death */
-	copy_field(v->reason, sizeof v->reason, v->reason);
+	one_line(v->reason);
 }
 
 /* ---------------------------------------------------------------- JSON bodies */
@@ -354,7 +361,10 @@ json_crash(struct cs_crash_report *r, const json_t *header, const json_t *body)
 		r->time_us = t;
 	const json_t *os = json_object_get(body, "osVersion");
 	if (r->os_version[0] == '\0' && json_is_object(os))
+	{
 		fmt(r->os_version, sizeof r->os_version, "%s (%s)", jstr(os, "train"), jstr(os, "build"));
+		one_line(r->os_version);
+	}
 
 	struct crash_facts f = { 0 };
 	const json_t *exc = json_object_get(body, "exception");
@@ -417,7 +427,7 @@ json_jetsam(struct cs_crash_report *r, const json_t *body)
 			size_t n = strlen(v->reason);
 			fmt(v->reason + n, sizeof v->reason - n, ", footprint %s", fp);
 		}
-		copy_field(v->reason, sizeof v->reason, v->reason);
+		one_line(v->reason);
 	}
 	if (!json_is_array(procs))
 		fmt(r->exception, sizeof r->exception, "JetsamEvent without a process list");

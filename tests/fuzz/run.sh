@@ -9,7 +9,7 @@ mkdir -p "$out"
 if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzz: clang is needed (apt-get install clang)"; echo "0 passed, 1 failed"; exit 1
 fi
-core="$here/daemon/parse.c $here/daemon/rules.c $here/daemon/util.c $here/daemon/names.c"
+core="$here/daemon/parse.c $here/daemon/rules.c $here/daemon/util.c $here/daemon/names.c $here/daemon/crashreport.c"
 sh "$here/tools/embed.sh" "$out/rules_builtin.c" "$here"/daemon/rules/*.rules
 flags="-g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$here/include -I$here/daemon"
 passed=0; failed=0
@@ -17,7 +17,7 @@ for h in "$here"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
 	corpus="$here/tests/fuzz/corpus/${name#fuzz_}"
 	# shellcheck disable=SC2086
-	clang $flags "$h" $core "$out/rules_builtin.c" $(pkg-config --cflags --libs libpcre2-8) -o "$out/$name"
+	clang $flags "$h" $core "$out/rules_builtin.c" $(pkg-config --cflags --libs libpcre2-8 jansson) -o "$out/$name"
 	work="$out/$name-corpus"
 	mkdir -p "$work"
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
