@@ -71,6 +71,7 @@ CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_built
 # the service: socket, devices, the loop (libevent, libimobiledevice)
 DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \
 	      daemon/appinfo.c \
+	      daemon/crashfetch.c \
 	      daemon/metrics_http.c daemon/forward.c
 DAEMON_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(DAEMON_SRC))
 RULES	:= $(sort $(wildcard daemon/rules/*.rules))

@@ -550,6 +550,8 @@ struct cs_device_options {
 	bool		 network;	/* -n: network devices too */
 	int		 stall_timeout_s;	/* 0 = never */
 	const char	*app;		/* --app: check this app when a device attaches */
+	const char	*crash_dir;	/* where fetched reports are copied (a folder per device) */
+	int64_t		 crash_since_s;	/* reports older than this (the daemon's start) are ignored */
 };
 
 /* Called on the main loop's thread. */
@@ -559,6 +561,9 @@ struct cs_device_hooks {
 	void	(*idle)(const char *udid, void *ctx);	/* the stream paused: flush pending records */
 	void	(*app)(const char *udid, const char *bundle, const struct cs_app_facts *facts,
 		    const char *background_modes_json, void *ctx);
+	/* a crash/jetsam report fetched after cs_devices_want_reports (copied to path) */
+	void	(*report)(const char *udid, const char *path, const struct cs_crash_report *r, void *ctx);
+	void	(*reports_done)(const char *udid, void *ctx);	/* that fetch is over */
 	void	 *ctx;
 };
 
@@ -567,6 +572,21 @@ struct cs_devices *cs_devices_start(struct event_base *base, const struct cs_dev
     const struct cs_device_hooks *hooks, char *err, size_t errlen);
 void cs_devices_want_app(struct cs_devices *ds, const char *udid, const char *bundle_or_process);
 void cs_devices_stop(struct cs_devices *ds);
+/* The app under test died: fetch the phone's new reports about it (and JetsamEvents) for a while,
+ * on the device's capture thread; results come through hooks.report / hooks.reports_done. */
+void cs_devices_want_reports(struct cs_devices *ds, const char *udid, const char *app, const char *bundle,
+    const char *process, long pid);
+
+struct idevice_private;
+/* One pass over a phone's crash reports (crashfetch.c), as idevicecrashreport -k does: mover, ping,
+ * AFC walk. Never removes anything. The number of files handed to got, or -1 (err). */
+struct cs_crash_fetch {
+	int64_t	  since_s;	/* files older than this (st_mtime) are skipped */
+	bool	(*known)(const char *path, void *ctx);	/* seen before: not read again */
+	bool	(*got)(const char *path, const char *data, size_t len, void *ctx);	/* true: kept */
+	void	 *ctx;
+};
+int cs_crash_fetch(struct idevice_private *dev, struct cs_crash_fetch *f, char *err, size_t errlen);
 
 /* Read the installed app's UIBackgroundModes and privacy strings through installation_proxy.
  * want: bundle id or executable name. 0 ok (found_bundle, facts, modes as a JSON array text). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -67,6 +68,7 @@ struct cs_daemon {
 	size_t			 recent_head;
 	struct pending_report	*reports;
 	int			 exit_code;
+	char			 crash_dir[1024];	/* live: where fetched reports go ("" = none) */
 	struct cs_metrics	*metrics;	/* --metrics */
 	struct cs_metrics_http	*metrics_http;
 	struct cs_forwarder	*forwarders[MAX_FORWARDS];	/* --forward */
@@ -223,6 +225,9 @@ device_json(const struct cs_device_info *info, int64_t time_us)
 	    "network", info->network);
 }
 
+static void want_crash_reports(struct cs_daemon *d, struct dev_entry *e, const struct cs_event *event);
+static int default_store_path(char *out, size_t outlen);
+
 /* The sink's ctx is a small pair: the daemon and the device entry. */
 struct sink_ctx {
 	struct cs_daemon	*daemon;
@@ -261,6 +266,35 @@ sink_event(const struct cs_event *event, void *arg)
 		cs_store_event(d->store, sc->dev->udid, event);
 	if (d->opt->json || d->server)
 		publish(d, sc->dev->udid, false, cs_event_json(event));
+	want_crash_reports(d, sc->dev, event);
+}
+
+/* The app under test died (a kill, a crash or a bare termination): ask the phone for its reports.
+ * The timeline holds the verdict until they come or the fetch gives up. */
+static void
+want_crash_reports(struct cs_daemon *d, struct dev_entry *e, const struct cs_event *event)
+{
+	switch (event->kind) {
+	case CS_EV_app_terminated: case CS_EV_app_killed_jetsam: case CS_EV_app_killed_watchdog:
+	case CS_EV_app_crashed:
+		break;
+	default:
+		return;
+	}
+	if (d->devices == NULL || d->crash_dir[0] == '\0')
+		return;
+	const char *app = cs_timeline_app(cs_pipeline_timeline(e->pipeline));
+	const char *bundle = cs_event_attr(event, "bundle");
+	const char *process = cs_event_attr(event, "process");
+	const char *pid = cs_event_attr(event, "pid");
+	if (process == NULL && bundle == NULL && pid == NULL)
+		process = event->line->process;	/* the app's own line */
+	bool ours = app[0] && ((bundle && strcasecmp(bundle, app) == 0) ||
+	    (process && strcasecmp(process, app) == 0));
+	if (!ours)
+		return;
+	cs_devices_want_reports(d->devices, e->udid, app, bundle, process, pid ? strtol(pid, NULL, 10) :
+	    (bundle ? -1 : event->line->pid));
 }
 
 static void
@@ -374,10 +408,15 @@ dev_get(struct cs_daemon *d, const char *udid)
 	 * stamps have whole seconds); its own stamps, read in the host's zone, stay as device time */
 	if (d->opt->replay == NULL) {
 		popt.live = true;
+		popt.await_reports = d->crash_dir[0] != '\0';
 		if (!d->opt->utc_offset_given)
 			popt.utc_offset_min = host_utc_offset_min();
 	}
 	e->pipeline = cs_pipeline_new(d->rules, &popt, &sink);
+	char err[512];
+	if (d->opt->replay && d->opt->crash_dir &&
+	    cs_pipeline_crash_dir(e->pipeline, d->opt->crash_dir, err, sizeof err) < 0)
+		fprintf(stderr, "callsightd: --crash-dir: cannot read %s\n", err);
 	if (d->opt->app)	/* device.c checks --app at attach: no second check when it shows up */
 		cs_strlcpy(e->app_checked, d->opt->app, sizeof e->app_checked);
 	e->next = d->devs;
@@ -438,6 +477,48 @@ on_device_app(const char *udid, const char *bundle, const struct cs_app_facts *f
 	json_decref(e->app_record);
 	e->app_record = json_incref(rec);
 	publish(d, udid, false, rec);
+}
+
+static void
+on_device_report(const char *udid, const char *path, const struct cs_crash_report *r, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	if (d->opt->verbose)
+		fprintf(stderr, "callsightd: %s: copied the phone's report %s (bug_type %s) to %s\n", udid,
+		    r->file, r->bug_type, path);
+	cs_pipeline_report(dev_get(d, udid)->pipeline, r);
+}
+
+static void
+on_device_reports_done(const char *udid, void *ctx)
+{
+	struct cs_daemon *d = ctx;
+	cs_pipeline_reports_done(dev_get(d, udid)->pipeline);
+}
+
+/* live: fetched reports go to --crash-dir, else a crash-reports folder next to the store */
+static void
+choose_crash_dir(struct cs_daemon *d)
+{
+	d->crash_dir[0] = '\0';
+	if (d->opt->no_crash_reports)
+		return;
+	if (d->opt->crash_dir) {
+		cs_strlcpy(d->crash_dir, d->opt->crash_dir, sizeof d->crash_dir);
+		return;
+	}
+	char store[1024];
+	const char *p = d->opt->store;
+	if (p == NULL || strcmp(p, ":memory:") == 0) {
+		if (default_store_path(store, sizeof store) < 0)
+			return;
+		p = store;
+	}
+	const char *slash = strrchr(p, '/');
+	if (slash == NULL)
+		snprintf(d->crash_dir, sizeof d->crash_dir, "crash-reports");
+	else
+		snprintf(d->crash_dir, sizeof d->crash_dir, "%.*s/crash-reports", (int)(slash - p), p);
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -1003,13 +1084,16 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 		event_add(d.serve_timer, &idle);
 	} else {
 		char err[256];
+		choose_crash_dir(&d);
 		struct cs_device_options dopt = {
 			.udid = opt->udid, .network = opt->network, .stall_timeout_s = opt->stall_timeout_s,
-			.app = opt->app,
+			.app = opt->app, .crash_dir = d.crash_dir[0] ? d.crash_dir : NULL,
+			.crash_since_s = (int64_t)time(NULL),
 		};
 		struct cs_device_hooks hooks = {
 			.state = on_device_state, .bytes = on_device_bytes, .idle = on_device_idle,
-			.app = on_device_app, .ctx = &d,
+			.app = on_device_app, .report = on_device_report, .reports_done = on_device_reports_done,
+			.ctx = &d,
 		};
 		d.devices = cs_devices_start(d.base, &dopt, &hooks, err, sizeof err);
 		if (d.devices == NULL) {

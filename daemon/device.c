@@ -10,7 +10,9 @@
  * passcode-locked, stalls, or vanishes is retried every second and reported as a state, never a hang.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +30,17 @@
 #define DRAIN_SLICE	(128 * 1024)	/* bytes fed per loop turn: clients and timers get their turn too */
 #define RETRY_MS	1000
 #define POLL_MS		200
+/* reports appear seconds after a kill (ReportCrash writes them): look again for a while */
+#define CRASH_FIRST_MS	1500
+#define CRASH_EVERY_MS	3000
+#define CRASH_FOR_MS	60000
+
+/* a fetched report on its way to the main loop */
+struct crash_item {
+	char			 path[1024];
+	struct cs_crash_report	 report;
+	struct crash_item	*next;
+};
 
 struct device {
 	struct cs_devices	*owner;
@@ -50,6 +63,15 @@ struct device {
 	char			 app_bundle[128];
 	struct cs_app_facts	 app_facts;
 	char			 app_modes[256];
+	/* crash report fetching (under owner->lock, except seen: the thread's own) */
+	bool			 crash_wanted;
+	int64_t			 crash_next_ms, crash_until_ms;
+	char			 crash_app[128], crash_bundle[128], crash_process[64];
+	long			 crash_pid;
+	struct crash_item	*crash_ready;	/* newest first */
+	bool			 crash_done;
+	char			**crash_seen;	/* phone paths already read (capture thread only) */
+	size_t			 ncrash_seen;
 
 	struct device		*next;
 };
@@ -208,6 +230,126 @@ maybe_check_app(struct device *d, idevice_t dev)
 	wake_main(d->owner);
 }
 
+/* ---------------------------------------------------------------- crash reports (capture thread) */
+
+struct crash_pass {
+	struct device	*d;
+	char		 app[128], bundle[128], process[64];
+	long		 pid;
+	bool		 matched;	/* a report about the app itself: the search is over */
+	struct crash_item *items;
+};
+
+static bool
+crash_known(const char *path, void *ctx)
+{
+	struct crash_pass *cp = ctx;
+	for (size_t i = 0; i < cp->d->ncrash_seen; i++)
+		if (strcmp(cp->d->crash_seen[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* write the copy: 0600 in the daemon's 0700 folder (reports carry device ids and paths) */
+static bool
+save_copy(const char *dir, const char *name, const char *data, size_t len, char *path, size_t pathlen)
+{
+	char err[256];
+	if (cs_make_dirs(dir, "crash report", err, sizeof err) < 0 ||
+	    snprintf(path, pathlen, "%s/%s", dir, name) >= (int)pathlen)
+		return false;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	return off == len;
+}
+
+static bool
+crash_got(const char *path, const char *data, size_t len, void *ctx)
+{
+	struct crash_pass *cp = ctx;
+	struct device *d = cp->d;
+	d->crash_seen = cs_xrealloc(d->crash_seen, (d->ncrash_seen + 1) * sizeof *d->crash_seen);
+	d->crash_seen[d->ncrash_seen++] = cs_xstrdup(path);
+	const char *name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	struct crash_item *it = cs_xcalloc(1, sizeof *it);
+	char err[256];
+	if (cs_crash_report_parse(data, len, name, &it->report, err, sizeof err) < 0) {
+		free(it);
+		return false;
+	}
+	/* only reports written since the daemon started, about the app (or any JetsamEvent) */
+	const struct cs_report_victim *v = cs_crash_report_victim(&it->report, cp->app[0] ? cp->app :
+	    cp->bundle, cp->process, cp->pid);
+	if (v == NULL && cp->bundle[0])
+		v = cs_crash_report_victim(&it->report, cp->bundle, cp->process, cp->pid);
+	bool fresh = it->report.time_us == 0 || it->report.time_us / 1000000 >= d->owner->opt.crash_since_s;
+	if (!fresh || (v == NULL && strcmp(it->report.bug_type, "298") != 0)) {
+		free(it);
+		return false;
+	}
+	char dir[1024];
+	if (snprintf(dir, sizeof dir, "%s/%s", d->owner->opt.crash_dir, d->udid) >= (int)sizeof dir ||
+	    !save_copy(dir, name, data, len, it->path, sizeof it->path)) {
+		free(it);
+		return false;
+	}
+	if (v && v->cause != CS_CAUSE_unknown)
+		cp->matched = true;
+	it->next = cp->items;
+	cp->items = it;
+	return true;
+}
+
+static void
+maybe_fetch_reports(struct device *d, idevice_t dev)
+{
+	struct crash_pass cp = { .d = d };
+	int64_t now = cs_mono_ms();
+	pthread_mutex_lock(&d->owner->lock);
+	bool due = d->crash_wanted && now >= d->crash_next_ms;
+	if (due) {
+		cs_strlcpy(cp.app, d->crash_app, sizeof cp.app);
+		cs_strlcpy(cp.bundle, d->crash_bundle, sizeof cp.bundle);
+		cs_strlcpy(cp.process, d->crash_process, sizeof cp.process);
+		cp.pid = d->crash_pid;
+	}
+	pthread_mutex_unlock(&d->owner->lock);
+	if (!due || d->owner->opt.crash_dir == NULL)
+		return;
+	struct cs_crash_fetch f = { .since_s = d->owner->opt.crash_since_s, .known = crash_known,
+		.got = crash_got, .ctx = &cp };
+	char err[256];
+	cs_crash_fetch(dev, &f, err, sizeof err);	/* a phone without the services: tried again */
+	now = cs_mono_ms();
+	pthread_mutex_lock(&d->owner->lock);
+	while (cp.items) {	/* oldest first into the newest-first list: keep the phone's order */
+		struct crash_item *it = cp.items;
+		cp.items = it->next;
+		it->next = d->crash_ready;
+		d->crash_ready = it;
+	}
+	if (cp.matched || now >= d->crash_until_ms) {
+		d->crash_wanted = false;
+		d->crash_done = true;
+	} else {
+		d->crash_next_ms = now + CRASH_EVERY_MS;
+	}
+	pthread_mutex_unlock(&d->owner->lock);
+	wake_main(d->owner);
+}
+
 /* Stream until the connection fails, stalls or we are told to stop. */
 static void
 stream(struct device *d, idevice_t dev, idevice_connection_t conn)
@@ -223,6 +365,7 @@ stream(struct device *d, idevice_t dev, idevice_connection_t conn)
 		if (stop)
 			break;
 		maybe_check_app(d, dev);
+		maybe_fetch_reports(d, dev);
 		uint32_t got = 0;
 		idevice_error_t e = idevice_connection_receive_timeout(conn, buf, READ_CHUNK, &got, POLL_MS);
 		if (got > 0) {
@@ -434,6 +577,10 @@ drain_device(struct cs_devices *ds, struct device *d, char *slice)
 	cs_strlcpy(bundle, d->app_bundle, sizeof bundle);
 	cs_strlcpy(modes, d->app_modes, sizeof modes);
 	facts = d->app_facts;
+	struct crash_item *reports = d->crash_ready;
+	d->crash_ready = NULL;
+	bool reports_done = d->crash_done;
+	d->crash_done = false;
 	pthread_mutex_unlock(&ds->lock);
 
 	if (info_changed && ds->hooks.state)
@@ -443,6 +590,23 @@ drain_device(struct cs_devices *ds, struct device *d, char *slice)
 		ds->hooks.app(d->udid, bundle, &facts, modes, ds->hooks.ctx);
 	if (len && ds->hooks.bytes)
 		ds->hooks.bytes(d->udid, slice, len, ds->hooks.ctx);
+	/* the phone's reports, oldest first (the list is newest first) */
+	struct crash_item *ordered = NULL;
+	while (reports) {
+		struct crash_item *next = reports->next;
+		reports->next = ordered;
+		ordered = reports;
+		reports = next;
+	}
+	while (ordered) {
+		struct crash_item *it = ordered;
+		ordered = it->next;
+		if (ds->hooks.report)
+			ds->hooks.report(d->udid, it->path, &it->report, ds->hooks.ctx);
+		free(it);
+	}
+	if (reports_done && ds->hooks.reports_done)
+		ds->hooks.reports_done(d->udid, ds->hooks.ctx);
 	if (idle && !more && ds->hooks.idle)
 		ds->hooks.idle(d->udid, ds->hooks.ctx);
 	if (idle && more) {	/* the pause comes after the bytes that are still waiting */
@@ -517,6 +681,26 @@ cs_devices_want_app(struct cs_devices *ds, const char *udid, const char *bundle)
 	pthread_mutex_unlock(&ds->lock);
 }
 
+void
+cs_devices_want_reports(struct cs_devices *ds, const char *udid, const char *app, const char *bundle,
+    const char *process, long pid)
+{
+	struct device *d = find_device(ds, udid);
+	if (d == NULL || ds->opt.crash_dir == NULL)
+		return;
+	int64_t now = cs_mono_ms();
+	pthread_mutex_lock(&ds->lock);
+	if (!d->crash_wanted)
+		d->crash_next_ms = now + CRASH_FIRST_MS;
+	d->crash_wanted = true;
+	d->crash_until_ms = now + CRASH_FOR_MS;
+	cs_strlcpy(d->crash_app, app ? app : "", sizeof d->crash_app);
+	cs_strlcpy(d->crash_bundle, bundle ? bundle : "", sizeof d->crash_bundle);
+	cs_strlcpy(d->crash_process, process ? process : "", sizeof d->crash_process);
+	d->crash_pid = pid;
+	pthread_mutex_unlock(&ds->lock);
+}
+
 struct cs_devices *
 cs_devices_start(struct event_base *base, const struct cs_device_options *options,
     const struct cs_device_hooks *hooks, char *err, size_t errlen)
@@ -560,6 +744,14 @@ cs_devices_stop(struct cs_devices *ds)
 		struct device *d = ds->devices;
 		ds->devices = d->next;
 		free(d->inbox);
+		while (d->crash_ready) {
+			struct crash_item *it = d->crash_ready;
+			d->crash_ready = it->next;
+			free(it);
+		}
+		for (size_t i = 0; i < d->ncrash_seen; i++)
+			free(d->crash_seen[i]);
+		free(d->crash_seen);
 		free(d);
 	}
 	while (ds->hotplug) {

@@ -274,6 +274,7 @@ void config_free(struct fk *fk)
 		free(d->lines), free(d->apps), free(d->pair);
 		free(d->name), free(d->version), free(d->product), free(d->build), free(d->capture);
 		tls_device_free(d);
+		crash_free(d);
 	}
 	free(fk->devs);
 	fk->devs = NULL;

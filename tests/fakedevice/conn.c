@@ -187,6 +187,10 @@ void conn_dispatch(struct fk *fk, struct conn *c)
 		case C_INSTPROXY:
 			instproxy_input(fk, c);
 			break;
+		case C_AFC:
+			afc_input(fk, c);
+			break;
+		case C_CRASHMOVER:	/* it only says "ping" */
 		case C_CONTROL:
 		case C_STDIN:
 			control_input(fk, c);

@@ -115,10 +115,13 @@ static void stats(struct fk *fk, struct conn *c)
 	for (size_t i = 0; i < fk->ndevs && o < sizeof(out); i++) {
 		struct device *d = &fk->devs[i];
 		o += (size_t)snprintf(out + o, sizeof(out) - o,
-				      "%s %s lines=%llu bytes=%llu clients=%zu pos=%zu/%zu attached=%d locked=%d stalled=%d eof=%d rate=%u",
+				      "%s %s lines=%llu bytes=%llu clients=%zu pos=%zu/%zu attached=%d locked=%d stalled=%d eof=%d rate=%u"
+				      " reports=%zu removed=%llu mover=%llu afc=%llu",
 				      i ? ";" : "", d->udid, (unsigned long long)d->sent_lines,
 				      (unsigned long long)d->sent_bytes, syslog_clients(fk, d), d->pos, d->nlines,
-				      d->attached, d->locked, d->stalled, d->eof, d->rate);
+				      d->attached, d->locked, d->stalled, d->eof, d->rate, d->ncrash,
+				      (unsigned long long)d->crash_removed, (unsigned long long)d->mover_runs,
+				      (unsigned long long)d->afc_requests);
 	}
 	say(fk, c, "%s", out);
 }
@@ -182,6 +185,36 @@ static void device_command(struct fk *fk, struct conn *c, const char *cmd, struc
 		d->rate = (unsigned)n;
 		d->next_due = now_ns();
 		say(fk, c, "ok rate %s %u", d->udid, d->rate);
+	} else if (!strcmp(cmd, "report") || !strcmp(cmd, "kill")) {
+		/* report PATH [DELAY_MS]; kill BUNDLE PID PATH [DELAY_MS]: the app dies (runningboardd
+		 * says so, as a real phone does) and the phone writes its report */
+		char *copy = strdup(arg ? arg : ""), *save = NULL, *bundle = NULL, *pid = NULL;
+		int is_kill = !strcmp(cmd, "kill");
+		if (is_kill) {
+			bundle = strtok_r(copy, " \t", &save);
+			pid = strtok_r(NULL, " \t", &save);
+		}
+		char *path = strtok_r(is_kill ? NULL : copy, " \t", &save);
+		char *delay = strtok_r(NULL, " \t", &save);
+		char err[512];
+		if (!path || (is_kill && (!bundle || !pid)) || (delay && parse_n(delay, 600000, &n) < 0)) {
+			say(fk, c, "error usage: %s", is_kill ? "kill UDID BUNDLE PID REPORT [DELAY_MS]" :
+			    "report UDID FILE [DELAY_MS]");
+		} else if (crash_drop(d, path, delay ? (unsigned)n : 0, err, sizeof err) < 0) {
+			say(fk, c, "error %s", err);
+		} else {
+			size_t k = 0;
+			if (is_kill) {
+				char line[512], stamp[32];
+				time_t t = time(NULL);
+				strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", localtime(&t));
+				snprintf(line, sizeof line, "%s %s runningboardd(RunningBoard)[33] <Notice>: "
+				    "[app<%s>:%s] termination reported by launchd (2, 9, 9)", stamp, d->name, bundle, pid);
+				k = syslog_emit(fk, d, line, strlen(line), 1);
+			}
+			say(fk, c, "ok %s %s %s clients=%zu", cmd, d->udid, d->crash[d->ncrash - 1].name, k);
+		}
+		free(copy);
 	} else if (!strcmp(cmd, "rewind")) {
 		d->pos = 0;
 		d->eof = 0;
@@ -194,6 +227,7 @@ static void device_command(struct fk *fk, struct conn *c, const char *cmd, struc
 static const char *HELP =
 	"ok commands: attach UDID | detach UDID | restart | lock UDID | unlock UDID | stall UDID | "
 	"resume UDID | inject UDID TEXT | garbage UDID N | big UDID N | rate UDID N | rewind UDID | "
+	"report UDID FILE [DELAY_MS] | kill UDID BUNDLE PID REPORT [DELAY_MS] | "
 	"stats | devices | quit";
 
 static void command(struct fk *fk, struct conn *c, char *line)

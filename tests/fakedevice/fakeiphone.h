@@ -15,7 +15,9 @@
 #define MAX_PORTS 16
 #define OUT_HIGH_WATER (256 * 1024)
 
-enum svc { SVC_NONE, SVC_SYSLOG, SVC_INSTPROXY };
+enum svc { SVC_NONE, SVC_SYSLOG, SVC_INSTPROXY, SVC_CRASHMOVER, SVC_AFC };
+
+#define AFC_MAX_HANDLES 8
 
 enum conn_kind {
 	C_MUX,		/* usbmuxd client before Listen/Connect */
@@ -23,6 +25,8 @@ enum conn_kind {
 	C_LOCKDOWN,	/* tunnel to lockdownd (port 62078) */
 	C_SYSLOG,	/* tunnel to com.apple.syslog_relay */
 	C_INSTPROXY,	/* tunnel to com.apple.mobile.installation_proxy */
+	C_CRASHMOVER,	/* tunnel to com.apple.crashreportmover */
+	C_AFC,		/* tunnel to com.apple.crashreportcopymobile (AFC) */
 	C_CONTROL,	/* control socket client */
 	C_STDIN		/* the control commands on stdin (replies on stdout) */
 };
@@ -50,6 +54,17 @@ struct conn {
 	int dead;
 	int close_after_flush;
 	uint64_t lines;		/* syslog records queued to this client */
+	size_t afc_file[AFC_MAX_HANDLES];	/* open AFC handles: report index + 1, 0 = free */
+	size_t afc_pos[AFC_MAX_HANDLES];
+};
+
+/* a crash report on the phone (crash.c) */
+struct crashfile {
+	char *name, *data;
+	size_t len;
+	long long mtime;	/* unix seconds */
+	uint64_t ready_ns;	/* the mover moves it from then on */
+	int moved, removed;	/* visible to AFC; deleted by a client */
 };
 
 struct app {
@@ -82,6 +97,9 @@ struct device {
 	X509 *cert;
 	char *pubpem;
 	size_t pubpemlen;
+	struct crashfile *crash;	/* crash.c */
+	size_t ncrash;
+	uint64_t crash_removed, mover_runs, afc_requests;
 };
 
 struct fk {
@@ -163,6 +181,12 @@ int syslog_load(struct device *d);
 
 /* instproxy.c */
 void instproxy_input(struct fk *fk, struct conn *c);
+
+/* crash.c */
+void afc_input(struct fk *fk, struct conn *c);
+void crashmover_connected(struct fk *fk, struct conn *c);
+int crash_drop(struct device *d, const char *path, unsigned delay_ms, char *err, size_t errlen);
+void crash_free(struct device *d);
 
 /* control.c */
 void control_input(struct fk *fk, struct conn *c);

@@ -135,6 +135,10 @@ static enum svc service_kind(const char *name)
 		return SVC_SYSLOG;
 	if (!strcmp(name, "com.apple.mobile.installation_proxy"))
 		return SVC_INSTPROXY;
+	if (!strcmp(name, "com.apple.crashreportmover"))
+		return SVC_CRASHMOVER;
+	if (!strcmp(name, "com.apple.crashreportcopymobile"))
+		return SVC_AFC;
 	return SVC_NONE;
 }
 

@@ -146,7 +146,11 @@ static void on_connect(struct fk *fk, struct conn *c, uint32_t tag, plist_t msg)
 			mux_result(fk, c, tag, RESULT_CONNREFUSED);
 			return;
 		}
-		kind = s == SVC_SYSLOG ? C_SYSLOG : C_INSTPROXY;
+		static const enum conn_kind kinds[] = {
+			[SVC_SYSLOG] = C_SYSLOG, [SVC_INSTPROXY] = C_INSTPROXY,
+			[SVC_CRASHMOVER] = C_CRASHMOVER, [SVC_AFC] = C_AFC,
+		};
+		kind = kinds[s];
 	}
 	vlog(fk, "Connect: %s port %u", d->udid, port);
 	mux_result(fk, c, tag, RESULT_OK);
@@ -154,6 +158,8 @@ static void on_connect(struct fk *fk, struct conn *c, uint32_t tag, plist_t msg)
 	c->kind = kind;
 	if (kind == C_SYSLOG)
 		syslog_connected(fk, c);
+	else if (kind == C_CRASHMOVER)
+		crashmover_connected(fk, c);
 }
 
 static struct device *pair_device(struct fk *fk, plist_t msg)
