@@ -104,8 +104,7 @@ if command -v idevicecrashreport >/dev/null 2>&1; then
 		"cmp -s '$T/idcr/JetsamEvent-2024-09-30-172810.ips' '$T/jetsam.crash/$U/JetsamEvent-2024-09-30-172810.ips'" "$T/idcr.out"
 	check "idevicecrashreport -k: the phone keeps its reports" "[ \$(stat_of $U removed) = 0 ]"
 else
-	note "SKIP idevicecrashreport checks: idevicecrashreport is not installed (libimobiledevice-utils)"
-	echo "skipped: idevicecrashreport not installed"
+	skip "idevicecrashreport -k copies the same files" "idevicecrashreport is not installed (libimobiledevice-utils)"
 fi
 session_end jetsam
 fake_quit
