@@ -1143,8 +1143,10 @@ sdk_merge(struct sdk_list *into, struct sdk_list *from)
 	for (size_t i = 0; i < from->n; i++) {
 		struct sdk_def *f = &from->v[i];
 		struct sdk_def *d = sdk_get(into, f->name);
-		if (f->layer >= 0 || d->layer < 0)
+		if (f->layer >= 0)
 			d->layer = f->layer;
+		else if (d->layer < 0)
+			d->layer = 2;	/* a new SDK without layer=: a call SDK */
 		for (size_t c = 0; c < CS_CAUSE_COUNT; c++) {
 			if (f->advice[c] == NULL)
 				continue;
@@ -1168,7 +1170,8 @@ is_valid_sdk_name(const char *s)
 	return true;
 }
 
-/* sdk NAME [layer=N]   (or "sdk -": the rules after it name no SDK) */
+/* sdk NAME [layer=N]   (or "sdk -": the rules after it name no SDK). Without layer= an SDK keeps
+ * the layer it has (a later file adding advice does not move it); a new one is a call SDK (2). */
 static int
 parse_sdk(struct cursor *c, struct staging *st)
 {
@@ -1188,7 +1191,7 @@ parse_sdk(struct cursor *c, struct staging *st)
 		return -1;
 	}
 	char *sdk = cs_xstrdup(name);
-	int layer = 2;
+	int layer = -1;
 	for (;;) {
 		skip_blanks(c);
 		if (*c->p == '\0' || *c->p == '#')
@@ -1206,7 +1209,8 @@ parse_sdk(struct cursor *c, struct staging *st)
 		layer = (int)v;
 	}
 	struct sdk_def *d = sdk_get(&st->sdks, sdk);
-	d->layer = layer;
+	if (layer >= 0)
+		d->layer = layer;
 	st->file_sdk = (int)sdk_find(&st->sdks, sdk);
 	free(sdk);
 	return 0;

@@ -482,14 +482,16 @@ test_sdk_directives(void **state)
 	assert_string_equal(seen_attr(&c.ev[0], "sdk"), "opentok");
 
 	const char *user = "# mine\n"
-	    "sdk acme-rtc layer=2\n"
+	    "sdk acme-rtc\n"
 	    "acme.up    call_connected     *  /\\bAcmeRTC up\\b/\n"
 	    "acme.own   call_disconnected  *  /\\bAcmeRTC down\\b/  sdk=acme-legacy\n"
 	    "advice network_loss \"Call AcmeRTC.rejoin() on \\\"down\\\".\"  # trailing comment\n"
 	    "sdk -\n"
 	    "acme.none  call_user_hangup   *  /\\bAcme bye\\b/\n"
 	    "sdk twilio-video\n"
-	    "advice unknown \"user words\"\n";
+	    "advice unknown \"user words\"\n"
+	    "sdk webrtc\n"	/* advice only: WebRTC keeps its layer */
+	    "advice unknown \"ice words\"\n";
 	assert_int_equal(cs_rules_load_text(rules, "user.rules", user, strlen(user), err, sizeof err), 0);
 	c = match_line(rules, "MyApp", "", "AcmeRTC up");
 	assert_int_equal(c.n, 1);
@@ -504,6 +506,9 @@ test_sdk_directives(void **state)
 	assert_string_equal(cs_rules_sdk_advice(rules, "twilio-video", CS_CAUSE_unknown), "user words");
 	assert_non_null(cs_rules_sdk_advice(rules, "twilio-video", CS_CAUSE_network_loss));	/* kept */
 	assert_int_equal(cs_rules_sdk_layer(rules, "twilio-video"), 2);
+	assert_int_equal(cs_rules_sdk_layer(rules, "webrtc"), 1);
+	assert_int_equal(cs_rules_sdk_layer(rules, "acme-rtc"), 2);
+	assert_string_equal(cs_rules_sdk_advice(rules, "webrtc", CS_CAUSE_unknown), "ice words");
 
 	/* a file is loaded whole or not at all, SDK directives included */
 	static const struct { const char *text, *want; } bad[] = {
