@@ -25,7 +25,7 @@ SANFLAGS :=
 OPT	:= -O2 -g
 endif
 
-PKGS_CORE := libpcre2-8 jansson sqlite3 zlib
+PKGS_CORE := libpcre2-8 jansson sqlite3 zlib libcrypto
 
 # Vectorscan (scan first, issue 12; Hyperscan's API, pkg-config libhs): used when found, unless
 # NO_VECTORSCAN=1, which builds the fallback (the rules' own prefilter on every line) into its own
@@ -66,7 +66,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 # the unit tests and the fuzzers
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
 	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/redact.c \
-	    daemon/metrics.c daemon/crashreport.c
+	    daemon/metrics.c daemon/crashreport.c daemon/pseudonym.c
 CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o
 # the service: socket, devices, the loop (libevent, libimobiledevice)
 DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \

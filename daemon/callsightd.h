@@ -504,6 +504,12 @@ int cs_report_write(struct cs_store *store, const struct cs_report_options *opti
 /* Redact secrets in text, keeping its line structure (never changes the number of lines). Returns a
  * new string the caller frees. */
 char *cs_redact(const char *text, size_t len);
+/* Stable per-bundle pseudonyms for phone names and UDIDs (pseudonym.c): NULL when no random key */
+struct cs_pseudonyms;
+struct cs_pseudonyms *cs_pseudonyms_new(void);
+void cs_pseudonyms_add_device(struct cs_pseudonyms *p, const char *udid, const char *name);
+char *cs_pseudonyms_apply(const struct cs_pseudonyms *p, const char *s);	/* NULL: unchanged */
+void cs_pseudonyms_free(struct cs_pseudonyms *p);
 
 
 /* ---------------------------------------------------------------- socket (server.c) */

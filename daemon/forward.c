@@ -51,6 +51,7 @@
 #include <librelp.h>
 #endif
 
+#include "callsight/sockcompat.h"
 #include "callsightd.h"
 
 #define FWD_WINDOW		4096	/* records in memory per collector */
@@ -352,7 +353,7 @@ tcp_connect(struct cs_forwarder *f)
 	}
 	int fd = -1;
 	for (struct addrinfo *a = res; a; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		fd = callsight_socket_cloexec(a->ai_family, a->ai_socktype, a->ai_protocol);
 		if (fd < 0)
 			continue;
 		struct timeval tv = { FWD_IO_TIMEOUT_S, 0 };

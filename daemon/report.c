@@ -391,6 +391,40 @@ rekey(json_t *old, bool with_lane)
 	return fresh;
 }
 
+/* Every phone's name and UDID replaced by its pseudonym (pseudonym.c) in the strings, the raw
+ * lines and the device asked for; -1 when no key could be drawn (then no bundle: fail closed). */
+static int
+pseudonymise(struct report *r, struct string_list *l, json_t *device)
+{
+	struct cs_pseudonyms *ps = cs_pseudonyms_new();
+	if (ps == NULL)
+		return -1;
+	const char *key;
+	json_t *value;
+	json_object_foreach(r->devices, key, value)
+		cs_pseudonyms_add_device(ps, key, jstr(value, "name"));
+	if (r->device)
+		cs_pseudonyms_add_device(ps, r->device, NULL);
+	char *s;
+	for (size_t i = 0; i < l->n; i++)
+		if ((s = cs_pseudonyms_apply(ps, json_string_value(l->v[i]))) != NULL) {
+			json_string_set(l->v[i], s);
+			free(s);
+		}
+	if (device && (s = cs_pseudonyms_apply(ps, json_string_value(device))) != NULL) {
+		json_string_set(device, s);
+		free(s);
+	}
+	if (r->raw && (s = cs_pseudonyms_apply(ps, r->raw)) != NULL) {
+		free(r->raw);
+		r->raw = s;
+		r->raw_len = strlen(s);
+		r->raw_cap = r->raw_len + 1;
+	}
+	cs_pseudonyms_free(ps);
+	return 0;
+}
+
 static int
 redact_model(struct report *r)
 {
@@ -399,7 +433,9 @@ redact_model(struct report *r)
 	json_t *trees[] = { r->flags, r->records, r->marks, r->devices, r->apps, r->prior, device };
 	for (size_t i = 0; i < sizeof trees / sizeof trees[0]; i++)
 		collect_strings(trees[i], &l);
-	int rc = redact_strings(&l);
+	int rc = pseudonymise(r, &l, device);
+	if (rc == 0)
+		rc = redact_strings(&l);
 	free(l.v);
 	if (rc == 0 && device) {
 		free((char *)r->device);

@@ -10,11 +10,11 @@
 # What is checked and what is not: libc, POSIX and BSD-socket headers are macOS's own (zig's
 # any-macos-any sysroot, from Apple's SDK), so every system call, constant and struct the sources
 # use must exist on macOS. The third-party libraries (libimobiledevice, libplist, libusbmuxd, PCRE2,
-# jansson, SQLite, libevent, ncurses) are not in that sysroot: their Debian headers are linked one by
+# jansson, SQLite, libevent, ncurses, OpenSSL) are not in that sysroot: their Debian headers are linked one by
 # one into a shim folder (never /usr/include itself, which would shadow macOS's libc) and put after
 # zig's libc with -idirafter. Their APIs are the same on macOS (Homebrew builds the same
-# releases), but two of them are generated per platform - event2/event-config.h and
-# jansson_config.h - so libevent's and jansson's own feature macros are Linux's here (type sizes
+# releases), but some are generated per platform - event2/event-config.h, jansson_config.h and
+# OpenSSL's configuration.h - so those libraries' own feature macros are Linux's here (type sizes
 # agree: both are LP64). Nothing is linked: linking needs the macOS builds of those libraries.
 set -eu
 cd "$(dirname "$0")/.."
@@ -56,6 +56,18 @@ for h in jansson.h jansson_config.h pcre2.h sqlite3.h usbmuxd.h usbmuxd-proto.h 
 	fi
 	ln -s "$found" "$SHIM/$h"
 done
+# OpenSSL (libcrypto: report pseudonyms, --forward's TLS) keeps its generated configuration
+# headers in the multiarch folder: one folder of links merges both
+mkdir -p "$SHIM/openssl"
+multiarch=$(${CC:-cc} -print-multiarch 2>/dev/null || true)
+for d in $(pkg-config --cflags-only-I openssl 2>/dev/null | sed 's/-I//g') /usr/include \
+    ${multiarch:+/usr/include/$multiarch}; do
+	[ -d "$d/openssl" ] || continue
+	for f in "$d"/openssl/*.h; do
+		[ -e "$SHIM/openssl/${f##*/}" ] || ln -s "$f" "$SHIM/openssl/${f##*/}"
+	done
+done
+[ -e "$SHIM/openssl/evp.h" ] || { echo "cross-macos: OpenSSL headers not found (make deps: libssl-dev)" >&2; exit 2; }
 
 # rules_builtin.c is generated: make it first (the Makefile target depends on it)
 SRCS="$(ls daemon/*.c tui/*.c) $B/rules_builtin.c"

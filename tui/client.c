@@ -134,7 +134,7 @@ client_connect_trusted(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = callsight_socket_cloexec(AF_UNIX, SOCK_STREAM);
+	int fd = callsight_socket_cloexec(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
 		return -1;

@@ -15,12 +15,12 @@
 /* socket(2) with FD_CLOEXEC set (atomically where the system can) and, where the system has no
  * per-send flag, SIGPIPE turned off for the socket */
 static inline int
-callsight_socket_cloexec(int domain, int type)
+callsight_socket_cloexec(int domain, int type, int protocol)
 {
 #ifdef SOCK_CLOEXEC
-	return socket(domain, type | SOCK_CLOEXEC, 0);
+	return socket(domain, type | SOCK_CLOEXEC, protocol);
 #else
-	int fd = socket(domain, type, 0);
+	int fd = socket(domain, type, protocol);
 	if (fd < 0)
 		return -1;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {

@@ -258,10 +258,13 @@ test_bundle_for_a_flag(void **state)
 	struct cs_report_options o = { .out_dir = tmpdir, .flag_id = 1, .redact = true };
 	char path[512], err[256];
 	assert_int_equal(write_report(s, &o, path, sizeof path, err, sizeof err), 0);
-	/* default name: callsight-<device name>-<flag time> */
-	char want[512];
-	snprintf(want, sizeof want, "%s/callsight-Ana-s-iPhone-20260304T120025Z", tmpdir);
-	assert_string_equal(path, want);
+	/* default name: callsight-<device pseudonym>-<flag time>: the owner's name is not in it */
+	char want[512], phone[32];
+	snprintf(want, sizeof want, "%s/callsight-phone-", tmpdir);
+	assert_memory_equal(path, want, strlen(want));
+	assert_int_equal(strlen(path), strlen(want) + 8 + strlen("-20260304T120025Z"));
+	assert_string_equal(path + strlen(want) + 8, "-20260304T120025Z");
+	snprintf(phone, sizeof phone, "phone-%.8s", path + strlen(want));
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
@@ -281,7 +284,10 @@ test_bundle_for_a_flag(void **state)
 	assert_non_null(strstr(page, "SDK <code>twilio-video</code>"));
 	assert_non_null(strstr(page, "Set localVideoTrack.isEnabled = false &lt;on background&gt;"));
 	assert_non_null(strstr(page, "&#39;Background entitlement: NO&#39; &lt;b&gt;"));
-	assert_non_null(strstr(page, "Ana&#39;s iPhone"));
+	assert_null(strstr(page, "Ana&#39;s iPhone"));		/* the owner's name: a pseudonym */
+	assert_non_null(strstr(page, phone));			/* the same one as the folder's */
+	assert_null(strstr(page, UDID));
+	assert_null(strstr(page, "00008030001A2D1E3C02802E"));
 	assert_non_null(strstr(page, "iPhone15,2"));
 	assert_non_null(strstr(page, "no audio, no voip"));
 	assert_non_null(strstr(page, "locking the phone now"));
@@ -325,17 +331,29 @@ test_bundle_for_a_flag(void **state)
 	assert_null(strstr(log, "192.168.1.23"));
 	assert_null(strstr(log, "2001:db8"));
 	assert_null(strstr(log, "555-2671"));
-	assert_non_null(strstr(log, "Mar  4 12:00:02 Ana-s-iPhone VideoCall(Foundation)[4242] <Notice>: "
-	    "sessionDidConnect: connection to [redacted-ip]:443 as [redacted-email]"));
+	char want_line[256];
+	snprintf(want_line, sizeof want_line, "Mar  4 12:00:02 %s VideoCall(Foundation)[4242] <Notice>: "
+	    "sessionDidConnect: connection to [redacted-ip]:443 as [redacted-email]", phone);
+	assert_non_null(strstr(log, want_line));	/* the hostname too */
+	assert_null(strstr(log, "Ana-s-iPhone"));
 	free(log);
+	/* no file of the bundle names the phone or its UDID */
+	static const char *const files[] = { "report.html", "flags.json", "events.ndjson", "syslog.txt" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *text = read_file(path, files[i], NULL);
+		assert_null(strstr(text, UDID));
+		assert_null(strstr(text, "Ana's iPhone"));
+		assert_null(strstr(text, "Ana-s-iPhone"));
+		free(text);
+	}
 
 	/* private by default: logs are personal */
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 077, 0);
 
-	/* the same report again: the default name gets -2 */
+	/* the same report again: another key, so another pseudonym (bundles cannot be linked) */
 	assert_int_equal(write_report(s, &o, path, sizeof path, err, sizeof err), 0);
-	assert_non_null(strstr(path, "T120025Z-2"));
+	assert_null(strstr(path, phone));
 	cs_store_close(s);
 }
 
@@ -349,6 +367,7 @@ test_unredacted_and_window(void **state)
 	assert_int_equal(write_report(s, &o, path, sizeof path, err, sizeof err), 0);
 	char *log = read_file(path, "syslog.txt", NULL);
 	assert_non_null(strstr(log, TOKEN));	/* redact=false keeps the text as captured */
+	assert_non_null(strstr(log, "Ana-s-iPhone"));	/* and the phone's name */
 	assert_int_equal(count_char(log, '\n'), 9);
 	free(log);
 	char *page = read_file(path, "report.html", NULL);
