@@ -10,7 +10,7 @@
 # What is checked and what is not: libc, POSIX and BSD-socket headers are macOS's own (zig's
 # any-macos-any sysroot, from Apple's SDK), so every system call, constant and struct the sources
 # use must exist on macOS. The third-party libraries (libimobiledevice, libplist, libusbmuxd, PCRE2,
-# jansson, SQLite, libevent, ncurses, OpenSSL) are not in that sysroot: their Debian headers are linked one by
+# jansson, SQLite, libevent, ncurses, OpenSSL, Vectorscan) are not in that sysroot: their Debian headers are linked one by
 # one into a shim folder (never /usr/include itself, which would shadow macOS's libc) and put after
 # zig's libc with -idirafter. Their APIs are the same on macOS (Homebrew builds the same
 # releases), but some are generated per platform - event2/event-config.h, jansson_config.h and
@@ -68,6 +68,14 @@ for d in $(pkg-config --cflags-only-I openssl 2>/dev/null | sed 's/-I//g') /usr/
 	done
 done
 [ -e "$SHIM/openssl/evp.h" ] || { echo "cross-macos: OpenSSL headers not found (make deps: libssl-dev)" >&2; exit 2; }
+# Vectorscan (hs.h), when the build uses it: the daemon is compiled as `make` compiles it
+HS=""
+if [ "${NO_VECTORSCAN:-}" != 1 ] && pkg-config --exists libhs 2>/dev/null; then
+	for d in $(pkg-config --cflags-only-I libhs | sed 's/-I//g'); do
+		for f in "$d"/*.h; do [ -e "$f" ] && ln -sf "$f" "$SHIM/${f##*/}"; done
+	done
+	HS=-DCS_HAVE_VECTORSCAN
+fi
 
 # rules_builtin.c is generated: make it first (the Makefile target depends on it)
 SRCS="$(ls daemon/*.c tui/*.c) $B/rules_builtin.c"
@@ -77,7 +85,7 @@ n=0
 for t in $TARGETS; do
 	for f in $SRCS; do
 		extra=""
-		case $f in tui/*) extra="-D_XOPEN_SOURCE_EXTENDED" ;; esac
+		case $f in tui/*) extra="-D_XOPEN_SOURCE_EXTENDED" ;; *) extra=$HS ;; esac
 		n=$((n + 1))
 		if ! "$ZIGBIN" cc -target "$t" -std=c17 -D_GNU_SOURCE $extra $WARN -Iinclude -Idaemon -I"$B" \
 		    -idirafter "$SHIM" -c -o "$B/cross-macos/$t.o" "$f" 2>"$B/cross-macos/err"; then
