@@ -496,8 +496,10 @@ struct cs_report_options {
 	int64_t		 since_us, until_us;	/* window; with a flag: default ±2 min around it */
 	bool		 tar;		/* one .tar.gz instead of a folder */
 	bool		 redact;	/* default true: tokens, secrets, e-mails, phones, IPs */
+	const char	*crash_dir;	/* where the phone's reports a flag names are (NULL: none) */
 };
-/* Writes report.html, flags.json, events.ndjson, syslog.txt; path_out gets the bundle's path. */
+/* Writes report.html, flags.json, events.ndjson, syslog.txt, and crash-<file> for each of the phone's
+ * reports a flag names (found in crash_dir); path_out gets the bundle's path. */
 int cs_report_write(struct cs_store *store, const struct cs_report_options *options, char *path_out,
     size_t pathlen, char *err, size_t errlen);
 

@@ -738,6 +738,7 @@ req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 		.until_us = until_us,
 		.tar = json_is_true(json_object_get(req, "tar")),
 		.redact = redact == NULL || json_is_true(redact),
+		.crash_dir = d->crash_dir[0] ? d->crash_dir : d->opt->crash_dir,
 	};
 	char path[1024], err[512];
 	if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0) {
@@ -808,6 +809,7 @@ write_due_reports(struct cs_daemon *d, bool all)
 		struct cs_report_options ro = {
 			.out_dir = d->opt->auto_report, .device = r->device, .flag_id = r->flag_id,
 			.redact = !d->opt->no_redact,
+			.crash_dir = d->crash_dir[0] ? d->crash_dir : d->opt->crash_dir,
 		};
 		char path[1024], err[512];
 		if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0)

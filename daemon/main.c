@@ -629,7 +629,7 @@ write_reports(const options_t *opt, struct replay_out *r, struct cs_pipeline *p)
 	for (size_t i = 0; i < r->nflags; i++) {
 		struct cs_report_options ro = {
 			.out_dir = opt->report_dir, .device = r->flags[i].device, .flag_id = r->flags[i].id,
-			.tar = opt->report_tar, .redact = !opt->no_redact,
+			.tar = opt->report_tar, .redact = !opt->no_redact, .crash_dir = opt->crash_dir,
 		};
 		char path[1024], err[512];
 		if (cs_report_write(r->store, &ro, path, sizeof path, err, sizeof err) < 0) {

@@ -141,6 +141,12 @@ static const struct redaction redactions[] = {
 	  "[redacted-phone]", 0 },
 	/* tel: URIs */
 	{ "phone tel", "(\\btel:)[+0-9().-]{5,}", "${1}[redacted-phone]", PCRE2_CASELESS },
+	/* device identifiers in the phone's crash and jetsam reports (crashreport.c): the vendor id,
+	 * the UDID and the CrashReporter key, after their key word ("deviceIdentifierForVendor":"…",
+	 * CrashReporter Key:   …) */
+	{ "device id",
+	  "((?:deviceIdentifierForVendor|identifierForVendor|UniqueDeviceID|crashReporterKey|CrashReporter Key)"
+	  "[\"']?[ \\t]*[:=][ \\t]*[\"']?)" VALUE, "${1}[redacted-device-id]", 0 },
 };
 
 #define NREDACTIONS (sizeof redactions / sizeof redactions[0])

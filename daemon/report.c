@@ -20,6 +20,7 @@
  * Every log text is hostile: it is HTML-escaped (& < > " ') wherever it is written, and the page
  * carries a Content-Security-Policy that forbids scripts and network fetches anyway.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -43,6 +44,19 @@ static const enum cs_lane plot_lanes[PLOT_LANES] = {
 	CS_LANE_screen, CS_LANE_app, CS_LANE_audio, CS_LANE_call, CS_LANE_network
 };
 
+#define MAX_CRASH_FILES	8	/* the phone's reports a bundle carries */
+
+/* one crash/jetsam report a flag names ("reports"), copied into the bundle (redacted like the rest) */
+struct crash_file {
+	char			 name[192];	/* in the bundle: crash-<file> */
+	char			*text;
+	size_t			 len;
+	bool			 parsed;
+	struct cs_crash_report	 rep;		/* read from the (redacted) text */
+	long long		 flag_id;	/* the flag that named it first */
+	char			 flag_reason[160];	/* the report's reason as that flag gives it */
+};
+
 /* the model of one bundle: protocol records, raw lines and the window */
 struct report {
 	const struct cs_report_options *opt;
@@ -61,6 +75,8 @@ struct report {
 	size_t		 nlines;
 	char		*err;
 	size_t		 errlen;
+	struct crash_file crash[MAX_CRASH_FILES];
+	size_t		 ncrash;
 };
 
 
@@ -297,6 +313,100 @@ report_free(struct report *r)
 	json_decref(r->prior);
 	free(r->raw);
 	free((char *)r->device);
+	for (size_t i = 0; i < r->ncrash; i++)
+		free(r->crash[i].text);
+}
+
+/* ---------------------------------------------------------------- the phone's crash reports */
+
+/* a report file named by a flag: in the folder, or one or two folders down (live copies go to
+ * <crash dir>/<udid>/, idevicecrashreport keeps Retired/ and the like) */
+static char *
+read_crash_file(const char *dir, const char *file, int depth, size_t *len)
+{
+	char path[PATH_MAX];
+	if (path_join(path, sizeof path, dir, file, "") == 0) {
+		FILE *f = fopen(path, "rb");
+		if (f) {
+			char *buf = NULL;
+			size_t cap = 0;
+			FILE *mem = open_memstream(&buf, &cap);
+			char chunk[8192];
+			size_t n, total = 0;
+			while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0 && total <= CS_REPORT_MAX_BYTES) {
+				fwrite(chunk, 1, n, mem);
+				total += n;
+			}
+			fclose(f);
+			if (mem && fclose(mem) == 0 && total <= CS_REPORT_MAX_BYTES) {
+				*len = cap;
+				return buf;
+			}
+			free(buf);
+			return NULL;
+		}
+	}
+	if (depth >= 2)
+		return NULL;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return NULL;
+	char *found = NULL;
+	struct dirent *e;
+	while (found == NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || path_join(path, sizeof path, dir, e->d_name, "") < 0)
+			continue;
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			found = read_crash_file(path, file, depth + 1, len);
+	}
+	closedir(d);
+	return found;
+}
+
+/* every report the window's flags name, once, redacted when the bundle is */
+static void
+gather_crash(struct report *r)
+{
+	if (r->opt->crash_dir == NULL)
+		return;
+	size_t i, k;
+	json_t *f, *rep;
+	json_array_foreach(r->flags, i, f) {
+		json_array_foreach(json_object_get(f, "reports"), k, rep) {
+			const char *file = jstr(rep, "file");
+			if (file[0] == '\0' || file[0] == '.' || strchr(file, '/') || r->ncrash == MAX_CRASH_FILES)
+				continue;
+			char name[192];
+			snprintf(name, sizeof name, "crash-%s", file);
+			for (char *p = name; *p; p++)	/* a plain file name in the bundle */
+				if (!strchr("._-", *p) && !(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+				    !(*p >= '0' && *p <= '9'))
+					*p = '_';
+			bool dup = false;
+			for (size_t j = 0; j < r->ncrash; j++)
+				dup |= strcmp(r->crash[j].name, name) == 0;
+			size_t len = 0;
+			char *text = dup ? NULL : read_crash_file(r->opt->crash_dir, file, 0, &len);
+			if (text == NULL)
+				continue;
+			if (r->opt->redact) {	/* fails closed: no redaction, no file */
+				char *red = cs_redact(text, len);
+				free(text);
+				if (red == NULL)
+					continue;
+				text = red;
+				len = strlen(red);
+			}
+			struct crash_file *c = &r->crash[r->ncrash++];
+			cs_strlcpy(c->name, name, sizeof c->name);
+			c->text = text;
+			c->len = len;
+			c->parsed = cs_crash_report_parse(text, len, file, &c->rep, NULL, 0) == 0;
+			c->flag_id = (long long)jint(f, "id");
+			cs_strlcpy(c->flag_reason, jstr(rep, "reason"), sizeof c->flag_reason);
+		}
+	}
 }
 
 /* ---------------------------------------------------------------- redaction */
@@ -1124,6 +1234,95 @@ write_flags(FILE *out, const struct report *r)
 }
 
 static void
+crash_fact(FILE *out, const char *label, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	fputs("<dt>", out);
+	html(out, label);
+	fputs("</dt><dd>", out);
+	html(out, value);
+	fputs("</dd>\n", out);
+}
+
+static void
+write_victim(FILE *out, const struct cs_report_victim *vic, bool other)
+{
+	char buf[256];
+	crash_fact(out, other ? "Also killed" : "Verdict", vic->cause == CS_CAUSE_unknown ?
+	    "not a kill (a diagnostic)" : cs_cause_name(vic->cause));
+	crash_fact(out, "Reason", vic->reason);
+	if (vic->pid > 0)
+		snprintf(buf, sizeof buf, "%s [%ld]", vic->process, vic->pid);
+	else
+		cs_strlcpy(buf, vic->process, sizeof buf);
+	crash_fact(out, "Process", buf);
+	crash_fact(out, "Bundle", vic->bundle);
+	if (vic->footprint && !other) {
+		snprintf(buf, sizeof buf, "%.1f MB", (double)vic->footprint / (1024.0 * 1024));
+		crash_fact(out, "Footprint", buf);
+	}
+}
+
+/* a section per report: what decides first (who, when, why), the frames below */
+static void
+write_crash_reports(FILE *out, const struct report *r)
+{
+	if (r->ncrash == 0)
+		return;
+	fputs("<section class=\"crash\">\n<h2>The phone's crash and jetsam reports</h2>\n<p class=\"muted\">"
+	    "Reports the phone wrote about the app's death, tied to a flag by process, pid and time. Each is in "
+	    "the bundle as its own file.</p>\n", out);
+	for (size_t i = 0; i < r->ncrash; i++) {
+		const struct crash_file *c = &r->crash[i];
+		const struct cs_crash_report *rep = &c->rep;
+		fputs("<article class=\"flag\">\n<h3><code>", out);
+		html(out, c->name);
+		fputs("</code></h3>\n", out);
+		if (!c->parsed) {
+			fputs("<p class=\"muted\">The file is in the bundle, but it does not read as a report.</p>\n"
+			    "</article>\n", out);
+			continue;
+		}
+		fputs("<dl class=\"facts\">\n", out);
+		char buf[256];
+		snprintf(buf, sizeof buf, "#%lld", c->flag_id);
+		crash_fact(out, "Decides flag", buf);
+		/* the victim the flag stands on first, then whoever else the report names */
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t v = 0; v < rep->nvictims; v++) {
+				const struct cs_report_victim *vic = &rep->victims[v];
+				if ((strcmp(vic->reason, c->flag_reason) == 0) != (pass == 0))
+					continue;
+				if (vic->cause == CS_CAUSE_unknown && rep->nvictims > 1)
+					continue;
+				write_victim(out, vic, pass == 1);
+			}
+		crash_fact(out, "Exception", rep->exception);
+		crash_fact(out, "Termination", rep->termination);
+		crash_fact(out, "Largest process", rep->largest_process);
+		if (rep->time_us) {
+			day_time_text(rep->time_us, buf, sizeof buf);
+			crash_fact(out, "Time (UTC)", buf);
+		}
+		snprintf(buf, sizeof buf, "%s (%s)", rep->bug_type, rep->format);
+		crash_fact(out, "bug_type", buf);
+		crash_fact(out, "OS", rep->os_version);
+		fputs("</dl>\n", out);
+		if (rep->nframes) {
+			fputs("<h3>Crashed thread, top frames</h3>\n<pre class=\"raw\">", out);
+			for (size_t k = 0; k < rep->nframes; k++) {
+				html(out, rep->frames[k]);
+				fputc('\n', out);
+			}
+			fputs("</pre>\n", out);
+		}
+		fputs("</article>\n", out);
+	}
+	fputs("</section>\n", out);
+}
+
+static void
 write_evidence_of(FILE *out, const json_t *f)
 {
 	fprintf(out, "<h3>#%lld <code>", (long long)jint(f, "id"));
@@ -1204,6 +1403,7 @@ render_html(FILE *out, const struct report *r)
 	write_facts(out, r);
 	write_timeline(out, r);
 	write_flags(out, r);
+	write_crash_reports(out, r);
 	write_evidence(out, r);
 	write_footer(out, r);
 }
@@ -1285,8 +1485,13 @@ write_file(const char *dir, const char *name, const struct blob *b, char *err, s
 }
 
 static void
-remove_partial_dir(const char *dir)
+remove_partial_dir(const char *dir, const struct report *r)
 {
+	for (size_t i = 0; i < r->ncrash; i++) {
+		char path[PATH_MAX];
+		if (path_join(path, sizeof path, dir, r->crash[i].name, "") == 0)
+			unlink(path);
+	}
 	for (size_t i = 0; i < NFILES; i++) {
 		char path[PATH_MAX];
 		if (path_join(path, sizeof path, dir, bundle_files[i].name, "") == 0)
@@ -1296,7 +1501,8 @@ remove_partial_dir(const char *dir)
 }
 
 static int
-write_folder(const char *out_dir, const char *final, const struct blob *blobs, char *err, size_t errlen)
+write_folder(const char *out_dir, const char *final, const struct blob *blobs, const struct report *r, char *err,
+    size_t errlen)
 {
 	char tmp[PATH_MAX];
 	if (path_join(tmp, sizeof tmp, out_dir, ".callsight-partial-XXXXXX", "") < 0 || mkdtemp(tmp) == NULL) {
@@ -1305,13 +1511,20 @@ write_folder(const char *out_dir, const char *final, const struct blob *blobs, c
 	}
 	for (size_t i = 0; i < NFILES; i++) {
 		if (write_file(tmp, bundle_files[i].name, &blobs[i], err, errlen) < 0) {
-			remove_partial_dir(tmp);
+			remove_partial_dir(tmp, r);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < r->ncrash; i++) {
+		struct blob b = { .data = r->crash[i].text, .len = r->crash[i].len };
+		if (write_file(tmp, r->crash[i].name, &b, err, errlen) < 0) {
+			remove_partial_dir(tmp, r);
 			return -1;
 		}
 	}
 	if (rename(tmp, final) != 0) {
 		cs_set_error(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
-		remove_partial_dir(tmp);
+		remove_partial_dir(tmp, r);
 		return -1;
 	}
 	return 0;
@@ -1366,7 +1579,7 @@ tar_entry(gzFile gz, const char *name, const struct blob *b, int64_t mtime)
 }
 
 static int
-write_tar_entries(gzFile gz, const char *name, const struct blob *blobs)
+write_tar_entries(gzFile gz, const char *name, const struct blob *blobs, const struct report *r)
 {
 	static const char zeros[1024];
 	int64_t mtime = (int64_t)time(NULL);
@@ -1378,11 +1591,18 @@ write_tar_entries(gzFile gz, const char *name, const struct blob *blobs)
 		    tar_entry(gz, entry, &blobs[i], mtime) < 0)
 			return -1;
 	}
+	for (size_t i = 0; i < r->ncrash; i++) {
+		struct blob b = { .data = r->crash[i].text, .len = r->crash[i].len };
+		if (path_join(entry, sizeof entry, name, r->crash[i].name, "") < 0 ||
+		    tar_entry(gz, entry, &b, mtime) < 0)
+			return -1;
+	}
 	return gzwrite(gz, zeros, sizeof zeros) == (int)sizeof zeros ? 0 : -1;	/* end of archive */
 }
 
 static int
-write_tar(const char *out_dir, const char *name, const char *final, const struct blob *blobs, char *err,
+write_tar(const char *out_dir, const char *name, const char *final, const struct blob *blobs,
+    const struct report *r, char *err,
     size_t errlen)
 {
 	char tmp[PATH_MAX];
@@ -1398,7 +1618,7 @@ write_tar(const char *out_dir, const char *name, const char *final, const struct
 		cs_set_error(err, errlen, "cannot compress into %s", tmp);
 		return -1;
 	}
-	int rc = write_tar_entries(gz, name, blobs);
+	int rc = write_tar_entries(gz, name, blobs, r);
 	if (gzclose(gz) != Z_OK)
 		rc = -1;
 	if (rc < 0) {
@@ -1510,6 +1730,8 @@ cs_report_write(struct cs_store *store, const struct cs_report_options *options,
 	struct blob blobs[NFILES] = { { 0 } };
 	char name[160], path[PATH_MAX];
 	int rc = gather(&r, store);
+	if (rc == 0)
+		gather_crash(&r);
 	if (rc == 0 && options->redact)
 		rc = redact_model(&r);
 	if (rc == 0)
@@ -1521,8 +1743,8 @@ cs_report_write(struct cs_store *store, const struct cs_report_options *options,
 		}
 	}
 	if (rc == 0)
-		rc = options->tar ? write_tar(options->out_dir, name, path, blobs, err, errlen)
-		    : write_folder(options->out_dir, path, blobs, err, errlen);
+		rc = options->tar ? write_tar(options->out_dir, name, path, blobs, &r, err, errlen)
+		    : write_folder(options->out_dir, path, blobs, &r, err, errlen);
 	if (rc == 0 && path_out && pathlen)
 		cs_strlcpy(path_out, path, pathlen);
 	for (size_t i = 0; i < NFILES; i++)

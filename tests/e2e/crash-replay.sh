@@ -101,6 +101,24 @@ rc=$(run --replay "$tmp/quiet.log" --year 2024 --crash-dir "$C/jetsam")
 if grep -q '^    report: JetsamEvent-2024-09-30-172810.ips (bug_type 298' "$tmp/out"; then
 	ok "text mode lists the report"; else bad "text mode report line"; fi
 
+# the bug-report bundle holds the report, redacted, and report.html has a section for it
+rc=$(run --replay "$tmp/quiet.log" --year 2024 --json --crash-dir "$C/watchdog" --report "$tmp/bundles")
+b=$(ls -d "$tmp"/bundles/*/ 2>/dev/null | head -n 1)
+cr="$b/crash-Meetly-2024-09-30-172810.ips"
+if [ "$rc" = 0 ] && [ -f "$cr" ] && grep -q '"procName" : "Meetly"' "$cr" &&
+    ! grep -q -e 6A1B2C3D-4E5F-4061-8273-948596A7B8C9 -e 5f2d0c9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e "$cr" &&
+    grep -q 'deviceIdentifierForVendor":"\[redacted-device-id\]' "$cr"; then
+	ok "the bundle holds the report, its device ids redacted"
+else bad "bundle crash report (rc $rc, $cr)"; fi
+if grep -q "The phone's crash and jetsam reports" "$b/report.html" && grep -q 'Decides flag</dt><dd>#1' "$b/report.html" &&
+    grep -q '0 libsystem_kernel.dylib mach_msg2_trap + 8' "$b/report.html" &&
+    grep -q 'sqlite3_step' "$b/report.html" && grep -q '"reports"' "$b/flags.json"; then
+	ok "report.html: a section for the report (verdict first, frames below); flags.json lists it"
+else bad "report.html crash section"; fi
+rc=$(run --replay "$tmp/quiet.log" --year 2024 --json --crash-dir "$C/watchdog" --report "$tmp/raw" --no-redact)
+if grep -q 6A1B2C3D-4E5F-4061-8273-948596A7B8C9 "$(ls -d "$tmp"/raw/*/ | head -n 1)/crash-Meetly-2024-09-30-172810.ips"; then
+	ok "--no-redact keeps the report as the phone wrote it"; else bad "--no-redact report copy"; fi
+
 # a folder that cannot be read: exit 1, named
 rc=$(run --replay "$tmp/quiet.log" --crash-dir "$tmp/none")
 if [ "$rc" = 1 ] && grep -q -- "--crash-dir: cannot read $tmp/none" "$tmp/err"; then

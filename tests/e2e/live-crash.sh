@@ -60,7 +60,7 @@ EOF
 	fake_start -c "$T/$S_NAME.conf"
 	cmd "report $U $STALE" >/dev/null
 	csd_start "$S_NAME" --json --store "$T/$S_NAME.db" --no-socket -u "$U" --stall-timeout 0 \
-	    --crash-dir "$T/$S_NAME.crash" "$@"
+	    --crash-dir "$T/$S_NAME.crash" --auto-report "$T/$S_NAME.bundles" "$@"
 	wait_count 1 20 '"kind":"call_connected"' "$T/$S_NAME.out"
 	sleep 1
 	redate "$S_REP"
@@ -108,6 +108,12 @@ else
 fi
 session_end jetsam
 fake_quit
+# the auto-report bundle (written at exit) holds the report, redacted
+B1=$(ls -d "$T"/jetsam.bundles/*/ 2>/dev/null | head -n 1)
+check "jetsam: the flag's bundle holds the report" "[ -n '$B1' ] && [ -f '${B1}crash-JetsamEvent-2024-09-30-172810.ips' ]" "$T/jetsam.err"
+check "jetsam: the bundle's copy is redacted (no crashReporterKey)" \
+	"! grep -q 5f2d0c9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e '${B1}crash-JetsamEvent-2024-09-30-172810.ips'"
+check "jetsam: report.html has the report's section" "grep -q 'per-process-limit' '${B1}report.html'"
 
 # ---- a watchdog crash report
 session watchdog "$WATCHDOG"
