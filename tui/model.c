@@ -220,6 +220,9 @@ item_free(struct tui_item *it)
 		free(it->ev[i].text);
 	}
 	free(it->ev);
+	for (size_t i = 0; i < it->nreports; i++)
+		free(it->reports[i]);
+	free(it->reports);
 	free(it->kind);
 	free(it->text);
 	free(it->label);
@@ -512,6 +515,25 @@ flag_evidence(struct tui_item *it, json_t *arr)
 	}
 }
 
+/* "reports":[{"file","bug_type","reason","time"}]: one readable line each */
+static void
+flag_reports(struct tui_item *it, json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	if (n == 0 || (it->reports = calloc(n, sizeof *it->reports)) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = json_array_get(arr, i);
+		const char *file = jstr(r, "file"), *bug = jstr(r, "bug_type"), *reason = jstr(r, "reason");
+		char tm[16] = "?", line[512];
+		if (jstr(r, "time"))
+			tui_format_time(tui_parse_time(jstr(r, "time")), tm, sizeof tm, true);
+		snprintf(line, sizeof line, "%s (bug_type %s, %s): %s", file ? file : "?", bug ? bug : "?", tm,
+		    reason ? reason : "");
+		it->reports[it->nreports++] = xstrdup(line);
+	}
+}
+
 static int
 on_flag(struct tui_model *m, struct tui_device *d, json_t *rec)
 {
@@ -536,6 +558,7 @@ on_flag(struct tui_model *m, struct tui_device *d, json_t *rec)
 	it->sdk = xstrdup(record_sdk(rec));
 	set_str(&d->sdk, record_sdk(rec));
 	flag_evidence(it, json_object_get(rec, "evidence"));
+	flag_reports(it, json_object_get(rec, "reports"));
 	char row[1024];
 	snprintf(row, sizeof row, "%-7s %s  %s", it->disconnect ? "DROP" : "WARN", cause,
 	    it->label ? it->label : "");

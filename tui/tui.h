@@ -96,6 +96,8 @@ struct tui_item {
 	char			*sdk;		/* flag: the call SDK it names; NULL unknown */
 	struct tui_evidence	*ev;
 	size_t			 nev;
+	char			**reports;	/* flag: the phone's crash/jetsam reports, one line each */
+	size_t			 nreports;
 };
 
 struct tui_device {

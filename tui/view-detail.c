@@ -1,6 +1,7 @@
 /*
  * view-detail.c - the selected flag in full: the cause id and its label, confidence, when and at
- * which line, the detail sentence, the advice, and the evidence (the raw log lines, in log order),
+ * which line, the detail sentence, the advice, the phone's crash/jetsam reports that decided it, and
+ * the evidence (the raw log lines, in log order),
  * word-wrapped to the pane and scrollable. This is the answer the developer came for.
  */
 #include <curses.h>
@@ -78,6 +79,13 @@ view_detail(struct tui *t, struct tui_rect r)
 		para(&f, 0, draw_attr(t, COL_TITLE), "Advice");
 		para(&f, 1, draw_attr(t, COL_GREEN), fl->advice);
 	}
+	/* the phone's own crash/jetsam report: what decided the cause */
+	if (fl->nreports > 0) {
+		f.row++;
+		para(&f, 0, draw_attr(t, COL_TITLE), "The phone's report");
+	}
+	for (size_t i = 0; i < fl->nreports; i++)
+		para(&f, 1, draw_attr(t, COL_YELLOW), fl->reports[i]);
 	if (fl->nev > 0) {
 		f.row++;
 		para(&f, 0, draw_attr(t, COL_TITLE), "Evidence");

@@ -120,6 +120,25 @@ test_sdk(void **state)
 	model_clear(&m);
 }
 
+/* a flag's "reports" (the phone's crash/jetsam reports) become one readable line each */
+static void
+test_reports(void **state)
+{
+	(void)state;
+	struct tui_model m;
+	model_init(&m, 0);
+	assert_int_equal(feed(&m, "{\"type\":\"flag\",\"id\":1,\"time\":\"2024-09-30T15:28:10.000Z\","
+	    "\"device\":\"P\",\"severity\":\"disconnect\",\"cause\":\"app_killed_jetsam\",\"evidence\":[],"
+	    "\"reports\":[{\"file\":\"JetsamEvent-1.ips\",\"bug_type\":\"298\",\"reason\":\"jetsam "
+	    "per-process-limit\",\"time\":\"2024-09-30T15:28:10.120Z\"},{\"file\":7}]}"), 0);
+	struct tui_device *d = model_device(&m, "P", false);
+	assert_int_equal(d->items[0]->nreports, 2);
+	assert_non_null(strstr(d->items[0]->reports[0], "JetsamEvent-1.ips (bug_type 298, "));
+	assert_non_null(strstr(d->items[0]->reports[0], "): jetsam per-process-limit"));
+	assert_non_null(strstr(d->items[0]->reports[1], "? (bug_type ?"));	/* malformed: no crash */
+	model_clear(&m);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -163,6 +182,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_sdk),
+		cmocka_unit_test(test_reports),
 	};
 	return cmocka_run_group_tests_name("tui model", tests, NULL, NULL);
 }
