@@ -684,6 +684,9 @@ int64_t cs_mono_ms(void);	/* monotonic, ms: for timeouts and intervals */
 struct timespec;
 /* now + ms on CLOCK_REALTIME: the deadline pthread_cond_timedwait takes */
 void cs_realtime_after_ms(struct timespec *ts, int ms);
+/* "PORT", "HOST:PORT", "[V6]:PORT" (host defaults to default_host); 0 ok, -1 malformed */
+int cs_parse_host_port(const char *spec, const char *default_host, char *host, size_t hostlen,
+    unsigned *port);
 
 /* ---------------------------------------------------------------- lab: metrics (metrics.c, metrics_http.c) */
 
@@ -711,9 +714,6 @@ typedef void (*cs_metrics_gather_cb)(void *ctx);
 struct cs_metrics_http *cs_metrics_http_new(struct event_base *base, const char *spec,
     struct cs_metrics *metrics, cs_metrics_gather_cb gather, void *ctx, char *err, size_t errlen);
 void cs_metrics_http_free(struct cs_metrics_http *h);
-/* "PORT", "HOST:PORT", "[V6]:PORT" (host defaults to default_host); 0 ok, -1 malformed */
-int cs_parse_host_port(const char *spec, const char *default_host, char *host, size_t hostlen,
-    unsigned *port);
 
 /* ---------------------------------------------------------------- lab: forwarding (forward.c) */
 

@@ -252,3 +252,31 @@ cs_realtime_after_ms(struct timespec *ts, int ms)
 		ts->tv_nsec -= 1000000000;
 	}
 }
+
+/* "PORT", "HOST:PORT" or "[V6]:PORT" into host and port; 0 ok. */
+int
+cs_parse_host_port(const char *spec, const char *default_host, char *host, size_t hostlen,
+    unsigned *port)
+{
+	const char *colon = strrchr(spec, ':');
+	const char *p = colon ? colon + 1 : spec;
+	char *end;
+	long v = strtol(p, &end, 10);
+	if (*p == '\0' || *end || v < 1 || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	if (colon == NULL) {
+		cs_strlcpy(host, default_host, hostlen);
+		return 0;
+	}
+	size_t n = (size_t)(colon - spec);
+	if (n >= 2 && spec[0] == '[' && spec[n - 1] == ']') {
+		spec++;
+		n -= 2;
+	}
+	if (n == 0 || n >= hostlen || memchr(spec, '[', n) || memchr(spec, ']', n))
+		return -1;
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	return 0;
+}

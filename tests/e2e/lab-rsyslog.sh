@@ -21,6 +21,27 @@
 # sqlite3 are not installed.
 # usage (repo root): sh tests/e2e/lab-rsyslog.sh   (env CALLSIGHT_BUILD, default build)
 . "$(dirname "$0")/lib.sh"
+lib_watchdog 280
+lib_require
+
+# ---------------------------------------------------------------- 0. bad --forward values (no server needed)
+mkdir -p "$T/u"
+for u in "relp://" "relp://host" "relp://:2514" "syslog+tcp://h:99999" "ftp://h:21" "syslog+tls//h:1" "h:514"; do
+	"$CSD" --no-socket --store "$T/u/store.db" --forward "$u" >"$T/u.out" 2>"$T/u.err" </dev/null
+	rc=$?
+	check "--forward '$u' is refused at start (exit 1) with a message naming it" \
+		"[ $rc -eq 1 ] && grep -qF -- \"--forward $u:\" '$T/u.err'" "$T/u.err"
+done
+"$CSD" --no-socket --no-store --forward "relp://h:1" >"$T/u.out" 2>"$T/u.err" </dev/null
+rc=$?
+check "--forward with --no-store is refused (exit 2): the store is the queue" \
+	"[ $rc -eq 2 ] && grep -q 'reads from the store' '$T/u.err'" "$T/u.err"
+"$CSD" --no-socket --store "$T/u/store.db" --forward "syslog+tls://h:1" --forward-ca "$T/nope.pem" \
+	>"$T/u.out" 2>"$T/u.err" </dev/null
+rc=$?
+check "--forward-ca that cannot be read is refused (exit 1)" \
+	"[ $rc -eq 1 ] && grep -q 'forward-ca $T/nope.pem' '$T/u.err'" "$T/u.err"
+
 # the whole suite cannot run here: said, with why, and counted as skipped (lib.sh's skip)
 skip_all() { skip "lab-rsyslog" "$1"; finish; }
 for t in rsyslogd openssl sqlite3 ss; do
@@ -33,8 +54,6 @@ for d in /usr/lib/x86_64-linux-gnu/rsyslog /usr/lib/aarch64-linux-gnu/rsyslog /u
 done
 [ -n "$RSMOD" ] || skip_all "rsyslog's imrelp module is not installed (Debian: rsyslog-relp)"
 [ -f "$RSMOD/lmnsd_ossl.so" ] || skip_all "rsyslog's ossl driver is not installed (Debian: rsyslog-openssl)"
-lib_watchdog 280
-lib_require
 
 U=00008101000A1B2C3D4E5F60
 UD=00008101-000A1B2C3D4E5F60
