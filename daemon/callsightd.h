@@ -74,6 +74,8 @@ enum cs_format {
 	CS_FMT_COUNT
 };
 const char *cs_format_name(enum cs_format fmt);
+/* The largest n' <= n that does not cut a UTF-8 sequence of the valid text s (len bytes). */
+size_t cs_utf8_cut(const char *s, size_t n, size_t len);
 
 enum cs_line_flags {
 	CS_LINE_UNPARSED  = 1u << 0,	/* no header could be split: raw text kept as the message */
@@ -729,7 +731,6 @@ struct cs_forwarder;
 struct cs_forwarder *cs_forwarder_new(struct cs_store *store, const struct cs_forward_options *o,
     char *err, size_t errlen);
 void cs_forwarder_tick(struct cs_forwarder *f);	/* on the loop: store acks, refill the window */
-void cs_forwarder_stats(struct cs_forwarder *f, uint64_t *confirmed, uint64_t *pending, bool *connected);
 void cs_forwarder_free(struct cs_forwarder *f);	/* stops the thread (a clean close first) */
 
 #endif /* CALLSIGHTD_H */

@@ -210,9 +210,7 @@ fit_json(const char *json)
 	const char *m = json_string_value(json_object_get(r, "message"));
 	char *out = NULL;
 	if (m) {
-		size_t n = FWD_CUT_MESSAGE;
-		while (n > 0 && ((unsigned char)m[n] & 0xC0) == 0x80)
-			n--;	/* never inside a UTF-8 sequence */
+		size_t n = cs_utf8_cut(m, FWD_CUT_MESSAGE, strlen(m));
 		json_object_set_new(r, "message", json_stringn(m, n));
 		json_object_set_new(r, "message_cut", json_true());
 		out = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -793,8 +791,12 @@ add_row(json_t *record, int64_t id, void *arg)
 	const char *sdk = json_string_value(json_object_get(record, "sdk"));
 	const char *when = json_string_value(json_object_get(record, "time"));
 	const char *values[5] = { udid, udid ? device_name(f, udid) : NULL, app, cause, sdk };
-	for (int i = 0; i < 5; i++)
-		cs_strlcpy(e.sd[i], values[i] ? values[i] : "", sizeof e.sd[i]);
+	for (int i = 0; i < 5; i++) {
+		const char *v = values[i] ? values[i] : "";
+		size_t n = cs_utf8_cut(v, sizeof e.sd[i] - 1, strlen(v));
+		memcpy(e.sd[i], v, n);
+		e.sd[i][n] = '\0';
+	}
 	cs_strlcpy(e.time, when ? when : "", sizeof e.time);
 	e.json = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(record);
@@ -907,16 +909,6 @@ cs_forwarder_new(struct cs_store *store, const struct cs_forward_options *o, cha
 	}
 	f->thread_started = true;
 	return f;
-}
-
-void
-cs_forwarder_stats(struct cs_forwarder *f, uint64_t *confirmed, uint64_t *pending, bool *connected)
-{
-	pthread_mutex_lock(&f->mu);
-	*confirmed = f->total_confirmed;
-	*pending = f->tail - f->head;
-	*connected = f->connected;
-	pthread_mutex_unlock(&f->mu);
 }
 
 void

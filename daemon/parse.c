@@ -246,9 +246,9 @@ utf8_sequence(const unsigned char *s, size_t n)
 	return 4;
 }
 
-/* The largest n' <= n that does not cut a UTF-8 sequence of the valid text s. */
-static size_t
-utf8_cut(const char *s, size_t n, size_t len)
+/* The largest n' <= n that does not cut a UTF-8 sequence of the valid text s (len bytes). */
+size_t
+cs_utf8_cut(const char *s, size_t n, size_t len)
 {
 	if (n >= len)
 		return len;
@@ -1148,7 +1148,7 @@ static void
 append_bounded(char *buf, size_t *len, const char *s, size_t n, uint64_t *dropped)
 {
 	size_t room = *len < RECORD_CAP ? RECORD_CAP - *len : 0;
-	size_t take = utf8_cut(s, room, n);
+	size_t take = cs_utf8_cut(s, room, n);
 
 	memcpy(buf + *len, s, take);
 	*len += take;
@@ -1160,7 +1160,7 @@ append_bounded(char *buf, size_t *len, const char *s, size_t n, uint64_t *droppe
 static void
 copy_field(char *dst, struct span s)
 {
-	size_t n = utf8_cut(s.p, FIELD_CAP - 1, s.n);
+	size_t n = cs_utf8_cut(s.p, FIELD_CAP - 1, s.n);
 
 	for (size_t i = 0; i < n; i++)
 		dst[i] = s.p[i];
@@ -1256,7 +1256,7 @@ start_record(struct cs_reader *r, const struct text *t, const struct header *h, 
 	}
 	rec->fmt = h->fmt;
 	rec->pid = h->pid;
-	rec->msg_off = h->msg_off < rec->raw_len ? utf8_cut(rec->raw, h->msg_off, rec->raw_len) :
+	rec->msg_off = h->msg_off < rec->raw_len ? cs_utf8_cut(rec->raw, h->msg_off, rec->raw_len) :
 	    rec->raw_len;
 	if (h->msg_only.p != NULL) {
 		uint64_t ignored = 0;
