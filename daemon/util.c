@@ -156,7 +156,7 @@ cs_mono_ms(void)
  * overflow (e.g. "2026-01-01T999999:00:00" is refused, not wrapped). */
 static const char *
 iso_field(const char *s, int width, int lo, int hi, const char *name, int *out, char *err,
-    size_t errlen)
+    size_t errlen, bool glued)	/* glued: more digits may follow ("+0500") */
 {
 	int v = 0;
 	for (int i = 0; i < width; i++) {
@@ -166,7 +166,7 @@ iso_field(const char *s, int width, int lo, int hi, const char *name, int *out, 
 		}
 		v = v * 10 + (s[i] - '0');
 	}
-	if (s[width] >= '0' && s[width] <= '9') {
+	if (!glued && s[width] >= '0' && s[width] <= '9') {
 		cs_set_error(err, errlen, "the %s has more than %d digits", name, width);
 		return NULL;
 	}
@@ -185,14 +185,14 @@ cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen)
 	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
 	int64_t frac_us = 0;
 	const char *p = s;
-	if ((p = iso_field(p, 4, 1, 9999, "year", &y, err, errlen)) == NULL)
+	if ((p = iso_field(p, 4, 1, 9999, "year", &y, err, errlen, false)) == NULL)
 		return -1;
-	if (*p++ != '-' || (p = iso_field(p, 2, 1, 12, "month", &mo, err, errlen)) == NULL) {
+	if (*p++ != '-' || (p = iso_field(p, 2, 1, 12, "month", &mo, err, errlen, false)) == NULL) {
 		if (p != NULL)
 			cs_set_error(err, errlen, "expected YYYY-MM-DD");
 		return -1;
 	}
-	if (*p++ != '-' || (p = iso_field(p, 2, 1, mdays[mo - 1], "day", &d, err, errlen)) == NULL) {
+	if (*p++ != '-' || (p = iso_field(p, 2, 1, mdays[mo - 1], "day", &d, err, errlen, false)) == NULL) {
 		if (p != NULL)
 			cs_set_error(err, errlen, "expected YYYY-MM-DD");
 		return -1;
@@ -203,15 +203,15 @@ cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen)
 		return -1;
 	}
 	if (*p == 'T' || *p == ' ') {
-		if ((p = iso_field(p + 1, 2, 0, 23, "hour", &h, err, errlen)) == NULL)
+		if ((p = iso_field(p + 1, 2, 0, 23, "hour", &h, err, errlen, false)) == NULL)
 			return -1;
 		if (*p++ != ':') {
 			cs_set_error(err, errlen, "expected HH:MM after the date");
 			return -1;
 		}
-		if ((p = iso_field(p, 2, 0, 59, "minute", &mi, err, errlen)) == NULL)
+		if ((p = iso_field(p, 2, 0, 59, "minute", &mi, err, errlen, false)) == NULL)
 			return -1;
-		if (*p == ':' && (p = iso_field(p + 1, 2, 0, 60, "second", &sec, err, errlen)) == NULL)
+		if (*p == ':' && (p = iso_field(p + 1, 2, 0, 60, "second", &sec, err, errlen, false)) == NULL)
 			return -1;
 		if (*p == '.' || *p == ',') {
 			int64_t scale = 100000;
@@ -223,12 +223,12 @@ cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		sign = *p == '-' ? -1 : 1;
-		if ((p = iso_field(p + 1, 2, 0, 23, "zone hour", &oh, err, errlen)) == NULL)
+		if ((p = iso_field(p + 1, 2, 0, 23, "zone hour", &oh, err, errlen, true)) == NULL)
 			return -1;
 		if (*p == ':')
 			p++;
 		if (*p >= '0' && *p <= '9' && (p = iso_field(p, 2, 0, 59, "zone minute", &om, err,
-		    errlen)) == NULL)
+		    errlen, false)) == NULL)
 			return -1;
 	}
 	if (*p != '\0') {
