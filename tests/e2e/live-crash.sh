@@ -132,5 +132,6 @@ check "none: without reports the kill has no name ($(field "$T/none.out" cause) 
 check "none: nothing was copied" "[ ! -e '$T/none.crash' ]"
 session_end none
 fake_quit
+check "no sanitizer report from the emulator" "sanitizer_clean '$T/fake.err'" "$T/fake.err"
 
 finish
