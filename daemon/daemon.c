@@ -400,8 +400,14 @@ dev_get(struct cs_daemon *d, const char *udid)
 	struct cs_sink sink = {
 		.line = sink_line, .event = sink_event, .state = sink_state, .flag = sink_flag, .ctx = sc,
 	};
+	/* a replayed capture was written by its file's time, as a plain --replay reads it (the year of
+	 * stamps without one, which the phone's reports must agree with) */
+	struct stat st;
+	int64_t ref_time = time(NULL);
+	if (d->opt->replay && strcmp(d->opt->replay, "-") != 0 && stat(d->opt->replay, &st) == 0)
+		ref_time = st.st_mtime;
 	struct cs_pipeline_options popt = {
-		.app = d->opt->app, .sdk = d->opt->sdk, .year = d->opt->year, .ref_time = time(NULL),
+		.app = d->opt->app, .sdk = d->opt->sdk, .year = d->opt->year, .ref_time = ref_time,
 		.utc_offset_min = d->opt->utc_offset_min, .udid = udid,
 	};
 	/* a live phone: lines are timed by their arrival (its clock or zone may be off, and its

@@ -336,7 +336,8 @@ attach_replay(struct tui *t, char *err, size_t errlen)
 	}
 	char prog[PATH_MAX];
 	daemon_path(c->argv0, prog, sizeof prog);
-	char *argv[] = { prog, "--replay", (char *)c->replay, "--serve", "--socket", c->path, NULL };
+	char *argv[] = { prog, "--replay", (char *)c->replay, "--serve", "--socket", c->path,
+		c->crash_dir ? "--crash-dir" : NULL, (char *)c->crash_dir, NULL };
 	int efd = errlog_fd();
 	c->child = spawn(argv, efd);
 	if (c->child < 0) {

@@ -72,6 +72,7 @@ usage(FILE *out)
 	    "\n"
 	    "  (no FILE)          attach to your callsightd (started when none runs)\n"
 	    "  FILE               open a capture through a private replay daemon\n"
+	    "  --crash-dir DIR    with FILE: the phone's crash and jetsam reports (.ips, .crash)\n"
 	    "  --socket PATH      the daemon's socket (default $XDG_RUNTIME_DIR/callsight/sock,\n"
 	    "                     else $TMPDIR/callsight-UID/sock)\n"
 	    "  --no-colors        monochrome (also when NO_COLOR is set)\n"
@@ -84,9 +85,10 @@ usage(FILE *out)
 static int
 parse_options(struct tui *t, int argc, char **argv)
 {
-	enum { OPT_SOCKET = 256, OPT_NOCOLOR, OPT_ASCII };
+	enum { OPT_SOCKET = 256, OPT_NOCOLOR, OPT_ASCII, OPT_CRASHDIR };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "crash-dir", required_argument, NULL, OPT_CRASHDIR },
 		{ "no-colors", no_argument, NULL, OPT_NOCOLOR },
 		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
@@ -99,6 +101,7 @@ parse_options(struct tui *t, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOCKET: t->socket_opt = optarg; break;
+		case OPT_CRASHDIR: t->client.crash_dir = optarg; break;
 		case OPT_NOCOLOR: t->colour = false; break;
 		case OPT_ASCII: t->utf8 = false; break;
 		case 'h': usage(stdout); exit(0);
@@ -116,6 +119,10 @@ parse_options(struct tui *t, int argc, char **argv)
 		t->client.replay = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "callsight: one capture at a time ('%s')\n", argv[optind]);
+		return 2;
+	}
+	if (t->client.crash_dir != NULL && t->client.replay == NULL) {
+		fprintf(stderr, "callsight: --crash-dir goes with FILE (live, callsightd fetches the reports)\n");
 		return 2;
 	}
 	if (t->client.replay != NULL && t->socket_opt != NULL) {

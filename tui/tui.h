@@ -140,6 +140,7 @@ struct tui_client {
 	char		 privdir[200];	/* private replay: our temp dir; "" live */
 	char		 trust[320];	/* why the last connect was refused (another user's socket) */
 	const char	*replay;	/* capture file, private mode */
+	const char	*crash_dir;	/* --crash-dir: the phone's reports, for the private daemon */
 	const char	*argv0;
 	pid_t		 child;		/* the private replay daemon */
 	int		 fd;
