@@ -8,7 +8,8 @@
 #     it: the query callsight_disconnects_total answers 1 with cause="missing_background_mode", and
 #     the CallsightCallDropped rule of docs/lab/alerts.yml fires in that server (ALERTS)
 #   - unplug and replug: the counters stay (not reset), device_connected goes 0 then 1
-#   - docs/lab/alerts.yml passes promtool check rules and its unit tests (promtool test rules)
+#   - docs/lab/alerts.yml passes promtool check rules and its unit tests (promtool test rules); every
+#     query of the Grafana dashboard (docs/lab/grafana-callsight.json) evaluates in that Prometheus
 #   - anything but GET /metrics is refused; a second daemon on the same port says why it cannot
 # Skips (printed, counted as skipped) only when prometheus/promtool/curl are not installed.
 # usage (repo root): sh tests/e2e/lab-prometheus.sh   (env CALLSIGHT_BUILD, default build)
@@ -94,6 +95,17 @@ check "the query's value is 1" "grep -q '=> 1 @' '$T/query.txt'" "$T/query.txt"
 check "CallsightCallDropped fires in Prometheus (ALERTS)" \
 	"wait_for 30 'q \"ALERTS{alertname=\\\"CallsightCallDropped\\\",alertstate=\\\"firing\\\"}\" | grep -q missing_background_mode'"
 q 'ALERTS{alertstate="firing"}' | sed 's/^/     #   /'
+# every query of the Grafana dashboard is PromQL this Prometheus evaluates (variables filled in)
+sed -n 's/^ *"expr": "\(.*\)",\{0,1\}$/\1/p' docs/lab/grafana-callsight.json |
+	sed -e 's/\\"/"/g' -e 's/\$instance/.*/g' -e 's/\$__range/10m/g' >"$T/dash.exprs"
+nq=0; qbad=0
+while IFS= read -r expr; do
+	nq=$((nq + 1))
+	promtool query instant "$PROM" "$expr" >"$T/dash.out" 2>&1 || { qbad=$((qbad + 1)); note "dashboard query fails: $expr"; sed 's/^/     #   /' "$T/dash.out"; }
+done <"$T/dash.exprs"
+check "the $nq Grafana dashboard queries all evaluate in Prometheus" "[ $nq -ge 8 ] && [ $qbad -eq 0 ]" "$T/dash.exprs"
+check "the dashboard's drops-by-cause query answers with the cause" \
+	"promtool query instant '$PROM' 'sum by (cause) (increase(callsight_disconnects_total[5m])) or sum by (cause) (callsight_disconnects_total)' | grep -q missing_background_mode"
 
 # unplug and replug: counters stay, connected goes 0 then 1
 cmd "detach $U" >/dev/null
