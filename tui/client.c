@@ -273,7 +273,7 @@ attach_live(struct tui *t, char *err, size_t errlen)
 	int fd = try_connect(c, c->path);
 	if (fd >= 0)
 		return fd;
-	if (errno == EPERM) {
+	if (errno == EPERM || errno == EACCES) {	/* refused, or not ours to open: say so */
 		snprintf(err, errlen, "%s", c->trust);
 		return -1;
 	}

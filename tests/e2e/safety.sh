@@ -166,6 +166,9 @@ else
 	bounded 10 $NB "$CS" tail --json --socket "$T/pub/evil/sock" >"$T/perm.out" 2>&1
 	check "permission denied is said as such (not 'start it')" \
 		"grep -q 'Permission denied' '$T/perm.out' && ! grep -q 'start it' '$T/perm.out'" "$T/perm.out"
+	bounded 10 $NB "$CS" --socket "$T/pub/evil/sock" >/dev/null 2>"$T/perm.tui"
+	check "the TUI says permission denied too, and starts no daemon of its own over that socket" \
+		"grep -q 'Permission denied' '$T/perm.tui' && [ ! -e '$T/pub/evil/sock.lock' ]" "$T/perm.tui"
 	kill "$EP" 2>/dev/null
 	wait "$EP" 2>/dev/null
 fi

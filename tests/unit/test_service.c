@@ -573,8 +573,10 @@ test_store_survives_kill9(void **state)
 	struct env *e = *state;
 	start_fake(e, "2000");
 	start_daemon(e);
-	sleep_ms(2500);
-	long before = count_lines(e->store, false);	/* what was committed by now */
+	/* a loaded machine may take seconds to pair and stream: wait for the first commit */
+	long before = 0;
+	for (int64_t end = now_ms() + 30000; now_ms() < end && before <= 0; sleep_ms(250))
+		before = count_lines(e->store, false);	/* what was committed by now */
 	assert_true(before > 0);
 	sleep_ms(700);
 	kill(e->daemon_pid, SIGKILL);
@@ -685,7 +687,10 @@ test_tail_exits_when_daemon_goes(void **state)
 	snprintf(cmd, sizeof cmd, "(%s tail --json --socket %s > %s 2>&1; echo $? > %s) &", tail, e->sock,
 	    out, rcfile);
 	assert_int_equal(system(cmd), 0);
-	sleep_ms(2500);
+	/* until tail has shown an event (pairing and streaming take seconds on a loaded machine) */
+	snprintf(cmd, sizeof cmd, "grep -q '\"type\":\"event\"' %s", out);
+	for (int64_t end = now_ms() + 30000; now_ms() < end && system(cmd) != 0; sleep_ms(250))
+		;
 	kill(e->daemon_pid, SIGTERM);
 	assert_int_equal(wait_exit(e->daemon_pid, 10000), 0);
 	e->daemon_pid = 0;
