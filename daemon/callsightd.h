@@ -540,6 +540,15 @@ void cs_client_send(struct cs_client *c, struct json_t *record);	/* consumes the
 void cs_client_error(struct cs_client *c, struct json_t *id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cs_client_subscribe(struct cs_client *c, const char *device, bool lines);
+/* Flow control for long answers (history): queue the final reply of a request even when the
+ * queue is full (a little past it: the client must learn the answer ended); whether the queue has
+ * room for another page; cb is called whenever the queue drains below its low mark (NULL: stop). */
+void cs_client_send_final(struct cs_client *c, struct json_t *record);	/* consumes the reference */
+bool cs_client_has_room(const struct cs_client *c);
+void cs_client_on_drained(struct cs_client *c, cs_client_cb cb, void *ctx);
+uint64_t cs_client_id(const struct cs_client *c);
+struct cs_client *cs_server_client(const struct cs_server *s, uint64_t id);	/* NULL: it left */
+size_t cs_server_queued(const struct cs_server *s);	/* bytes queued for every client */
 void cs_server_free(struct cs_server *s);
 
 

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#if defined(__GLIBC__)
+#include <malloc.h>	/* malloc_trim */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,11 @@
 #include "callsightd.h"
 
 #define CLIENT_QUEUE_MAX	(4 * 1024 * 1024)	/* bytes queued for one client */
+#define CLIENT_QUEUE_MIN	(64 * 1024)		/* ... when many share the global cap */
+#define QUEUES_MAX		(64 * 1024 * 1024)	/* bytes queued for all clients together */
+#define TRIM_AFTER		(1024 * 1024)		/* leaving clients freed this much: trim */
+#define FINAL_SLACK		(64 * 1024)		/* room past a full queue for final replies */
+#define ACCEPT_RETRY_MS		1000			/* out of descriptors: try accept() again */
 #define REQUEST_MAX		(256 * 1024)		/* longest request line */
 
 struct cs_client {
@@ -40,6 +48,8 @@ struct cs_client {
 	bool			 discarding;	/* inside an over-long request: skip to its newline */
 	char			 device[64];	/* subscription filter; "" = all */
 	uint64_t		 dropped;	/* records lost since the last notice */
+	cs_client_cb		 drained;	/* the queue ran low: the owner may send more (history) */
+	void			*drained_ctx;
 	struct cs_client	*next;
 };
 
@@ -55,6 +65,12 @@ struct cs_server {
 	uint64_t		 next_id;
 	size_t			 nclients;
 	json_t			*hello;
+	size_t			 queued;	/* bytes in every client's queue (evbuffer callbacks) */
+	size_t			 freed;		/* queue bytes freed by leaving clients since the last trim */
+	struct event		*trim_timer;
+	struct event		*accept_retry;	/* out of descriptors: accepting is paused */
+	bool			 accept_paused;
+	int64_t			 accept_warned_ms;	/* when we last said so (once a minute at most) */
 };
 
 /* ---------------------------------------------------------------- the socket's place */
@@ -101,18 +117,33 @@ cs_peer_uid(int fd, uid_t *uid)
 
 /* ---------------------------------------------------------------- sending */
 
-/* Queue one record. A full queue drops it and counts; the first record that fits again is preceded
- * by {"type":"dropped","count":N}, so the client sees exactly where its gap is. */
+/* What one client may have queued: its own cap, shrunk when many clients share the global one
+ * (QUEUES_MAX), so a crowd of clients that never read holds QUEUES_MAX at most in all. */
+static size_t
+queue_allowance(const struct cs_server *s)
+{
+	size_t share = s->nclients ? QUEUES_MAX / s->nclients : QUEUES_MAX;
+	return share < CLIENT_QUEUE_MIN ? CLIENT_QUEUE_MIN : share > CLIENT_QUEUE_MAX ? CLIENT_QUEUE_MAX
+	    : share;
+}
+
+/* Queue one record. A full queue (the client's allowance, or every client's together) drops it
+ * and counts; the first record that fits again is preceded by {"type":"dropped","count":N}, so the
+ * client sees exactly where its gap is. A reply that ends a request (force) is always queued: a
+ * client waiting for it must never wait forever. */
 static void
-send_text(struct cs_client *c, const char *text, size_t len)
+send_text_force(struct cs_client *c, const char *text, size_t len, bool force)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const struct cs_server *s = c->server;
 	char notice[64];
 	int nlen = 0;
 	if (c->dropped)
 		nlen = snprintf(notice, sizeof notice, "{\"type\":\"dropped\",\"count\":%llu}\n",
 		    (unsigned long long)c->dropped);
-	if (evbuffer_get_length(out) + (size_t)nlen + len + 1 > CLIENT_QUEUE_MAX) {
+	size_t need = (size_t)nlen + len + 1, queued = evbuffer_get_length(out);
+	if (force ? queued + need > queue_allowance(s) + FINAL_SLACK
+	    : queued + need > queue_allowance(s) || s->queued + need > QUEUES_MAX) {
 		c->dropped++;
 		return;
 	}
@@ -122,6 +153,60 @@ send_text(struct cs_client *c, const char *text, size_t len)
 	}
 	evbuffer_add(out, text, len);
 	evbuffer_add(out, "\n", 1);
+}
+
+static void
+send_text(struct cs_client *c, const char *text, size_t len)
+{
+	send_text_force(c, text, len, false);
+}
+
+bool
+cs_client_has_room(const struct cs_client *c)
+{
+	size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	return queued < queue_allowance(c->server) / 4 && c->server->queued < QUEUES_MAX / 2;
+}
+
+void
+cs_client_send_final(struct cs_client *c, json_t *record)
+{
+	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(record);
+	if (text == NULL)
+		return;
+	send_text_force(c, text, strlen(text), true);
+	free(text);
+}
+
+void
+cs_client_on_drained(struct cs_client *c, cs_client_cb cb, void *ctx)
+{
+	c->drained = cb;
+	c->drained_ctx = ctx;
+	if (cb)		/* called when the queue falls under its low mark (and once now, if it is) */
+		bufferevent_setwatermark(c->bev, EV_WRITE, queue_allowance(c->server) / 4, 0);
+}
+
+uint64_t
+cs_client_id(const struct cs_client *c)
+{
+	return c->id;
+}
+
+struct cs_client *
+cs_server_client(const struct cs_server *s, uint64_t id)
+{
+	for (struct cs_client *c = s->clients; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+size_t
+cs_server_queued(const struct cs_server *s)
+{
+	return s->queued;
 }
 
 void
@@ -144,7 +229,7 @@ cs_client_error(struct cs_client *c, json_t *id, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	json_t *rec = json_pack("{s:s, s:O?, s:s}", "type", "error", "id", id, "message", msg);
-	cs_client_send(c, rec);
+	cs_client_send_final(c, rec);
 }
 
 static bool
@@ -206,6 +291,34 @@ cs_server_clients(const struct cs_server *s)
 
 /* ---------------------------------------------------------------- clients */
 
+/* Every client's output buffer reports here, so the global cap knows what is queued. */
+static void
+count_queued(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct cs_server *s = arg;
+	s->queued += info->n_added;
+	s->queued -= info->n_deleted < s->queued ? info->n_deleted : s->queued;
+}
+
+/* Give freed queue memory back to the system (glibc keeps freed heap otherwise). A timer, not at
+ * once: libevent frees a bufferevent's buffers after the callback that freed it returns. */
+static void
+on_trim(evutil_socket_t fd, short what, void *arg)
+{
+#if defined(__GLIBC__)
+	malloc_trim(0);
+#endif
+}
+
+static void
+resume_accepting(struct cs_server *s)
+{
+	if (!s->accept_paused)
+		return;
+	s->accept_paused = false;
+	evconnlistener_enable(s->listener);
+}
+
 static void
 client_free(struct cs_client *c)
 {
@@ -217,10 +330,29 @@ client_free(struct cs_client *c)
 		}
 	}
 	s->nclients--;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t left = evbuffer_get_length(out);
+	evbuffer_remove_cb(out, count_queued, s);
+	s->queued -= left < s->queued ? left : s->queued;
 	bufferevent_free(c->bev);
 	if (s->on_leave)
 		s->on_leave(c, s->ctx);
 	free(c);
+	s->freed += left;
+	if (s->freed >= TRIM_AFTER && !evtimer_pending(s->trim_timer, NULL)) {
+		s->freed = 0;
+		struct timeval tv = { 0, 200 * 1000 };
+		evtimer_add(s->trim_timer, &tv);
+	}
+	resume_accepting(s);	/* a descriptor is free again */
+}
+
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct cs_client *c = arg;
+	if (c->drained)
+		c->drained(c, c->drained_ctx);
 }
 
 static void
@@ -309,13 +441,42 @@ on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *
 	c->server = s;
 	c->id = ++s->next_id;
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, client_read, NULL, client_event, c);
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), count_queued, s);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, REQUEST_MAX * 2);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = s->clients;
 	s->clients = c;
 	s->nclients++;
 	cs_client_send(c, json_incref(s->hello));
+}
+
+static void
+on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	resume_accepting(arg);
+}
+
+/* accept() failed. Out of descriptors (or kernel memory), libevent would retry at once and forever
+ * (a busy loop writing "Error from accept() call" to stderr): stop listening instead, say so once,
+ * and listen again when a client leaves or after ACCEPT_RETRY_MS; waiting clients stay queued in
+ * the listen backlog meanwhile. */
+static void
+on_accept_error(struct evconnlistener *listener, void *arg)
+{
+	struct cs_server *s = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	bool exhausted = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+	int64_t now = cs_mono_ms();
+	if (s->accept_warned_ms == 0 || now - s->accept_warned_ms > 60000) {
+		fprintf(stderr, "callsightd: cannot accept clients on %s: %s%s\n", s->path, strerror(err),
+		    exhausted ? "; not accepting until a client leaves (raise ulimit -n for more)" : "");
+		s->accept_warned_ms = now;
+	}
+	evconnlistener_disable(listener);
+	s->accept_paused = true;
+	struct timeval tv = { ACCEPT_RETRY_MS / 1000, (ACCEPT_RETRY_MS % 1000) * 1000 };
+	event_add(s->accept_retry, &tv);
 }
 
 /* Another daemon may already serve this socket: connect() tells. */
@@ -402,6 +563,9 @@ cs_server_new(struct event_base *base, const char *path, json_t *hello, cs_reque
 	cs_strlcpy(s->path, path, sizeof s->path);
 	write_pidfile(s);
 	evconnlistener_set_cb(l, on_accept, s);
+	evconnlistener_set_error_cb(l, on_accept_error);
+	s->accept_retry = evtimer_new(base, on_accept_retry, s);
+	s->trim_timer = evtimer_new(base, on_trim, s);
 	return s;
 }
 
@@ -417,6 +581,10 @@ cs_server_free(struct cs_server *s)
 		free(c);
 	}
 	evconnlistener_free(s->listener);
+	if (s->accept_retry)
+		event_free(s->accept_retry);
+	if (s->trim_timer)
+		event_free(s->trim_timer);
 	unlink(s->path);
 	if (s->pidfile[0])
 		unlink(s->pidfile);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -702,6 +703,137 @@ test_tail_exits_when_daemon_goes(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+
+/* ---------------------------------------------------------------- issue 14: bounded under load */
+
+/* CPU seconds (user + system) the process has used, in clock ticks */
+static long
+cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');	/* the name may hold spaces: fields start after it */
+	unsigned long ut = 0, st = 0;
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* a client socket connected without blocking (a full listen backlog answers EAGAIN): -1 if not */
+static int
+connect_nonblocking(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	memcpy(sun.sun_path, path, strnlen(path, sizeof sun.sun_path - 1));
+	if (strlen(path) >= sizeof sun.sun_path)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* §4: 300 clients against ulimit -n 128: no busy loop, no stderr flood, one line that says why,
+ * and accepting resumes when clients leave. */
+static void
+test_out_of_descriptors(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "100");
+	start_daemon(e);
+	struct rlimit lim = { 128, 128 };
+	assert_int_equal(prlimit(e->daemon_pid, RLIMIT_NOFILE, &lim, NULL), 0);
+	long log0 = file_size(e->errlog);
+	int fds[300], n = 0;
+	/* a full backlog answers EAGAIN: keep trying for a while, as impatient clients do */
+	for (int64_t end = now_ms() + 8000; n < 300 && now_ms() < end;) {
+		if ((fds[n] = connect_nonblocking(e->sock)) >= 0)
+			n++;
+		else
+			sleep_ms(10);
+	}
+	sleep_ms(1500);
+	long t0 = cpu_ticks(e->daemon_pid);
+	int64_t w0 = now_ms();
+	sleep_ms(4000);
+	long t1 = cpu_ticks(e->daemon_pid);
+	double cpu = (double)(t1 - t0) / (double)sysconf(_SC_CLK_TCK) / ((double)(now_ms() - w0) / 1000.0);
+	long logged = file_size(e->errlog) - log0;
+	fprintf(stderr, "# out of descriptors: %d clients connected, daemon CPU %.0f %%, %ld bytes on stderr\n",
+	    n, cpu * 100, logged);
+	assert_true(cpu < 0.25);
+	assert_true(logged < 4096);
+	assert_true(log_has(e, "not accepting until a client leaves", 1000));
+	assert_true(alive(e->daemon_pid));
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	/* served again once the crowd has gone */
+	struct client *c = NULL;
+	for (int64_t end = now_ms() + 10000; now_ms() < end && c == NULL; sleep_ms(200))
+		c = client_open(e->sock);
+	assert_non_null(c);
+	json_t *hello = client_read(c, 5000);
+	assert_true(is_type(hello, "hello"));
+	json_decref(hello);
+	client_send(c, "{\"id\":1,\"request\":\"ping\"}\n");
+	json_t *pong = client_expect(c, "pong", 1, 5000);
+	assert_non_null(pong);
+	json_decref(pong);
+	client_close(c);
+}
+
+/* §5: 100 subscribers that never read hold a bounded amount in all, and the memory is given back
+ * when they leave; a client that reads is still served. */
+static void
+test_memory_across_clients(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "0");
+	start_daemon(e);
+	sleep_ms(1500);
+	long rss0 = rss_kb(e->daemon_pid);
+	struct client *idle[100];
+	for (int i = 0; i < 100; i++) {
+		idle[i] = client_open(e->sock);
+		assert_non_null(idle[i]);
+		client_send(idle[i], "{\"id\":1,\"request\":\"subscribe\",\"lines\":true}\n");
+	}
+	sleep_ms(10000);
+	long rss1 = rss_kb(e->daemon_pid);
+	struct client *c = client_open(e->sock);
+	assert_non_null(c);
+	json_decref(client_read(c, 3000));
+	client_send(c, "{\"id\":9,\"request\":\"ping\"}\n");
+	json_t *pong = client_expect(c, "pong", 9, 5000);
+	assert_non_null(pong);
+	json_decref(pong);
+	for (int i = 0; i < 100; i++)
+		client_close(idle[i]);
+	sleep_ms(3000);
+	long rss2 = rss_kb(e->daemon_pid);
+	fprintf(stderr, "# 100 clients that never read: daemon RSS %ld -> %ld MB; %ld MB after they left\n",
+	    rss0 / 1024, rss1 / 1024, rss2 / 1024);
+	assert_true(rss1 - rss0 < 112 * 1024);	/* the 64 MiB cap of all queues, and the heap's slack */
+	assert_true(rss2 - rss0 < 40 * 1024);
+	client_close(c);
+	assert_true(alive(e->daemon_pid));
+}
+
 int
 main(void)
 {
@@ -715,6 +847,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tail_exits_when_daemon_goes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_across_clients, setup, teardown),
 	};
+	if (getenv("SERVICE_TESTS"))	/* a glob: run only those (while developing) */
+		cmocka_set_test_filter(getenv("SERVICE_TESTS"));
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
 }
