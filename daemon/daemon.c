@@ -24,7 +24,6 @@
 #include "callsightd.h"
 
 #define COMMIT_MS		250		/* what the store acknowledged survives kill -9 */
-#define PRUNE_EVERY_MS		10000
 #define RECENT_FLAGS		200		/* flags in a subscriber's snapshot */
 #define REPORT_AFTER_US		(120LL * 1000000)	/* auto-report waits for the window after a flag */
 #define SERVE_IDLE_MS		60000		/* --serve: quit when no client came for this long */
@@ -63,7 +62,6 @@ struct cs_daemon {
 	struct event		*signals[4];
 	struct event		*serve_timer;
 	bool			 had_client;
-	int64_t			 last_prune_ms;
 	json_t			*recent_flags[RECENT_FLAGS];
 	size_t			 recent_head;
 	struct pending_report	*reports;
@@ -833,11 +831,9 @@ on_commit_timer(evutil_socket_t fd, short what, void *arg)
 	struct cs_daemon *d = arg;
 	if (d->store) {
 		cs_store_commit(d->store);
-		int64_t now = cs_mono_ms();
-		if (now - d->last_prune_ms > PRUNE_EVERY_MS) {
-			d->last_prune_ms = now;
-			cs_store_prune(d->store, cs_wall_us());
-		}
+		/* every tick: the prune's budget follows what was written since (issue 14 §1) */
+		cs_store_prune(d->store, cs_wall_us());
+		cs_store_commit(d->store);
 	}
 	if (d->reports)
 		write_due_reports(d, false);

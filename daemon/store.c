@@ -17,9 +17,14 @@
  * belongs to someone else is refused rather than silently chmod-ed.
  *
  * Bounds: max_bytes (live pages: (page_count - freelist_count) * page_size) and max_age_us.
- * cs_store_prune() deletes the oldest lines first (then events, then states) in chunks of
- * PRUNE_CHUNK rows and at most PRUNE_BUDGET rows a call, so it never stalls the loop; freed pages
- * are reused, so the file stops growing at about max_bytes.
+ * cs_store_prune() deletes the oldest lines first (then events, states, flags, devices) in chunks of
+ * PRUNE_CHUNK rows. Its budget is PRUNE_BUDGET rows plus twice the rows written since the last
+ * call, so pruning keeps up with any inflow (a fixed budget let a fast device outgrow the cap:
+ * issue 14 §1) while each call stays about as long as the writes it follows. The size is also
+ * checked every SIZE_CHECK_ROWS rows written (three PRAGMAs), so between two checks the file
+ * grows by a few hundred KB at most whatever the rate. Freed pages are reused, so the file stops
+ * growing at about max_bytes; the WAL is checkpointed every max_bytes/16 (at most 4 MiB) so it
+ * stays small beside it.
  *
  * Records are stored as the protocol JSON text (built by output.c for events, states and flags)
  * next to the indexed columns (device, time_us, kind/cause). Lines are stored as columns, the
@@ -45,6 +50,9 @@
 #define APPLICATION_ID	0x43534431	/* "CSD1": marks the file as a callsight store */
 #define PRUNE_CHUNK	2000		/* rows deleted by one statement */
 #define PRUNE_BUDGET	20000		/* rows deleted by one cs_store_prune() call at most */
+#define SIZE_CHECK_ROWS	500		/* rows written between two checks of the size bound */
+#define TX_CHECKS	2		/* bounded store: commit after this many checks */
+#define AGE_PRUNE_EVERY_US (10 * 1000000LL)	/* the age bound is checked this often */
 #define PRUNE_HIGH	90		/* prune when live pages exceed this % of max_bytes ... */
 #define PRUNE_LOW	80		/* ... down to this % (hysteresis: not a prune every commit) */
 #define BUSY_TIMEOUT_MS	1000		/* a reader (replay of this file) never blocks us longer */
@@ -88,7 +96,7 @@ enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_DEVICE, ST_APP, ST_LINE, ST_EVENT, ST_STATE, ST_FLAG, ST_MARK,
 	ST_PAGE_COUNT, ST_FREELIST_COUNT, ST_PAGE_SIZE,
-	ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES,	/* oldest PRUNE_CHUNK rows: size bound */
+	ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES, ST_PRUNE_FLAGS, ST_PRUNE_DEVICES,	/* size bound */
 	ST_AGE_LINES, ST_AGE_EVENTS, ST_AGE_STATES, ST_AGE_FLAGS, ST_AGE_MARKS, ST_AGE_DEVICES,
 	ST_COUNT
 };
@@ -119,6 +127,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PRUNE_LINES] = PRUNE_SQL("lines"),
 	[ST_PRUNE_EVENTS] = PRUNE_SQL("events"),
 	[ST_PRUNE_STATES] = PRUNE_SQL("states"),
+	[ST_PRUNE_FLAGS] = PRUNE_SQL("flags"),
+	[ST_PRUNE_DEVICES] = PRUNE_SQL("devices"),
 	[ST_AGE_LINES] = AGE_SQL("lines"),
 	[ST_AGE_EVENTS] = AGE_SQL("events"),
 	[ST_AGE_STATES] = AGE_SQL("states"),
@@ -134,6 +144,10 @@ struct cs_store {
 	int64_t		 max_bytes;
 	int64_t		 max_age_us;
 	int64_t		 next_mark_id;
+	int64_t		 changes_after_prune;	/* sqlite3_total_changes64() when the last prune ended */
+	int64_t		 last_age_prune_us;
+	int		 rows_unchecked;	/* rows written since the size was last checked */
+	int		 checks_in_tx;	/* size checks in the open transaction */
 	char		 error[256];	/* the last error, for the daemon's log */
 	char		 path[PATH_MAX];	/* resolved: a second reader (reports) opens this */
 };
@@ -470,6 +484,17 @@ open_db(struct cs_store *s, const char *path, bool memory, bool read_only, bool 
 	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, whylen) < 0)
 		return -1;
 	s->next_mark_id = last_mark + 1;
+	if (!read_only && !memory && s->max_bytes > 0) {
+		/* a bounded store keeps its WAL small beside it: checkpoint every max_bytes/16, and cut
+		 * the file back to that size after a checkpoint */
+		int64_t pages = s->max_bytes / 16 / 4096, limit = s->max_bytes / 16;
+		char sql[128];
+		snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint=%lld; PRAGMA journal_size_limit=%lld",
+		    (long long)(pages < 64 ? 64 : pages > 1000 ? 1000 : pages),
+		    (long long)(limit < 262144 ? 262144 : limit > 4194304 ? 4194304 : limit));
+		if (exec_sql(s->db, sql, why, whylen, "cannot configure the store") < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -545,6 +570,24 @@ cs_store_close(struct cs_store *s)
 
 /* ---------------------------------------------------------------- writing */
 
+static int prune_by_size(struct cs_store *s, int64_t *budget);
+
+/* A row was written: every SIZE_CHECK_ROWS rows, hold the size bound (any inflow rate). */
+static int
+written(struct cs_store *s, int rc)
+{
+	if (rc == 0 && s->max_bytes > 0 && ++s->rows_unchecked >= SIZE_CHECK_ROWS) {
+		s->rows_unchecked = 0;
+		int64_t budget = PRUNE_BUDGET;
+		prune_by_size(s, &budget);	/* an error is kept in s->error; the row itself is stored */
+		/* and a bounded store commits often enough that the WAL (one transaction at least)
+		 * stays small beside it: a fast stream commits sooner than the 250 ms tick */
+		if (s->in_tx && ++s->checks_in_tx >= TX_CHECKS)
+			cs_store_commit(s);
+	}
+	return rc;
+}
+
 /* Reset the statement after use whatever happened; SQLITE_DONE is success. */
 static int
 step_done(struct cs_store *s, sqlite3_stmt *st, const char *what)
@@ -583,6 +626,7 @@ cs_store_commit(struct cs_store *s)
 		return -1;
 	}
 	s->in_tx = false;
+	s->checks_in_tx = 0;
 	return 0;
 }
 
@@ -748,7 +792,7 @@ cs_store_line(struct cs_store *s, const char *device, const struct cs_line *line
 	} else {
 		sqlite3_bind_text(st, 12, msg, (int)msg_len, SQLITE_STATIC);
 	}
-	return step_done(s, st, "store line");
+	return written(s, step_done(s, st, "store line"));
 }
 
 /* The record's "device" follows the device the caller files it under. */
@@ -771,7 +815,7 @@ cs_store_event(struct cs_store *s, const char *device, const struct cs_event *ev
 	sqlite3_bind_int64(st, 2, event->line->time_us);
 	bind_text(st, 3, cs_event_name(event->kind));
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)event->line->number);
-	return insert_with_json(s, ST_EVENT, 5, with_device(cs_event_json(event), dev), "store event");
+	return written(s, insert_with_json(s, ST_EVENT, 5, with_device(cs_event_json(event), dev), "store event"));
 }
 
 int
@@ -785,7 +829,7 @@ cs_store_state(struct cs_store *s, const struct cs_state_change *change)
 	bind_text(st, 3, cs_lane_name(change->lane));
 	bind_text(st, 4, change->state);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)change->line);
-	return insert_with_json(s, ST_STATE, 6, cs_state_json(change), "store state");
+	return written(s, insert_with_json(s, ST_STATE, 6, cs_state_json(change), "store state"));
 }
 
 int
@@ -799,7 +843,7 @@ cs_store_flag(struct cs_store *s, const struct cs_flag *flag)
 	sqlite3_bind_int64(st, 3, flag->time_us);
 	bind_text(st, 4, cs_cause_name(flag->cause));
 	bind_text(st, 5, cs_severity_name(cs_cause_severity(flag->cause)));
-	return insert_with_json(s, ST_FLAG, 6, cs_flag_json(flag), "store flag");
+	return written(s, insert_with_json(s, ST_FLAG, 6, cs_flag_json(flag), "store flag"));
 }
 
 int64_t
@@ -891,11 +935,14 @@ prune_by_age(struct cs_store *s, int64_t now_us_, int64_t *budget)
 	return 0;
 }
 
-/* Size: lines first, then events, then states, until the live pages are under the low mark. */
+/* Size: lines first, then events, states, flags (a flag storm is data too) and device records,
+ * until the live pages are under the low mark. */
 static int
 prune_by_size(struct cs_store *s, int64_t *budget)
 {
-	static const enum stmt_id order[] = { ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES };
+	static const enum stmt_id order[] = {
+		ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES, ST_PRUNE_FLAGS, ST_PRUNE_DEVICES
+	};
 	int64_t used;
 	if (live_bytes(s, &used) < 0)
 		return -1;
@@ -922,12 +969,17 @@ cs_store_prune(struct cs_store *s, int64_t now_us_)
 		return 0;
 	if (begin_if_needed(s) < 0)
 		return -1;
-	int64_t budget = PRUNE_BUDGET;
-	if (s->max_age_us > 0 && prune_by_age(s, now_us_, &budget) < 0)
-		return -1;
-	if (s->max_bytes > 0 && prune_by_size(s, &budget) < 0)
-		return -1;
-	return 0;
+	int64_t inflow = sqlite3_total_changes64(s->db) - s->changes_after_prune;
+	int64_t budget = PRUNE_BUDGET + 2 * inflow;
+	int rc = 0;
+	if (s->max_age_us > 0 && now_us_ - s->last_age_prune_us >= AGE_PRUNE_EVERY_US) {
+		s->last_age_prune_us = now_us_;
+		rc = prune_by_age(s, now_us_, &budget);
+	}
+	if (rc == 0 && s->max_bytes > 0)
+		rc = prune_by_size(s, &budget);
+	s->changes_after_prune = sqlite3_total_changes64(s->db);	/* our deletes are not inflow */
+	return rc;
 }
 
 /* ---------------------------------------------------------------- reading */

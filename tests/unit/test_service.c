@@ -748,6 +748,31 @@ connect_nonblocking(const char *path)
 	return fd;
 }
 
+/* §1: --max-store-mb holds with the emulator at full speed (pruning follows the inflow) */
+static void
+test_store_cap_at_full_speed(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "0");
+	char *extra[] = { "--max-store-mb", "4", NULL };
+	start_daemon_with(e, extra);
+	char wal[PATH_MAX + 8];
+	snprintf(wal, sizeof wal, "%s-wal", e->store);
+	long biggest = 0, biggest_db = 0;
+	for (int64_t end = now_ms() + 25000; now_ms() < end; sleep_ms(250)) {
+		long db = file_size(e->store), total = db + file_size(wal);
+		biggest = total > biggest ? total : biggest;
+		biggest_db = db > biggest_db ? db : biggest_db;
+	}
+	long lines = count_lines(e->store, false);
+	fprintf(stderr, "# --max-store-mb 4 at full speed for 25 s: store file at most %.1f MB, with its "
+	    "WAL %.1f MB; %ld lines kept\n", biggest_db / 1048576.0, biggest / 1048576.0, lines);
+	assert_true(lines > 1000);
+	assert_true(biggest_db <= 4L * 1048576 * 115 / 100);
+	assert_true(biggest <= 2 * 4L * 1048576);	/* and its WAL (one transaction at least) beside it */
+	assert_true(alive(e->daemon_pid));
+}
+
 /* §4: 300 clients against ulimit -n 128: no busy loop, no stderr flood, one line that says why,
  * and accepting resumes when clients leave. */
 static void
@@ -847,6 +872,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tail_exits_when_daemon_goes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_cap_at_full_speed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_across_clients, setup, teardown),
 	};
