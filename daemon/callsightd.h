@@ -469,6 +469,22 @@ int cs_store_prune(struct cs_store *s, int64_t now_us);
 typedef int (*cs_record_cb)(struct json_t *record, void *ctx);
 int cs_store_history(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
     unsigned types, size_t limit, cs_record_cb cb, void *ctx);
+/* The same, a part at a time (a long answer is sent as the client reads): call again with the same
+ * cursor (zeroed the first time) until it returns 0; 1 = cb returned non-zero after taking a record
+ * (a pause); -1 = error (cs_store_error says why). limit 0 = all. A paused cursor keeps its SQLite
+ * statement (one sort for the whole answer); cs_store_history_release() ends it, so a pause that
+ * lasts does not pin the WAL, and the next call goes on from the last record handed out. */
+struct cs_history_cursor {
+	bool		 started, apps_done;
+	int64_t		 time_us;	/* the last record handed out: (time, table, id) */
+	int		 table;
+	int64_t		 id;
+	uint64_t	 unreadable;	/* stored records that could not be read back */
+	void		*stmt;		/* sqlite3_stmt while paused */
+};
+int cs_store_history_page(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    unsigned types, struct cs_history_cursor *cur, size_t limit, cs_record_cb cb, void *ctx);
+void cs_store_history_release(struct cs_history_cursor *cur);
 /* The stored raw lines of one device (NULL: every device, grouped by device) in capture order. */
 typedef void (*cs_raw_line_cb)(const char *device, const char *raw, size_t len, int64_t time_us,
     void *ctx);
@@ -486,6 +502,7 @@ int cs_store_forward_set(struct cs_store *s, const char *target, unsigned type, 
 const char *cs_store_record_type_name(unsigned type);	/* "flag", ...; NULL if not forwardable */
 /* The latest non-empty name a device record gave the UDID ("" if none). */
 int cs_store_device_name(struct cs_store *s, const char *udid, char *out, size_t outlen);
+const char *cs_store_error(const struct cs_store *s);	/* the last error, with SQLite's words */
 void cs_store_close(struct cs_store *s);	/* commits what is open */
 
 /* ---------------------------------------------------------------- reports (report.c, redact.c) */

@@ -65,6 +65,7 @@ struct cs_daemon {
 	json_t			*recent_flags[RECENT_FLAGS];
 	size_t			 recent_head;
 	struct pending_report	*reports;
+	struct history_job	*histories;	/* history answers being paged out */
 	int			 exit_code;
 	char			 crash_dir[1024];	/* live: where fetched reports go ("" = none) */
 	struct cs_metrics	*metrics;	/* --metrics */
@@ -551,20 +552,6 @@ request_time(struct cs_client *c, json_t *id, const char *what, json_t *req, con
 	return 0;
 }
 
-struct history_ctx {
-	struct cs_client	*client;
-	size_t			 count;
-};
-
-static int
-send_history_record(json_t *record, void *arg)
-{
-	struct history_ctx *h = arg;
-	h->count++;
-	cs_client_send(h->client, record);
-	return 0;
-}
-
 static unsigned
 parse_types(json_t *types)
 {
@@ -620,6 +607,96 @@ req_subscribe(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 	}
 }
 
+/* A history answer in flight: sent a page at a time as the client's queue drains (a long answer
+ * built at once overflowed the queue and lost its end record: issue 14 §3). One per client. */
+struct history_job {
+	struct cs_daemon	*d;
+	struct cs_client	*client;
+	json_t			*id;
+	char			*device;
+	int64_t			 since, until;
+	unsigned		 types;
+	size_t			 limit, count;
+	struct cs_history_cursor cur;
+	int64_t			 paused_ms;
+	struct history_job	*next;
+};
+
+#define HISTORY_PAUSE_MS	2000	/* a paused answer keeps its statement this long */
+
+static int
+send_history_record(json_t *record, void *arg)
+{
+	struct history_job *h = arg;
+	h->count++;
+	cs_client_send(h->client, record);
+	/* pause when the queue is getting full or the limit is reached: the rest follows as it drains */
+	return (h->limit && h->count >= h->limit) || !cs_client_has_room(h->client);
+}
+
+static void
+history_job_free(struct cs_daemon *d, struct history_job *h)
+{
+	for (struct history_job **pp = &d->histories; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
+	cs_store_history_release(&h->cur);
+	json_decref(h->id);
+	free(h->device);
+	free(h);
+}
+
+/* A client that stopped reading must not pin the store's WAL with an open statement: after a
+ * while its answer goes on from the cursor with a new one (commit timer). */
+static void
+release_paused_histories(struct cs_daemon *d)
+{
+	int64_t now = cs_mono_ms();
+	for (struct history_job *h = d->histories; h; h = h->next)
+		if (h->cur.stmt && now - h->paused_ms > HISTORY_PAUSE_MS)
+			cs_store_history_release(&h->cur);
+}
+
+static struct history_job *
+history_job_of(struct cs_daemon *d, const struct cs_client *c)
+{
+	for (struct history_job *h = d->histories; h; h = h->next)
+		if (h->client == c)
+			return h;
+	return NULL;
+}
+
+/* Send pages while the client has room; at the end (or on an error) the final records. */
+static void
+history_pump(struct cs_client *c, void *arg)
+{
+	struct history_job *h = arg;
+	struct cs_daemon *d = h->d;
+	int rc = 1;
+	if (cs_client_has_room(c) && !(h->limit && h->count >= h->limit))
+		rc = cs_store_history_page(d->store, h->device, h->since, h->until, h->types, &h->cur,
+		    h->limit ? h->limit - h->count : 0, send_history_record, h);
+	bool done = rc <= 0 || (h->limit && h->count >= h->limit);
+	if (!done) {
+		h->paused_ms = cs_mono_ms();
+		return;		/* called again when the queue drains */
+	}
+	if (rc < 0)
+		cs_client_send_final(c, json_pack("{s:s, s:O?, s:s}", "type", "error", "id", h->id,
+		    "message", "history: the store could not be read"));
+	json_t *end = json_pack("{s:s, s:O?, s:I}", "type", "end", "id", h->id, "count", (json_int_t)h->count);
+	if (rc < 0)
+		json_object_set_new(end, "error", json_string(cs_store_error(d->store)));
+	if (h->cur.unreadable)
+		json_object_set_new(end, "unreadable", json_integer((json_int_t)h->cur.unreadable));
+	cs_client_send_final(c, end);
+	cs_client_on_drained(c, NULL, NULL);
+	history_job_free(d, h);
+}
+
 static void
 req_history(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 {
@@ -627,22 +704,34 @@ req_history(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 		cs_client_error(c, id, "this daemon keeps no store (started with --no-store)");
 		return;
 	}
-	cs_store_commit(d->store);
-	json_t *lim = json_object_get(req, "limit");
-	size_t limit = json_is_integer(lim) && json_integer_value(lim) > 0 ? (size_t)json_integer_value(lim)
-	    : 100000;
+	if (history_job_of(d, c)) {
+		cs_client_error(c, id, "history: the answer to the previous history request is still being "
+		    "sent; ask again after its end record");
+		return;
+	}
 	int64_t since_us, until_us;
 	if (request_time(c, id, "history", req, "since", &since_us) < 0 ||
 	    request_time(c, id, "history", req, "until", &until_us) < 0)
 		return;
-	struct history_ctx h = { .client = c };
-	if (cs_store_history(d->store, json_string_value(json_object_get(req, "device")),
-	    since_us, until_us, parse_types(json_object_get(req, "types")), limit, send_history_record, &h) < 0) {
-		cs_client_error(c, id, "history: the store could not be read");
-		return;
-	}
-	cs_client_send(c, json_pack("{s:s, s:O?, s:I}", "type", "end", "id", id, "count",
-	    (json_int_t)h.count));
+	cs_store_commit(d->store);
+	json_t *lim = json_object_get(req, "limit");
+	const char *device = json_string_value(json_object_get(req, "device"));
+	struct history_job *h = cs_xcalloc(1, sizeof *h);
+	h->d = d;
+	h->client = c;
+	h->id = json_incref(id);
+	h->device = device ? cs_xstrdup(device) : NULL;
+	h->since = since_us;
+	h->until = until_us;
+	if (h->until == 0 && d->opt->replay == NULL)	/* live: the answer ends with what is stored
+							 * now (lines are timed by arrival), not with the stream */
+		h->until = cs_wall_us();
+	h->types = parse_types(json_object_get(req, "types"));
+	h->limit = json_is_integer(lim) && json_integer_value(lim) > 0 ? (size_t)json_integer_value(lim) : 0;
+	h->next = d->histories;
+	d->histories = h;
+	cs_client_on_drained(c, history_pump, h);
+	history_pump(c, h);
 }
 
 static void
@@ -790,6 +879,9 @@ static void
 on_client_leave(struct cs_client *c, void *ctx)
 {
 	struct cs_daemon *d = ctx;
+	struct history_job *h = history_job_of(d, c);
+	if (h)
+		history_job_free(d, h);
 	d->had_client = true;
 	/* a private replay daemon lives as long as its client */
 	if (d->opt->serve && d->server && cs_server_clients(d->server) == 0)
@@ -831,6 +923,7 @@ on_commit_timer(evutil_socket_t fd, short what, void *arg)
 	struct cs_daemon *d = arg;
 	if (d->store) {
 		cs_store_commit(d->store);
+		release_paused_histories(d);
 		/* every tick: the prune's budget follows what was written since (issue 14 §1) */
 		cs_store_prune(d->store, cs_wall_us());
 		cs_store_commit(d->store);

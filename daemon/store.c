@@ -165,6 +165,12 @@ fail(struct cs_store *s, const char *what)
 	return -1;
 }
 
+const char *
+cs_store_error(const struct cs_store *s)
+{
+	return s->error[0] ? s->error : "unknown error";
+}
+
 /* ---------------------------------------------------------------- opening */
 
 static bool
@@ -1042,13 +1048,14 @@ line_record(sqlite3_stmt *st)
 	return obj;
 }
 
-/* Append "<select> WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3" for each wanted table. */
+/* Append "<select> WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3" for each wanted table; a paged
+ * query also takes only rows after the cursor's (time_us, table, id) = (?5, ?6, ?7). */
 static char *
-history_sql(unsigned types, bool by_device, bool limited)
+history_sql(unsigned types, bool by_device, bool limited, bool paged)
 {
 	size_t size = 256;
 	for (int t = 0; t < TAB_COUNT; t++)
-		size += strlen(history_tables[t].select) + 96;
+		size += strlen(history_tables[t].select) + 160;
 	char *sql = cs_xmalloc(size);
 	size_t len = 0;
 	for (int t = 0; t < TAB_COUNT; t++) {
@@ -1056,6 +1063,8 @@ history_sql(unsigned types, bool by_device, bool limited)
 			continue;
 		len += (size_t)snprintf(sql + len, size - len, "%s%s WHERE %stime_us BETWEEN ?2 AND ?3",
 		    len ? " UNION ALL " : "", history_tables[t].select, by_device ? "device = ?1 AND " : "");
+		if (paged)
+			len += (size_t)snprintf(sql + len, size - len, " AND (time_us, %d, id) > (?5, ?6, ?7)", t);
 	}
 	snprintf(sql + len, size - len, " ORDER BY 1, 2, 3%s", limited ? " LIMIT ?4" : "");
 	return sql;
@@ -1108,7 +1117,7 @@ cs_store_history(struct cs_store *s, const char *device, int64_t since_us, int64
 	}
 	if (!(types & ~(unsigned)CS_REC_APP) || (limit && count >= limit))
 		return 0;
-	char *sql = history_sql(types, device != NULL, limit != 0);
+	char *sql = history_sql(types, device != NULL, limit != 0, false);
 	sqlite3_stmt *st;
 	int prc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	free(sql);
@@ -1133,6 +1142,61 @@ cs_store_history(struct cs_store *s, const char *device, int64_t since_us, int64
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(s, "history");
+}
+
+int
+cs_store_history_page(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    unsigned types, struct cs_history_cursor *cur, size_t limit, cs_record_cb cb, void *ctx)
+{
+	size_t count = 0;
+	if (!cur->apps_done) {	/* the app facts (few, no time of their own) lead the first page */
+		cur->apps_done = true;
+		if ((types & CS_REC_APP) && history_apps(s, device, 0, &count, cb, ctx) < 0)
+			return -1;
+	}
+	if (!(types & ~(unsigned)CS_REC_APP))
+		return 0;
+	sqlite3_stmt *st = cur->stmt;
+	if (st == NULL) {	/* first page, or resuming after a long pause: from the cursor on */
+		char *sql = history_sql(types, device != NULL, true, true);
+		int prc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+		free(sql);
+		if (prc != SQLITE_OK)
+			return fail(s, "history");
+		if (device)
+			bind_text(st, 1, device);
+		sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
+		sqlite3_bind_int64(st, 3, until_or_open(until_us));
+		sqlite3_bind_int64(st, 4, limit ? (sqlite3_int64)limit : -1);
+		sqlite3_bind_int64(st, 5, cur->started ? cur->time_us : INT64_MIN);
+		sqlite3_bind_int(st, 6, cur->started ? cur->table : -1);
+		sqlite3_bind_int64(st, 7, cur->started ? cur->id : -1);
+		cur->stmt = st;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cur->started = true;
+		cur->time_us = sqlite3_column_int64(st, 0);
+		cur->table = sqlite3_column_int(st, 1);
+		cur->id = sqlite3_column_int64(st, 2);
+		json_t *record = cur->table == TAB_LINE ? line_record(st)
+		    : json_loads(column_text(st, 3), 0, NULL);
+		if (record == NULL) {
+			cur->unreadable++;	/* jansson cannot read it back: counted, the rest goes on */
+			continue;
+		}
+		if (cb(record, ctx) != 0)	/* delivered; the caller wants a pause: keep the statement */
+			return 1;
+	}
+	cs_store_history_release(cur);
+	return rc == SQLITE_DONE ? 0 : fail(s, "history");
+}
+
+void
+cs_store_history_release(struct cs_history_cursor *cur)
+{
+	sqlite3_finalize(cur->stmt);	/* the next page starts again from the cursor */
+	cur->stmt = NULL;
 }
 
 /* One device's lines in capture order. A window uses the (device, time_us) index and sorts the

@@ -773,6 +773,58 @@ test_store_cap_at_full_speed(void **state)
 	assert_true(alive(e->daemon_pid));
 }
 
+/* §3: a long history answer is paged through the client's queue: all of it arrives, then the end
+ * record; without a limit, everything stored (the TUI's attach history asks that way). */
+static void
+test_history_paged(void **state)
+{
+	struct env *e = *state;
+	start_fake(e, "0");
+	start_daemon(e);
+	for (int64_t end = now_ms() + 120000; now_ms() < end && count_lines(e->store, false) < 120000;)
+		sleep_ms(500);
+	long stored = count_lines(e->store, false);
+	assert_true(stored >= 120000);
+	struct client *c = client_open(e->sock);
+	assert_non_null(c);
+	json_decref(client_read(c, 3000));
+	int asks[] = { 100000, 0 };
+	for (int k = 0; k < 2; k++) {
+		char req[160];
+		if (asks[k])
+			snprintf(req, sizeof req, "{\"id\":%d,\"request\":\"history\",\"types\":[\"line\"],"
+			    "\"limit\":%d}\n", k + 1, asks[k]);
+		else
+			snprintf(req, sizeof req, "{\"id\":%d,\"request\":\"history\",\"types\":[\"line\"]}\n",
+			    k + 1);
+		client_send(c, req);
+		long lines = 0, dropped = 0, count = -1;
+		for (;;) {
+			json_t *r = client_read(c, 20000);
+			if (r == NULL)
+				break;
+			lines += is_type(r, "line");
+			if (is_type(r, "dropped"))
+				dropped += (long)json_integer_value(json_object_get(r, "count"));
+			bool end = is_type(r, "end") && json_integer_value(json_object_get(r, "id")) == k + 1;
+			if (end)
+				count = (long)json_integer_value(json_object_get(r, "count"));
+			json_decref(r);
+			if (end)
+				break;
+		}
+		fprintf(stderr, "# history of %s: %ld line records arrived, end record count %ld, dropped %ld\n",
+		    asks[k] ? "100,000 lines (limit)" : "every stored line", lines, count, dropped);
+		assert_int_equal(count, lines);		/* the end record came, and says what was sent */
+		assert_int_equal(dropped, 0);		/* a reading client loses nothing */
+		if (asks[k])
+			assert_int_equal(lines, asks[k]);
+		else
+			assert_true(lines >= stored);
+	}
+	client_close(c);
+}
+
 /* §4: 300 clients against ulimit -n 128: no busy loop, no stderr flood, one line that says why,
  * and accepting resumes when clients leave. */
 static void
@@ -873,6 +925,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_auto_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tail_exits_when_daemon_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cap_at_full_speed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_paged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_across_clients, setup, teardown),
 	};
