@@ -503,6 +503,7 @@ const char *cs_store_record_type_name(unsigned type);	/* "flag", ...; NULL if no
 /* The latest non-empty name a device record gave the UDID ("" if none). */
 int cs_store_device_name(struct cs_store *s, const char *udid, char *out, size_t outlen);
 const char *cs_store_error(const struct cs_store *s);	/* the last error, with SQLite's words */
+uint64_t cs_store_take_lost(struct cs_store *s);	/* rows not stored since the last call */
 void cs_store_close(struct cs_store *s);	/* commits what is open */
 
 /* ---------------------------------------------------------------- reports (report.c, redact.c) */

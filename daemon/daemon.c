@@ -26,6 +26,10 @@
 #define COMMIT_MS		250		/* what the store acknowledged survives kill -9 */
 #define RECENT_FLAGS		200		/* flags in a subscriber's snapshot */
 #define REPORT_AFTER_US		(120LL * 1000000)	/* auto-report waits for the window after a flag */
+#define REPORT_WINDOW_US	(120LL * 1000000)	/* ... which is ±2 min around it (report.c's) */
+#define REPORT_SPAN_US		(600LL * 1000000)	/* flags within 10 min share one bundle */
+#define REPORTS_MAX		8			/* auto-reports waiting, at most */
+#define EXIT_REPORTS_MS		10000			/* on SIGTERM, pending bundles get this long */
 #define SERVE_IDLE_MS		60000		/* --serve: quit when no client came for this long */
 
 struct dev_entry {
@@ -43,10 +47,15 @@ struct dev_entry {
 	struct dev_entry	*next;
 };
 
+/* An auto-report to write once the window after its flags has passed. Flags of one device close
+ * together share one bundle (a flag storm wrote one bundle per flag: issue 14 §6). */
 struct pending_report {
-	uint64_t		 flag_id;
+	uint64_t		 flag_id;	/* the first flag; alone, the bundle is about it */
+	size_t			 nflags;
 	char			 device[64];
+	int64_t			 first_us, last_us;	/* flag times */
 	int64_t			 due_us;	/* wall clock */
+	int64_t			 latest_due_us;	/* a storm does not put it off for ever */
 	struct pending_report	*next;
 };
 
@@ -65,6 +74,10 @@ struct cs_daemon {
 	json_t			*recent_flags[RECENT_FLAGS];
 	size_t			 recent_head;
 	struct pending_report	*reports;
+	uint64_t		 reports_dropped;	/* flags not bundled: the queue was full */
+	uint64_t		 gap_lost;	/* records the store lost in the open gap */
+	int64_t			 gap_start_us;	/* 0: no gap open */
+	char			 store_said[256];	/* the store error last logged (said once) */
 	struct history_job	*histories;	/* history answers being paged out */
 	int			 exit_code;
 	char			 crash_dir[1024];	/* live: where fetched reports go ("" = none) */
@@ -327,10 +340,31 @@ remember_flag(struct cs_daemon *d, json_t *record)
 static void
 schedule_report(struct cs_daemon *d, const struct cs_flag *flag, const char *device)
 {
+	int64_t now = cs_wall_us();
+	size_t pending = 0;
+	for (struct pending_report *r = d->reports; r; r = r->next, pending++) {
+		if (strcmp(r->device, device) != 0 || flag->time_us - r->first_us > REPORT_SPAN_US ||
+		    flag->time_us < r->first_us)
+			continue;
+		r->nflags++;	/* close to a pending one: the same bundle, a wider window */
+		if (flag->time_us > r->last_us)
+			r->last_us = flag->time_us;
+		r->due_us = now + REPORT_AFTER_US < r->latest_due_us ? now + REPORT_AFTER_US : r->latest_due_us;
+		return;
+	}
+	if (pending >= REPORTS_MAX) {
+		if (d->reports_dropped++ == 0)
+			fprintf(stderr, "callsightd: auto-report: %d bundles already wait to be written; flags "
+			    "are not bundled until one is (counted; said once)\n", REPORTS_MAX);
+		return;
+	}
 	struct pending_report *r = cs_xcalloc(1, sizeof *r);
 	r->flag_id = flag->id;
+	r->nflags = 1;
 	cs_strlcpy(r->device, device, sizeof r->device);
-	r->due_us = cs_wall_us() + REPORT_AFTER_US;
+	r->first_us = r->last_us = flag->time_us;
+	r->due_us = now + REPORT_AFTER_US;
+	r->latest_due_us = now + REPORT_SPAN_US + REPORT_AFTER_US;
 	r->next = d->reports;
 	d->reports = r;
 }
@@ -685,8 +719,8 @@ history_pump(struct cs_client *c, void *arg)
 		return;		/* called again when the queue drains */
 	}
 	if (rc < 0)
-		cs_client_send_final(c, json_pack("{s:s, s:O?, s:s}", "type", "error", "id", h->id,
-		    "message", "history: the store could not be read"));
+		cs_client_error(c, h->id, "history: the store could not be read: %s",
+		    cs_store_error(d->store));
 	json_t *end = json_pack("{s:s, s:O?, s:I}", "type", "end", "id", h->id, "count", (json_int_t)h->count);
 	if (rc < 0)
 		json_object_set_new(end, "error", json_string(cs_store_error(d->store)));
@@ -890,8 +924,10 @@ on_client_leave(struct cs_client *c, void *ctx)
 
 /* ---------------------------------------------------------------- timers and signals */
 
+/* Write the reports that are due (all: every one, as the daemon stops, until deadline_ms on the
+ * monotonic clock; what is left then is said, not silently lost). */
 static void
-write_due_reports(struct cs_daemon *d, bool all)
+write_due_reports(struct cs_daemon *d, bool all, int64_t deadline_ms)
 {
 	int64_t now = cs_wall_us();
 	for (struct pending_report **pp = &d->reports; *pp;) {
@@ -901,19 +937,75 @@ write_due_reports(struct cs_daemon *d, bool all)
 			continue;
 		}
 		*pp = r->next;
+		if (deadline_ms && cs_mono_ms() > deadline_ms) {
+			fprintf(stderr, "callsightd: auto-report for flag %llu (%zu flags) not written: stopping\n",
+			    (unsigned long long)r->flag_id, r->nflags);
+			free(r);
+			continue;
+		}
 		cs_store_commit(d->store);
 		struct cs_report_options ro = {
 			.out_dir = d->opt->auto_report, .device = r->device, .flag_id = r->flag_id,
 			.redact = !d->opt->no_redact,
 			.crash_dir = d->crash_dir[0] ? d->crash_dir : d->opt->crash_dir,
 		};
+		if (r->nflags > 1) {	/* coalesced: the window around all of them */
+			ro.flag_id = 0;
+			ro.since_us = r->first_us - REPORT_WINDOW_US;
+			ro.until_us = r->last_us + REPORT_WINDOW_US;
+		}
 		char path[1024], err[512];
 		if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0)
 			fprintf(stderr, "callsightd: auto-report for flag %llu: %s\n",
 			    (unsigned long long)r->flag_id, err);
 		else if (d->opt->verbose)
-			fprintf(stderr, "callsightd: wrote %s\n", path);
+			fprintf(stderr, "callsightd: wrote %s (%zu flags)\n", path, r->nflags);
 		free(r);
+	}
+}
+
+/* Store errors are never silent (issue 14 §7): each new cause is logged once and sent to the
+ * clients as a store_error record; while writes fail the lost records are counted, and when the
+ * store takes writes again the gap is marked in it (a mark record, also sent live). The live
+ * stream goes on throughout. */
+static void
+check_store_health(struct cs_daemon *d)
+{
+	uint64_t lost = cs_store_take_lost(d->store);
+	int64_t now = cs_wall_us();
+	if (lost) {
+		const char *why = cs_store_error(d->store);
+		if (d->gap_start_us == 0)
+			d->gap_start_us = now;
+		d->gap_lost += lost;
+		if (strcmp(why, d->store_said) != 0) {
+			cs_strlcpy(d->store_said, why, sizeof d->store_said);
+			fprintf(stderr, "callsightd: store: %s: records are not being stored (%llu lost so far); "
+			    "live clients are still served\n", why, (unsigned long long)d->gap_lost);
+			char when[40];
+			cs_format_time(now, when, sizeof when);
+			publish(d, NULL, false, json_pack("{s:s, s:s, s:s, s:I}", "type", "store_error", "time",
+			    when, "message", why, "lost", (json_int_t)d->gap_lost));
+		}
+		return;
+	}
+	if (d->gap_start_us == 0)
+		return;
+	char from[40], to[40], note[512];
+	cs_format_time(d->gap_start_us, from, sizeof from);
+	cs_format_time(now, to, sizeof to);
+	snprintf(note, sizeof note, "store gap: %llu records not stored from %s to %s (%s)",
+	    (unsigned long long)d->gap_lost, from, to, d->store_said);
+	int64_t mark = cs_store_mark(d->store, "", now, note);
+	if (mark >= 0 && cs_store_commit(d->store) == 0) {
+		fprintf(stderr, "callsightd: store: writing again; %s\n", note);
+		publish(d, NULL, false, json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "type", "mark", "id",
+		    (json_int_t)mark, "time", to, "device", "", "note", note, "lost", (json_int_t)d->gap_lost));
+		d->gap_start_us = 0;
+		d->gap_lost = 0;
+		d->store_said[0] = '\0';
+	} else {
+		d->gap_lost += cs_store_take_lost(d->store);	/* not yet: the gap stays open */
 	}
 }
 
@@ -927,9 +1019,10 @@ on_commit_timer(evutil_socket_t fd, short what, void *arg)
 		/* every tick: the prune's budget follows what was written since (issue 14 §1) */
 		cs_store_prune(d->store, cs_wall_us());
 		cs_store_commit(d->store);
+		check_store_health(d);
 	}
 	if (d->reports)
-		write_due_reports(d, false);
+		write_due_reports(d, false, 0);
 }
 
 static void
@@ -1107,8 +1200,9 @@ replay_into(struct cs_daemon *d)
 static void
 daemon_free(struct cs_daemon *d)
 {
+	int64_t deadline = cs_mono_ms() + EXIT_REPORTS_MS;
 	if (d->reports && d->store)
-		write_due_reports(d, true);
+		write_due_reports(d, true, deadline);
 	cs_devices_stop(d->devices);
 	for (struct dev_entry *e = d->devs; e;) {
 		struct dev_entry *next = e->next;
@@ -1119,7 +1213,10 @@ daemon_free(struct cs_daemon *d)
 		e = next;
 	}
 	if (d->reports && d->store)	/* flags raised by the final flush */
-		write_due_reports(d, true);
+		write_due_reports(d, true, deadline);
+	if (d->reports_dropped)
+		fprintf(stderr, "callsightd: auto-report: %llu flags were not bundled (the queue was full)\n",
+		    (unsigned long long)d->reports_dropped);
 	cs_server_free(d->server);
 	if (d->forward_timer)
 		event_free(d->forward_timer);

@@ -280,7 +280,7 @@ gather(struct report *r, struct cs_store *store)
 	    (r->since > 0 && cs_store_history(store, device, 0, r->since - 1, CS_REC_STATE, 0, on_prior_state,
 	    r) < 0) ||
 	    cs_store_raw_lines(store, device, r->since, r->until, on_raw_line, r) < 0) {
-		cs_set_error(r->err, r->errlen, "cannot read the store for the report");
+		cs_set_error(r->err, r->errlen, "cannot read the store for the report: %s", cs_store_error(store));
 		rc = -1;
 	}
 	/* the focus flag is the window's own copy, so it is redacted with the rest */

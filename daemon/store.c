@@ -148,6 +148,8 @@ struct cs_store {
 	int64_t		 last_age_prune_us;
 	int		 rows_unchecked;	/* rows written since the size was last checked */
 	int		 checks_in_tx;	/* size checks in the open transaction */
+	uint64_t	 tx_rows;	/* rows written in the open transaction */
+	uint64_t	 lost;		/* rows that could not be stored (cs_store_take_lost) */
 	char		 error[256];	/* the last error, for the daemon's log */
 	char		 path[PATH_MAX];	/* resolved: a second reader (reports) opens this */
 };
@@ -160,8 +162,12 @@ static int
 fail(struct cs_store *s, const char *what)
 {
 	cs_set_error(s->error, sizeof s->error, "%s: %s", what, sqlite3_errmsg(s->db));
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
+		if (s->in_tx)	/* SQLite rolled the transaction back: its rows are gone too */
+			s->lost += s->tx_rows;
+		s->tx_rows = 0;
 		s->in_tx = false;
+	}
 	return -1;
 }
 
@@ -582,6 +588,10 @@ static int prune_by_size(struct cs_store *s, int64_t *budget);
 static int
 written(struct cs_store *s, int rc)
 {
+	if (rc < 0)
+		s->lost++;
+	else
+		s->tx_rows++;
 	if (rc == 0 && s->max_bytes > 0 && ++s->rows_unchecked >= SIZE_CHECK_ROWS) {
 		s->rows_unchecked = 0;
 		int64_t budget = PRUNE_BUDGET;
@@ -623,7 +633,10 @@ cs_store_commit(struct cs_store *s)
 	if (!s->in_tx)
 		return 0;
 	if (step_done(s, s->stmt[ST_COMMIT], "commit") < 0) {
-		/* a failed COMMIT may leave the transaction open: roll it back rather than wedge */
+		/* a failed COMMIT may leave the transaction open: roll it back rather than wedge; its rows
+		 * are lost (fail() has counted them already, and zeroed tx_rows, if SQLite rolled back) */
+		s->lost += s->tx_rows;
+		s->tx_rows = 0;
 		if (!sqlite3_get_autocommit(s->db)) {
 			sqlite3_step(s->stmt[ST_ROLLBACK]);
 			sqlite3_reset(s->stmt[ST_ROLLBACK]);
@@ -633,7 +646,16 @@ cs_store_commit(struct cs_store *s)
 	}
 	s->in_tx = false;
 	s->checks_in_tx = 0;
+	s->tx_rows = 0;
 	return 0;
+}
+
+uint64_t
+cs_store_take_lost(struct cs_store *s)
+{
+	uint64_t n = s->lost;
+	s->lost = 0;
+	return n;
 }
 
 static void

@@ -630,6 +630,15 @@ on_summary(struct tui *t, json_t *rec)
 	    (long long)json_integer_value(json_object_get(rec, "warnings")));
 }
 
+/* the daemon cannot write its store: say so (it keeps streaming) */
+static void
+on_store_error(struct tui *t, json_t *rec)
+{
+	tui_status(t, true, "the daemon's store fails: %s (%lld records not stored)",
+	    json_string_value(json_object_get(rec, "message")) ? json_string_value(json_object_get(rec,
+	    "message")) : "?", (long long)json_integer_value(json_object_get(rec, "lost")));
+}
+
 static const struct {
 	const char	*type;
 	void		(*fn)(struct tui *, json_t *);
@@ -642,6 +651,7 @@ static const struct {
 	{ "devices", on_devices },
 	{ "dropped", on_dropped },
 	{ "summary", on_summary },
+	{ "store_error", on_store_error },
 };
 
 static void

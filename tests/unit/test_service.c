@@ -825,6 +825,51 @@ test_history_paged(void **state)
 	client_close(c);
 }
 
+/* §6: --auto-report under a flag storm (the demo call looped at full speed drops every few hundred
+ * lines): nearby flags share a bundle, the queue is bounded, SIGTERM is obeyed promptly. */
+static void
+test_auto_report_storm(void **state)
+{
+	struct env *e = *state;
+	char out[256], cmd[600];
+	snprintf(out, sizeof out, "%s/reports", e->dir);
+	assert_int_equal(mkdir(out, 0700), 0);
+	start_fake(e, "0");
+	char *extra[] = { "--auto-report", out, NULL };
+	start_daemon_with(e, extra);
+	struct client *c = client_open(e->sock);
+	json_decref(client_read(c, 3000));
+	client_send(c, "{\"id\":1,\"request\":\"subscribe\"}\n");
+	long flags = 0;
+	for (int64_t end = now_ms() + 15000; now_ms() < end;) {
+		json_t *r = client_read(c, 1000);
+		if (r && is_type(r, "flag"))
+			flags++;
+		json_decref(r);
+	}
+	client_close(c);
+	fprintf(stderr, "# %ld flags in 15 s\n", flags);
+	assert_true(flags >= 20);	/* a storm indeed */
+	int64_t t0 = now_ms();
+	kill(e->daemon_pid, SIGTERM);
+	int rc = wait_exit(e->daemon_pid, 60000);
+	double took = (double)(now_ms() - t0) / 1000.0;
+	e->daemon_pid = 0;
+	snprintf(cmd, sizeof cmd, "ls %s | grep -v '^\\.' | wc -l > %s/n", out, e->dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s/n", e->dir);
+	FILE *f = fopen(cmd, "r");
+	long bundles = -1;
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &bundles), 1);
+	fclose(f);
+	fprintf(stderr, "# flag storm: %ld flags seen in 15 s, %ld bundles written, SIGTERM obeyed in %.1f s "
+	    "(exit %d)\n", flags, bundles, took, rc);
+	assert_int_equal(rc, 0);
+	assert_true(took < 20);
+	assert_true(bundles >= 1 && bundles <= 8);
+}
+
 /* §4: 300 clients against ulimit -n 128: no busy loop, no stderr flood, one line that says why,
  * and accepting resumes when clients leave. */
 static void
@@ -926,6 +971,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tail_exits_when_daemon_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cap_at_full_speed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_paged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_report_storm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_across_clients, setup, teardown),
 	};
