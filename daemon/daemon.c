@@ -641,6 +641,17 @@ req_subscribe(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 	}
 }
 
+/* Log a store error once per cause (a failing store must not flood stderr either). */
+static bool
+say_store_error(struct cs_daemon *d, const char *why)
+{
+	if (strcmp(why, d->store_said) == 0)
+		return false;
+	cs_strlcpy(d->store_said, why, sizeof d->store_said);
+	fprintf(stderr, "callsightd: store: %s\n", why);
+	return true;
+}
+
 /* A history answer in flight: sent a page at a time as the client's queue drains (a long answer
  * built at once overflowed the queue and lost its end record: issue 14 §3). One per client. */
 struct history_job {
@@ -718,9 +729,11 @@ history_pump(struct cs_client *c, void *arg)
 		h->paused_ms = cs_mono_ms();
 		return;		/* called again when the queue drains */
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		cs_client_error(c, h->id, "history: the store could not be read: %s",
 		    cs_store_error(d->store));
+		say_store_error(d, cs_store_error(d->store));
+	}
 	json_t *end = json_pack("{s:s, s:O?, s:I}", "type", "end", "id", h->id, "count", (json_int_t)h->count);
 	if (rc < 0)
 		json_object_set_new(end, "error", json_string(cs_store_error(d->store)));
@@ -870,6 +883,8 @@ req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 	char path[1024], err[512];
 	if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0) {
 		cs_client_error(c, id, "report: %s", err);
+		if (strstr(err, "cannot read the store"))
+			say_store_error(d, cs_store_error(d->store));
 		return;
 	}
 	cs_client_send(c, json_pack("{s:s, s:O?, s:s}", "type", "report", "id", id, "path", path));
