@@ -56,7 +56,7 @@ if [ -n "${CS_IN_NS:-}" ]; then
 	sub_stop s
 	umount "$T/full"
 else
-	note "skipped: the full-disk part (needs unshare -rm and a tmpfs mount: not allowed here)"
+	skip "a full disk" "needs unshare -rm and a tmpfs mount, not allowed here"
 fi
 
 # a corrupt store: made by the daemon, then pages overwritten
