@@ -366,6 +366,15 @@ const char *cs_line_device(const struct cs_line *line);	/* the UDID, else the na
 /* The "app" record: what the app declares (live check or --app-info); device NULL = none named. */
 struct json_t *cs_app_json(const char *device, const char *bundle, const struct cs_app_facts *facts,
     const char *background_modes_json);
+/* The hot records (events, states) as text: the line json_dumps gives for cs_event_json /
+ * cs_state_json, with its '\n', appended to a growing buffer (the caller empties it). */
+struct cs_text {
+	char	*buf;
+	size_t	 len, cap;
+};
+void cs_event_text(struct cs_text *t, const struct cs_event *event);
+void cs_state_text(struct cs_text *t, const struct cs_state_change *change);
+void cs_text_free(struct cs_text *t);
 /* Write one record as a line of compact JSON; consumes the reference. */
 void cs_json_write(FILE *out, struct json_t *record);
 

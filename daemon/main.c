@@ -39,6 +39,7 @@ struct replay_out {
 	char			 app_bundle[256];
 	struct cs_app_facts	 app_facts;
 	char			 app_modes[1024];
+	struct cs_text		 text;		/* events and states written as text (output.c) */
 };
 
 static void
@@ -335,11 +336,14 @@ load_rules(const options_t *opt)
 	return rules;
 }
 
+/* events and states by the thousand: written as text, no jansson object each (output.c) */
 static void
 print_event_json(const struct cs_event *event, void *ctx)
 {
 	struct replay_out *r = ctx;
-	cs_json_write(r->out, cs_event_json(event));
+	r->text.len = 0;
+	cs_event_text(&r->text, event);
+	fwrite(r->text.buf, 1, r->text.len, r->out);
 }
 
 static void
@@ -359,7 +363,9 @@ static void
 print_state_json(const struct cs_state_change *c, void *ctx)
 {
 	struct replay_out *r = ctx;
-	cs_json_write(r->out, cs_state_json(c));
+	r->text.len = 0;
+	cs_state_text(&r->text, c);
+	fwrite(r->text.buf, 1, r->text.len, r->out);
 }
 
 static void
@@ -673,11 +679,16 @@ replay_out_free(struct replay_out *r)
 	if (r->store)
 		cs_store_close(r->store);
 	free(r->flags);
+	cs_text_free(&r->text);
 }
 
 static int
 run_replay(const options_t *opt, struct cs_rules *rules)
 {
+	/* a file's replay writes thousands of records that nobody awaits one by one: one big stdout
+	 * buffer (not for stdin, which may be a live stream piped in, nor for a terminal) */
+	if (strcmp(opt->replay, "-") != 0 && !isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	if (strcmp(opt->replay, "-") != 0 && cs_store_is_store_file(opt->replay)) {
 		if (opt->report_dir) {
 			fprintf(stderr, "callsightd: --report: %s is a store; ask the daemon serving it "

@@ -1,7 +1,12 @@
 /*
  * output.c - callsight's records: events and flags as NDJSON objects (the public contract in
- * docs/protocol.md, built with jansson so escaping is never hand-rolled), and the readable text a
- * developer sees without --json.
+ * docs/protocol.md, built with jansson), and the readable text a developer sees without --json.
+ *
+ * The records that come by the thousand in a replay (events and states) are also written straight
+ * as text (cs_event_text, cs_state_text): building and freeing a jansson object per record was the
+ * biggest cost of `--replay --json` after the rules. The text is byte for byte what json_dumps
+ * gives for cs_event_json / cs_state_json (test_output.c holds the two together over hostile
+ * strings); the rare records (flags, summary) stay with jansson.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +131,199 @@ cs_state_json(const struct cs_state_change *c)
 	json_object_set_new(obj, "state", json_string(c->state));
 	json_object_set_new(obj, "line", json_integer((json_int_t)c->line));
 	return obj;
+}
+
+/* ---------------------------------------------------------------- records as text */
+
+static void
+text_reserve(struct cs_text *t, size_t more)
+{
+	if (t->len + more + 1 <= t->cap)
+		return;
+	size_t cap = t->cap ? t->cap : 1024;
+	while (cap < t->len + more + 1)
+		cap *= 2;
+	t->buf = cs_xrealloc(t->buf, cap);
+	t->cap = cap;
+}
+
+static void
+text_put(struct cs_text *t, const char *s, size_t n)
+{
+	text_reserve(t, n);
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+static void
+text_puts(struct cs_text *t, const char *s)
+{
+	text_put(t, s, strlen(s));
+}
+
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates or > U+10FFFF),
+ * 0 if there is none: jansson refuses a string holding one (json_text's "(invalid text)"). */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	if (s[0] < 0xe0)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] < 0xf0) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[0] == 0xe0 && s[1] < 0xa0) ||
+		    (s[0] == 0xed && s[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80 ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return 4;
+}
+
+/* A JSON string as jansson's compact dump writes it: \" \\ \b \t \n \f \r, \u00XX for other
+ * controls, everything else (DEL, '/', UTF-8) as it is; invalid UTF-8 makes "(invalid text)". */
+static void
+text_string(struct cs_text *t, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t start = t->len;
+	text_put(t, "\"", 1);
+	for (;;) {
+		size_t run = 0;
+		while (s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run)
+			text_put(t, (const char *)s, run);
+		s += run;
+		if (*s == '\0')
+			break;
+		if (*s >= 0x80) {
+			size_t n = utf8_len(s);
+			if (n == 0) {
+				t->len = start;
+				text_puts(t, "\"(invalid text)\"");
+				return;
+			}
+			text_put(t, (const char *)s, n);
+			s += n;
+			continue;
+		}
+		char esc[8];
+		switch (*s) {
+		case '"': text_put(t, "\\\"", 2); break;
+		case '\\': text_put(t, "\\\\", 2); break;
+		case '\b': text_put(t, "\\b", 2); break;
+		case '\t': text_put(t, "\\t", 2); break;
+		case '\n': text_put(t, "\\n", 2); break;
+		case '\f': text_put(t, "\\f", 2); break;
+		case '\r': text_put(t, "\\r", 2); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04X", *s);
+			text_puts(t, esc);
+		}
+		s++;
+	}
+	text_put(t, "\"", 1);
+}
+
+/* ,"key": then the value's writer */
+static void
+text_key(struct cs_text *t, const char *key, bool first)
+{
+	if (!first)
+		text_put(t, ",", 1);
+	text_string(t, key);
+	text_put(t, ":", 1);
+}
+
+static void
+text_int(struct cs_text *t, long long v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%lld", v);
+	text_put(t, num, (size_t)n);
+}
+
+static void
+text_time(struct cs_text *t, int64_t time_us)
+{
+	char buf[40];
+	cs_format_time(time_us, buf, sizeof buf);
+	text_string(t, buf);
+}
+
+void
+cs_event_text(struct cs_text *t, const struct cs_event *event)
+{
+	const struct cs_line *line = event->line;
+	text_puts(t, "{\"type\":\"event\",\"time\":");
+	text_time(t, line->time_us);
+	text_key(t, "device", false);
+	text_string(t, cs_line_device(line));
+	text_key(t, "kind", false);
+	text_string(t, cs_event_name(event->kind));
+	text_key(t, "lane", false);
+	text_string(t, cs_lane_name(cs_event_lane(event->kind)));
+	text_key(t, "process", false);
+	text_string(t, line->process);
+	text_key(t, "pid", false);
+	text_int(t, line->pid);
+	text_key(t, "line", false);
+	text_int(t, (long long)line->number);
+	if (line->device_us && line->device_us != line->time_us) {
+		text_key(t, "device_time", false);
+		text_time(t, line->device_us);
+	}
+	text_key(t, "attrs", false);
+	text_put(t, "{", 1);
+	/* a JSON object keeps one value per key: a repeated name keeps its first place, last value */
+	for (size_t i = 0; i < event->nattrs; i++) {
+		bool later = false;
+		for (size_t k = 0; k < i && !later; k++)
+			later = strcmp(event->attrs[k].name, event->attrs[i].name) == 0;
+		if (later)
+			continue;
+		const char *value = event->attrs[i].value;
+		for (size_t k = i + 1; k < event->nattrs; k++)
+			if (strcmp(event->attrs[k].name, event->attrs[i].name) == 0)
+				value = event->attrs[k].value;
+		text_key(t, event->attrs[i].name, i == 0);
+		text_string(t, value);
+	}
+	text_put(t, "}", 1);
+	if (event->rule) {
+		text_key(t, "rule", false);
+		text_string(t, event->rule);
+	}
+	text_put(t, "}\n", 2);
+}
+
+void
+cs_state_text(struct cs_text *t, const struct cs_state_change *c)
+{
+	text_puts(t, "{\"type\":\"state\",\"time\":");
+	text_time(t, c->time_us);
+	text_key(t, "device", false);
+	text_string(t, c->device);
+	text_key(t, "app", false);
+	text_string(t, c->app);
+	text_key(t, "lane", false);
+	text_string(t, cs_lane_name(c->lane));
+	text_key(t, "state", false);
+	text_string(t, c->state);
+	text_key(t, "line", false);
+	text_int(t, (long long)c->line);
+	text_put(t, "}\n", 2);
+}
+
+void
+cs_text_free(struct cs_text *t)
+{
+	free(t->buf);
+	*t = (struct cs_text){ 0 };
 }
 
 void

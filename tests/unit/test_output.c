@@ -1,0 +1,188 @@
+/*
+ * test_output.c - the records written straight as text (cs_event_text, cs_state_text in
+ * daemon/output.c) against jansson's own dump of the same record (cs_event_json / cs_state_json
+ * through json_dumps, as cs_json_write writes it): byte for byte, over hostile strings (every
+ * control byte, quotes, backslashes, '/', DEL, multi-byte and invalid UTF-8, U+2028, empty) in
+ * every string field, and over random ones. The text path exists for speed only; jansson decides
+ * what is right.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "callsightd.h"
+
+static const char *const hostile[] = {
+	"",
+	"plain text",
+	"quote \" backslash \\ slash / end",
+	"\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+	    "\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f",
+	"caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x93\x9e \xe2\x80\xa8 line sep",	/* é … 📞 U+2028 */
+	"bad \xff byte",
+	"truncated \xe2\x80",
+	"overlong \xc0\xaf",
+	"surrogate \xed\xa0\x80",
+	"too big \xf4\x90\x80\x80",
+	"{\"json\":[1,2]}",
+	"\\u0000 looks like an escape",
+};
+#define NHOSTILE (sizeof hostile / sizeof hostile[0])
+
+/* jansson's text of a record, with cs_json_write's newline */
+static char *
+jansson_text(json_t *record)
+{
+	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(record);
+	assert_non_null(text);
+	size_t n = strlen(text);
+	char *line = malloc(n + 2);
+	memcpy(line, text, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	free(text);
+	return line;
+}
+
+static void
+check_event(const struct cs_event *ev)
+{
+	struct cs_text t = { 0 };
+	cs_event_text(&t, ev);
+	char *want = jansson_text(cs_event_json(ev));
+	assert_string_equal(t.buf, want);
+	assert_int_equal(t.len, strlen(want));
+	free(want);
+	cs_text_free(&t);
+}
+
+static void
+check_state(const struct cs_state_change *c)
+{
+	struct cs_text t = { 0 };
+	cs_state_text(&t, c);
+	char *want = jansson_text(cs_state_json(c));
+	assert_string_equal(t.buf, want);
+	free(want);
+	cs_text_free(&t);
+}
+
+static struct cs_line
+line_with(const char *device, const char *udid, const char *process)
+{
+	return (struct cs_line){
+		.number = 42, .time_us = INT64_C(1764000000123456), .device_us = INT64_C(1764000000123456),
+		.device = device, .udid = udid, .process = process, .image = "", .level = "",
+		.message = "m", .message_len = 1, .raw = "m", .raw_len = 1, .pid = 412,
+	};
+}
+
+static void
+test_event_fields(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NHOSTILE; i++) {
+		for (size_t k = 0; k < NHOSTILE; k++) {
+			struct cs_line line = line_with(hostile[i], "", hostile[k]);
+			struct cs_event ev = { .kind = CS_EV_call_connected, .line = &line,
+				.rule = hostile[(i + k) % NHOSTILE], .nattrs = 2 };
+			ev.attrs[0] = (struct cs_attr){ "reason", hostile[k] };
+			ev.attrs[1] = (struct cs_attr){ "code", hostile[i] };
+			check_event(&ev);
+		}
+	}
+}
+
+static void
+test_event_shapes(void **state)
+{
+	(void)state;
+	struct cs_line line = line_with("iPhone", "00008030-001A2D1E3C02802E", "PeerCall");
+	struct cs_event ev = { .kind = CS_EV_app_suspended, .line = &line };
+	check_event(&ev);			/* no attrs, no rule */
+	ev.rule = "30-app-state.rules:12";
+	line.device_us = line.time_us - 5000000;	/* a live line: its own stamp differs */
+	line.pid = -1;
+	check_event(&ev);
+	ev.nattrs = CS_MAX_ATTRS;		/* every slot, one name twice (jansson keeps the last) */
+	const char *names[CS_MAX_ATTRS] = { "bundle", "pid", "process", "code", "domain", "reason",
+		"code", "state" };
+	for (size_t i = 0; i < CS_MAX_ATTRS; i++)
+		ev.attrs[i] = (struct cs_attr){ names[i], hostile[i % NHOSTILE] };
+	check_event(&ev);
+	line.time_us = 0;			/* the epoch and negative times format too */
+	line.device_us = -1;
+	check_event(&ev);
+}
+
+static void
+test_state_fields(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NHOSTILE; i++) {
+		struct cs_state_change c = { .lane = CS_LANE_call, .state = "connected",
+			.time_us = INT64_C(1764000000999999), .line = 7, .device = hostile[i],
+			.app = hostile[NHOSTILE - 1 - i] };
+		check_state(&c);
+	}
+}
+
+static void
+test_random_strings(void **state)
+{
+	(void)state;
+	srand(12);
+	char a[64], b[64];
+	for (int round = 0; round < 20000; round++) {
+		size_t na = (size_t)rand() % (sizeof a - 1), nb = (size_t)rand() % (sizeof b - 1);
+		for (size_t i = 0; i < na; i++)
+			a[i] = (char)(1 + rand() % 255);
+		for (size_t i = 0; i < nb; i++)	/* mostly text with a few specials */
+			b[i] = (char)(rand() % 8 ? 0x20 + rand() % 0x5f : 1 + rand() % 255);
+		a[na] = b[nb] = '\0';
+		struct cs_line line = line_with(a, "", b);
+		struct cs_event ev = { .kind = CS_EV_network_down, .line = &line, .rule = "r", .nattrs = 1 };
+		ev.attrs[0] = (struct cs_attr){ "reason", round % 2 ? a : b };
+		check_event(&ev);
+	}
+}
+
+static void
+test_buffer_appends(void **state)
+{
+	(void)state;
+	/* records append: a buffer holds several, each with its newline, and grows as needed */
+	struct cs_text t = { 0 };
+	struct cs_line line = line_with("iPhone", "", "PeerCall");
+	struct cs_event ev = { .kind = CS_EV_call_connected, .line = &line, .rule = "r" };
+	for (int i = 0; i < 1000; i++)
+		cs_event_text(&t, &ev);
+	size_t lines = 0;
+	for (size_t i = 0; i < t.len; i++)
+		lines += t.buf[i] == '\n';
+	assert_int_equal(lines, 1000);
+	assert_int_equal(strlen(t.buf), t.len);
+	cs_text_free(&t);
+	assert_null(t.buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_fields),
+		cmocka_unit_test(test_event_shapes),
+		cmocka_unit_test(test_state_fields),
+		cmocka_unit_test(test_random_strings),
+		cmocka_unit_test(test_buffer_appends),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
