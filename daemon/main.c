@@ -688,7 +688,7 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 	/* a file's replay writes thousands of records that nobody awaits one by one: one big stdout
 	 * buffer (not for stdin, which may be a live stream piped in, nor for a terminal) */
 	if (strcmp(opt->replay, "-") != 0 && !isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+		setvbuf(stdout, NULL, _IOFBF, 256 * 1024);
 	if (strcmp(opt->replay, "-") != 0 && cs_store_is_store_file(opt->replay)) {
 		if (opt->report_dir) {
 			fprintf(stderr, "callsightd: --report: %s is a store; ask the daemon serving it "
