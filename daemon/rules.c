@@ -278,8 +278,9 @@ rule_free(struct rule *r)
  * about something else ("hang" is in "change"): a set with such a member is chosen only when there
  * is nothing better, and a rule left with one fails to load (literal= names a better one). A
  * hand-kept list, not a corpus statistic: words that fill the non-call lines of tests/scenarios and
- * of the samples in the design notes (state, session, connection, change, ...), and everyday words
- * that contain short call words (change, handle, calendar, pending). Extend it when a rule's
+ * of the samples in the design notes (state, session, connection, change, ...), everyday words
+ * that contain short call words (change, handle, calendar, pending), and the key=value spellings of
+ * every NSError ("Error Domain=", "Code="). Extend it when a rule's
  * literal turns out to fire on unrelated lines (make bench prints candidates against matches).
  */
 static const char *const common_words[] = {
@@ -300,7 +301,9 @@ static const char *const common_words[] = {
 	"through", "thing", "things", "something", "nothing", "anything", "everything", "string",
 	"strings", "thanks", "shanghai", "orange", "range", "danger", "stranger", "ending",
 	"pending", "sending", "attending", "spending", "extend", "extended", "intend",
-	"calendar", "hangul", NULL
+	"calendar", "hangul",
+	/* key=value spellings every NSError and status line has */
+	"error domain=", "domain=", "code=", "reason=", "state=", "status=", "error:", NULL
 };
 
 struct litset {
