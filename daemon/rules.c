@@ -301,8 +301,13 @@ static const char *const common_words[] = {
 	"through", "thing", "things", "something", "nothing", "anything", "everything", "string",
 	"strings", "thanks", "shanghai", "orange", "range", "danger", "stranger", "ending",
 	"pending", "sending", "attending", "spending", "extend", "extended", "intend",
-	"calendar", "hangul",
-	/* key=value spellings every NSError and status line has */
+	"calendar", "hangul", NULL
+};
+
+/* Not words, but as common: the key=value spellings of every NSError and status line. A literal
+ * inside one is taken only when there is nothing better, but is no error (a rule about any
+ * "Code=" line may mean it). */
+static const char *const common_phrases[] = {
 	"error domain=", "domain=", "code=", "reason=", "state=", "status=", "error:", NULL
 };
 
@@ -356,9 +361,13 @@ litset_min_len(const struct litset *s)
 static size_t
 rarity(const struct litset *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		if (common_word_containing(s->items[i]) != NULL)
 			return 0;
+		for (size_t k = 0; common_phrases[k] != NULL; k++)
+			if (strstr(common_phrases[k], s->items[i]) != NULL)
+				return 0;
+	}
 	return 1;
 }
 
