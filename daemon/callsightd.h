@@ -499,6 +499,9 @@ typedef void (*cs_raw_line_cb)(const char *device, const char *raw, size_t len, 
     void *ctx);
 int cs_store_raw_lines(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
     cs_raw_line_cb cb, void *ctx);
+/* Where the last max_lines lines of a window begin (*start_us 0: the window holds fewer). */
+int cs_store_window_start(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    size_t max_lines, int64_t *start_us);
 int64_t cs_store_size(struct cs_store *s);
 /* Forwarding: records of one type (a CS_REC_ bit: flag, device, app, event, line) with a row id
  * after after_id, in id order, at most limit; cb takes the reference, non-zero stops. */
@@ -511,6 +514,7 @@ int cs_store_forward_set(struct cs_store *s, const char *target, unsigned type, 
 const char *cs_store_record_type_name(unsigned type);	/* "flag", ...; NULL if not forwardable */
 /* The latest non-empty name a device record gave the UDID ("" if none). */
 int cs_store_device_name(struct cs_store *s, const char *udid, char *out, size_t outlen);
+const char *cs_store_path(const struct cs_store *s);	/* resolved; NULL for ":memory:" */
 const char *cs_store_error(const struct cs_store *s);	/* the last error, with SQLite's words */
 uint64_t cs_store_take_lost(struct cs_store *s);	/* rows not stored since the last call */
 void cs_store_close(struct cs_store *s);	/* commits what is open */

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,7 @@ struct cs_daemon {
 	int64_t			 gap_start_us;	/* 0: no gap open */
 	char			 store_said[256];	/* the store error last logged (said once) */
 	struct history_job	*histories;	/* history answers being paged out */
+	struct report_job	*report_jobs;	/* reports being written by threads */
 	int			 exit_code;
 	char			 crash_dir[1024];	/* live: where fetched reports go ("" = none) */
 	struct cs_metrics	*metrics;	/* --metrics */
@@ -855,6 +858,72 @@ check_report_request(struct cs_daemon *d, struct cs_client *c, json_t *req, json
 	return 0;
 }
 
+/* A client's report is written off the loop (issue 14 §2: a big one blocked every client for
+ * half a minute): a thread reads the store through a connection of its own (read-only; the WAL
+ * lets it read while the loop writes) and wakes the loop when done, which answers the client if it
+ * is still there. A store in memory (a --serve replay, small) is written on the loop. */
+struct report_job {
+	struct cs_daemon	*d;
+	uint64_t		 client;	/* cs_client_id: the client may leave meanwhile */
+	json_t			*id;
+	char			*out, *device, *crash_dir;
+	struct cs_report_options ro;
+	char			 store_path[PATH_MAX];
+	char			 path[1024], err[512];
+	int			 rc;
+	pthread_t		 thread;
+	struct event		*done;
+	struct report_job	*next;
+};
+
+#define REPORT_THREADS	2	/* reports written at once; more are refused, not queued */
+
+static void *
+report_thread(void *arg)
+{
+	struct report_job *j = arg;
+	struct cs_store_options so = { .path = j->store_path, .read_only = true };
+	struct cs_store *store = cs_store_open(&so, j->err, sizeof j->err);
+	j->rc = store ? cs_report_write(store, &j->ro, j->path, sizeof j->path, j->err, sizeof j->err) : -1;
+	cs_store_close(store);
+	event_active(j->done, EV_TIMEOUT, 0);	/* thread-safe: evthread_use_pthreads() */
+	return NULL;
+}
+
+static void
+report_job_free(struct cs_daemon *d, struct report_job *j)
+{
+	for (struct report_job **pp = &d->report_jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	}
+	pthread_join(j->thread, NULL);
+	event_free(j->done);
+	json_decref(j->id);
+	free(j->out);
+	free(j->device);
+	free(j->crash_dir);
+	free(j);
+}
+
+static void
+on_report_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct report_job *j = arg;
+	struct cs_daemon *d = j->d;
+	struct cs_client *c = d->server ? cs_server_client(d->server, j->client) : NULL;
+	if (c && j->rc < 0)
+		cs_client_error(c, j->id, "report: %s", j->err);
+	else if (c)
+		cs_client_send_final(c, json_pack("{s:s, s:O?, s:s}", "type", "report", "id", j->id, "path",
+		    j->path));
+	if (j->rc < 0 && strstr(j->err, "cannot read the store"))
+		say_store_error(d, j->err);
+	report_job_free(d, j);
+}
+
 static void
 req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 {
@@ -880,6 +949,38 @@ req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 		.redact = redact == NULL || json_is_true(redact),
 		.crash_dir = d->crash_dir[0] ? d->crash_dir : d->opt->crash_dir,
 	};
+	const char *store_path = cs_store_path(d->store);
+	size_t running = 0;
+	for (struct report_job *j = d->report_jobs; j; j = j->next)
+		running++;
+	if (store_path && running >= REPORT_THREADS) {
+		cs_client_error(c, id, "report: %zu reports are being written; ask again when one is done",
+		    running);
+		return;
+	}
+	if (store_path) {
+		struct report_job *j = cs_xcalloc(1, sizeof *j);
+		j->d = d;
+		j->client = cs_client_id(c);
+		j->id = json_incref(id);
+		j->ro = ro;
+		j->ro.out_dir = j->out = cs_xstrdup(ro.out_dir);
+		j->ro.device = j->device = ro.device ? cs_xstrdup(ro.device) : NULL;
+		j->ro.crash_dir = j->crash_dir = ro.crash_dir ? cs_xstrdup(ro.crash_dir) : NULL;
+		cs_strlcpy(j->store_path, store_path, sizeof j->store_path);
+		j->done = event_new(d->base, -1, 0, on_report_done, j);
+		if (pthread_create(&j->thread, NULL, report_thread, j) == 0) {
+			j->next = d->report_jobs;
+			d->report_jobs = j;
+			return;
+		}
+		event_free(j->done);	/* no thread: write it here, as for a store in memory */
+		json_decref(j->id);
+		free(j->out);
+		free(j->device);
+		free(j->crash_dir);
+		free(j);
+	}
 	char path[1024], err[512];
 	if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0) {
 		cs_client_error(c, id, "report: %s", err);

@@ -38,6 +38,9 @@
 
 #define SEC			1000000LL
 #define FLAG_WINDOW_US		(120 * SEC)	/* default window: ±2 min around a flag */
+#define REPORT_MAX_LINES	200000		/* a wider window is cut to its last lines: a bundle is
+						 * built in memory, so this bounds the daemon's memory
+						 * (issue 14 §2: an open report on a 1 GB store took 2 GB) */
 #define PLOT_LANES		5		/* Screen, App, Audio, Call, Network */
 
 static const enum cs_lane plot_lanes[PLOT_LANES] = {
@@ -73,6 +76,7 @@ struct report {
 	char		*raw;		/* the raw lines, one per line */
 	size_t		 raw_len, raw_cap;
 	size_t		 nlines;
+	int64_t		 cut_from;	/* the window asked for was cut to start here (0: not cut) */
 	char		*err;
 	size_t		 errlen;
 	struct crash_file crash[MAX_CRASH_FILES];
@@ -273,8 +277,13 @@ gather(struct report *r, struct cs_store *store)
 	char *device = asked ? cs_xstrdup(asked) : NULL;
 	r->device = device;
 
-	int rc = 0;
-	if (cs_store_history(store, device, r->since, r->until, CS_REC_EVENT | CS_REC_STATE | CS_REC_FLAG |
+	int64_t start = 0;
+	int rc = cs_store_window_start(store, device, r->since, r->until, REPORT_MAX_LINES, &start);
+	if (rc == 0 && start > r->since) {
+		r->since = r->cut_from = start;	/* the newest REPORT_MAX_LINES lines of the window */
+	}
+	if (rc < 0 ||
+	    cs_store_history(store, device, r->since, r->until, CS_REC_EVENT | CS_REC_STATE | CS_REC_FLAG |
 	    CS_REC_MARK, 0, on_window_record, r) < 0 ||
 	    cs_store_history(store, device, 0, 0, CS_REC_DEVICE | CS_REC_APP, 0, on_fact_record, r) < 0 ||
 	    (r->since > 0 && cs_store_history(store, device, 0, r->since - 1, CS_REC_STATE, 0, on_prior_state,
@@ -833,12 +842,16 @@ write_facts(FILE *out, const struct report *r)
 		fact(out, "Microphone usage", "");
 		fact(out, "Camera usage", "");
 	}
-	char from[64], to[64], counts[96];
+	char from[64], to[64], counts[160];
 	day_time_text(r->t_start, from, sizeof from);
 	day_time_text(r->t_end, to, sizeof to);
 	fact(out, "Window from", from);
 	fact(out, "Window to", to);
-	snprintf(counts, sizeof counts, "%zu lines · %zu records", r->nlines, json_array_size(r->records));
+	int n = snprintf(counts, sizeof counts, "%zu lines · %zu records", r->nlines,
+	    json_array_size(r->records));
+	if (r->cut_from && n > 0 && (size_t)n < sizeof counts)
+		snprintf(counts + n, sizeof counts - (size_t)n, " (the newest %d lines of a longer window)",
+		    REPORT_MAX_LINES);
 	fact(out, "Captured", counts);
 	fact(out, "Secrets", r->opt->redact ? "redacted" : "NOT redacted");
 	fputs("</dl>\n</section>\n", out);

@@ -172,6 +172,12 @@ fail(struct cs_store *s, const char *what)
 }
 
 const char *
+cs_store_path(const struct cs_store *s)
+{
+	return strcmp(s->path, ":memory:") == 0 ? NULL : s->path;
+}
+
+const char *
 cs_store_error(const struct cs_store *s)
 {
 	return s->error[0] ? s->error : "unknown error";
@@ -1219,6 +1225,31 @@ cs_store_history_release(struct cs_history_cursor *cur)
 {
 	sqlite3_finalize(cur->stmt);	/* the next page starts again from the cursor */
 	cur->stmt = NULL;
+}
+
+int
+cs_store_window_start(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    size_t max_lines, int64_t *start_us)
+{
+	*start_us = 0;
+	/* newest first in capture order (rowid: no sort, no index needed), skip max_lines - 1 */
+	const char *sql = device
+	    ? "SELECT time_us FROM lines WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3 ORDER BY id DESC"
+	      " LIMIT 1 OFFSET ?4"
+	    : "SELECT time_us FROM lines WHERE time_us BETWEEN ?2 AND ?3 ORDER BY id DESC LIMIT 1 OFFSET ?4";
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "report window");
+	if (device)
+		bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
+	sqlite3_bind_int64(st, 3, until_or_open(until_us));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(max_lines ? max_lines - 1 : 0));
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*start_us = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, "report window");
 }
 
 /* One device's lines in capture order. A window uses the (device, time_us) index and sorts the

@@ -870,6 +870,93 @@ test_auto_report_storm(void **state)
 	assert_true(bundles >= 1 && bundles <= 8);
 }
 
+static long
+hwm_kb(pid_t pid)	/* peak RSS */
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	FILE *f = fopen(path, "r");
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* §2: `report` with no flag and no window on a big store (600,000 lines, made with SQL): the bundle
+ * is written off the loop, its window cut to the newest lines, memory stays bounded, and another
+ * client's pings are answered meanwhile. */
+static void
+test_report_big_store(void **state)
+{
+	struct env *e = *state;
+	start_daemon(e);	/* makes the store (no device: nobody serves its usbmuxd socket) */
+	kill(e->daemon_pid, SIGTERM);
+	assert_int_equal(wait_exit(e->daemon_pid, 10000), 0);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(e->store, &db), SQLITE_OK);
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 600000) INSERT INTO lines(device, number, time_us, recv_us, process, image, pid, level, "
+	    "raw, msg_off, msg_len) SELECT '" UDID "', i, 1764000000000000 + i * 1000, 0, 'App', 'Foundation', "
+	    "42, 'Notice', printf('Nov 25 14:00:00 iPhone App(Foundation)[42] <Notice>: line %07d of a big "
+	    "store, with some payload to make it look like a real log line', i), 54, 70 FROM n; COMMIT;",
+	    NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "%s\n", msg);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	assert_int_equal(rc, SQLITE_OK);
+	start_daemon(e);
+	long rss0 = rss_kb(e->daemon_pid);
+	struct client *a = client_open(e->sock), *b = client_open(e->sock);
+	assert_non_null(a);
+	assert_non_null(b);
+	json_decref(client_read(a, 3000));
+	json_decref(client_read(b, 3000));
+	char req[PATH_MAX + 128];
+	snprintf(req, sizeof req, "{\"id\":1,\"request\":\"report\",\"out\":\"%s\"}\n", e->dir);
+	client_send(a, req);
+	int64_t worst = 0, t_start = now_ms();
+	json_t *done = NULL;
+	int pings = 0;
+	while (done == NULL && now_ms() - t_start < 240000) {
+		int64_t t0 = now_ms();
+		char ping[64];
+		snprintf(ping, sizeof ping, "{\"id\":%d,\"request\":\"ping\"}\n", 100 + pings);
+		client_send(b, ping);
+		json_t *pong = client_expect(b, "pong", 100 + pings, 120000);
+		assert_non_null(pong);
+		json_decref(pong);
+		pings++;
+		if (now_ms() - t0 > worst)
+			worst = now_ms() - t0;
+		json_t *r = client_read(a, 100);
+		if (r && (is_type(r, "report") || is_type(r, "error")))
+			done = r;
+		else
+			json_decref(r);
+	}
+	long peak = hwm_kb(e->daemon_pid);
+	fprintf(stderr, "# report on a 600,000-line store: %.1f s, daemon peak RSS %ld MB (from %ld MB), worst "
+	    "ping %lld ms over %d pings\n", (double)(now_ms() - t_start) / 1000.0, peak / 1024, rss0 / 1024,
+	    (long long)worst, pings);
+	assert_non_null(done);
+	assert_true(is_type(done, "report"));
+	char cmd[PATH_MAX + 128];
+	snprintf(cmd, sizeof cmd, "grep -q 'newest 200000 lines' '%s/report.html' && test $(wc -l < '%s/syslog.txt') -eq "
+	    "200000", json_string_value(json_object_get(done, "path")), json_string_value(json_object_get(done,
+	    "path")));
+	assert_int_equal(system(cmd), 0);
+	json_decref(done);
+	assert_true(worst < 3000);
+	assert_true(peak - rss0 < 300 * 1024);
+	client_close(a);
+	client_close(b);
+}
+
 /* §4: 300 clients against ulimit -n 128: no busy loop, no stderr flood, one line that says why,
  * and accepting resumes when clients leave. */
 static void
@@ -972,6 +1059,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_cap_at_full_speed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_paged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_report_storm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_big_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_across_clients, setup, teardown),
 	};
