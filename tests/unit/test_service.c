@@ -952,7 +952,7 @@ test_report_big_store(void **state)
 	assert_int_equal(system(cmd), 0);
 	json_decref(done);
 	assert_true(worst < 3000);
-	assert_true(peak - rss0 < 300 * 1024);
+	assert_true(peak - rss0 < 200 * 1024);
 	client_close(a);
 	client_close(b);
 }
