@@ -1079,7 +1079,7 @@ line_record(sqlite3_stmt *st)
 /* Append "<select> WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3" for each wanted table; a paged
  * query also takes only rows after the cursor's (time_us, table, id) = (?5, ?6, ?7). */
 static char *
-history_sql(unsigned types, bool by_device, bool limited, bool paged)
+history_sql(unsigned types, bool by_device, bool paged)
 {
 	size_t size = 256;
 	for (int t = 0; t < TAB_COUNT; t++)
@@ -1094,7 +1094,7 @@ history_sql(unsigned types, bool by_device, bool limited, bool paged)
 		if (paged)
 			len += (size_t)snprintf(sql + len, size - len, " AND (time_us, %d, id) > (?5, ?6, ?7)", t);
 	}
-	snprintf(sql + len, size - len, " ORDER BY 1, 2, 3%s", limited ? " LIMIT ?4" : "");
+	snprintf(sql + len, size - len, " ORDER BY 1, 2, 3 LIMIT ?4");	/* -1: no limit */
 	return sql;
 }
 
@@ -1133,6 +1133,33 @@ until_or_open(int64_t until_us)
 	return until_us ? until_us : INT64_MAX;
 }
 
+/* The history query for these tables and this window, prepared and bound (?1-?4); NULL on error.
+ * limit 0: all. A paged query leaves the cursor's ?5-?7 to the caller. */
+static sqlite3_stmt *
+prepare_history(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
+    unsigned types, size_t limit, bool paged)
+{
+	char *sql = history_sql(types, device != NULL, paged);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return NULL;
+	if (device)
+		bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
+	sqlite3_bind_int64(st, 3, until_or_open(until_us));
+	sqlite3_bind_int64(st, 4, limit ? (sqlite3_int64)limit : -1);
+	return st;
+}
+
+/* The protocol record of a history row (NULL: a stored JSON text jansson cannot read back). */
+static json_t *
+history_record(sqlite3_stmt *st)
+{
+	return sqlite3_column_int(st, 1) == TAB_LINE ? line_record(st) : json_loads(column_text(st, 3), 0, NULL);
+}
+
 int
 cs_store_history(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
     unsigned types, size_t limit, cs_record_cb cb, void *ctx)
@@ -1145,22 +1172,13 @@ cs_store_history(struct cs_store *s, const char *device, int64_t since_us, int64
 	}
 	if (!(types & ~(unsigned)CS_REC_APP) || (limit && count >= limit))
 		return 0;
-	char *sql = history_sql(types, device != NULL, limit != 0, false);
-	sqlite3_stmt *st;
-	int prc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	free(sql);
-	if (prc != SQLITE_OK)
+	sqlite3_stmt *st = prepare_history(s, device, since_us, until_us, types, limit ? limit - count : 0,
+	    false);
+	if (st == NULL)
 		return fail(s, "history");
-	if (device)
-		bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
-	sqlite3_bind_int64(st, 3, until_or_open(until_us));
-	if (limit)
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)(limit - count));
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *record = sqlite3_column_int(st, 1) == TAB_LINE ? line_record(st)
-		    : json_loads(column_text(st, 3), 0, NULL);
+		json_t *record = history_record(st);
 		if (record == NULL)
 			continue;	/* a record jansson cannot read back: skip it, keep the rest */
 		if (cb(record, ctx) != 0) {
@@ -1186,16 +1204,8 @@ cs_store_history_page(struct cs_store *s, const char *device, int64_t since_us, 
 		return 0;
 	sqlite3_stmt *st = cur->stmt;
 	if (st == NULL) {	/* first page, or resuming after a long pause: from the cursor on */
-		char *sql = history_sql(types, device != NULL, true, true);
-		int prc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-		free(sql);
-		if (prc != SQLITE_OK)
+		if ((st = prepare_history(s, device, since_us, until_us, types, limit, true)) == NULL)
 			return fail(s, "history");
-		if (device)
-			bind_text(st, 1, device);
-		sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
-		sqlite3_bind_int64(st, 3, until_or_open(until_us));
-		sqlite3_bind_int64(st, 4, limit ? (sqlite3_int64)limit : -1);
 		sqlite3_bind_int64(st, 5, cur->started ? cur->time_us : INT64_MIN);
 		sqlite3_bind_int(st, 6, cur->started ? cur->table : -1);
 		sqlite3_bind_int64(st, 7, cur->started ? cur->id : -1);
@@ -1207,8 +1217,7 @@ cs_store_history_page(struct cs_store *s, const char *device, int64_t since_us, 
 		cur->time_us = sqlite3_column_int64(st, 0);
 		cur->table = sqlite3_column_int(st, 1);
 		cur->id = sqlite3_column_int64(st, 2);
-		json_t *record = cur->table == TAB_LINE ? line_record(st)
-		    : json_loads(column_text(st, 3), 0, NULL);
+		json_t *record = history_record(st);
 		if (record == NULL) {
 			cur->unreadable++;	/* jansson cannot read it back: counted, the rest goes on */
 			continue;
