@@ -100,7 +100,8 @@ struct cs_line {
 	uint64_t	number;		/* 1-based physical line number where the record starts */
 	uint64_t	offset;		/* byte offset of the record in the source */
 	int64_t		time_us;	/* the timeline's time, µs since the epoch, UTC: the device's
-					 * stamp, or for live devices the host's receive time */
+					 * stamp kept in order across clock jumps, and for live
+					 * devices anchored to the host clock */
 	int64_t		device_us;	/* the line's own stamp (year and zone inferred) */
 	int64_t		recv_us;	/* host receive time (live), or 0 */
 	enum cs_format	format;
@@ -130,7 +131,11 @@ struct cs_reader_options {
 	int64_t		ref_time;	/* unix seconds: the capture was written no later than this */
 	int		utc_offset_min;	/* offset applied to stamps with no zone (minutes east of UTC) */
 	const char     *udid;		/* copied into every line; may be NULL */
-	bool		time_from_recv;	/* live: time_us is the receive time (cs_reader_set_recv_time) */
+	bool		time_from_recv;	/* live: the device stamp anchored to the receive time
+					 * (cs_reader_set_recv_time); see anchor_stamp() in parse.c */
+	int		date_year;	/* --date: the day of time-only stamps (and the year of */
+	int		date_month;	/* year-less ones); 0 = not given */
+	int		date_day;
 };
 
 struct cs_reader_stats {
@@ -142,6 +147,11 @@ struct cs_reader_stats {
 	uint64_t	sanitized;	/* records with replaced bytes */
 	uint64_t	nul_bytes;	/* NUL bytes skipped (record separators in relay streams) */
 	uint64_t	garbage_bytes;	/* binary bytes (controls other than TAB) skipped */
+	uint64_t	clock_jumps;	/* stamps that went back >= a minute: the order was kept */
+	uint64_t	held_lines;	/* headerless lines before the first stamp, timed by it */
+	const char     *date_source;	/* where year-less / date-less stamps got their date:
+					 * "--date", "--year", "the file's time", "today"; "" = none */
+	int64_t		anchor_us;	/* live: device stamp -> timeline offset chosen (0 = none) */
 	uint64_t	per_format[CS_FMT_COUNT];
 	uint64_t	scan_missed;	/* records with no rule literal (CS_SCAN_MISS or _SKIPPED) */
 	uint64_t	scan_skipped;	/* ... of which were never built (CS_SCAN_SKIPPED) */
@@ -397,6 +407,7 @@ struct cs_sink {
 struct cs_pipeline_options {
 	const char	*app;		/* --app */
 	int		 year;		/* --year */
+	int		 date_year, date_month, date_day;	/* --date (0: not given) */
 	int64_t		 ref_time;	/* unix seconds the capture was written by (file mtime) */
 	int		 utc_offset_min;
 	const char	*udid;		/* live devices */
@@ -669,6 +680,7 @@ struct cs_daemon_options {
 	const char	*rule_files[MAX_RULE_FILES];
 	int		 nrule_files;
 	int		 year;
+	int		 date_year, date_month, date_day;	/* --date */
 	int		 utc_offset_min;
 	bool		 utc_offset_given;	/* else live devices use the host's zone */
 	const char	*udid;		/* -u */

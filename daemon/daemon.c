@@ -445,9 +445,12 @@ dev_get(struct cs_daemon *d, const char *udid)
 	struct cs_pipeline_options popt = {
 		.app = d->opt->app, .sdk = d->opt->sdk, .year = d->opt->year, .ref_time = ref_time,
 		.utc_offset_min = d->opt->utc_offset_min, .udid = udid,
+		.date_year = d->opt->date_year, .date_month = d->opt->date_month,
+		.date_day = d->opt->date_day,
 	};
-	/* a live phone: lines are timed by their arrival (its clock or zone may be off, and its
-	 * stamps have whole seconds); its own stamps, read in the host's zone, stay as device time */
+	/* a live phone: its stamps (read in the host's zone unless --utc-offset) give the lines'
+	 * spacing and order, anchored once to the host clock (parse.c anchor_stamp), so a backlog or
+	 * a burst is diagnosed as it happened, not as it arrived; the arrival is kept as recv_us */
 	if (d->opt->replay == NULL) {
 		popt.live = true;
 		popt.await_reports = d->crash_dir[0] != '\0';

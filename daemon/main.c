@@ -60,6 +60,8 @@ usage(FILE *out)
 	    "                     default: learned from the rules that matched)\n"
 	    "  --rules FILE       add rules (docs/callsight.rules.5); may be repeated; SIGHUP reloads\n"
 	    "  --year YYYY        year of the capture when the stamps carry none\n"
+	    "  --date YYYY-MM-DD  the day of time-only stamps (Console.app, Xcode without the date);\n"
+	    "                     default: the file's modification time, else today\n"
 	    "  --utc-offset [+-]HH:MM  the phone's UTC offset, for stamps without a zone (default:\n"
 	    "                     the host's zone for live devices, UTC for a replayed capture)\n"
 	    "  --no-colors        no ANSI colours (also when NO_COLOR is set)\n"
@@ -149,6 +151,24 @@ parse_offset(const char *s, int *minutes)
 	return 0;
 }
 
+/* YYYY-MM-DD, a real day (Feb 30 is refused) */
+static int
+parse_date(const char *s, options_t *opt)
+{
+	static const int days_in[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, end = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &end) != 3 || s[end] != '\0' || end != 10 ||
+	    y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > days_in[m - 1])
+		return -1;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (m == 2 && d == 29 && !leap)
+		return -1;
+	opt->date_year = y;
+	opt->date_month = m;
+	opt->date_day = d;
+	return 0;
+}
+
 static int
 parse_options(int argc, char **argv, options_t *opt)
 {
@@ -157,7 +177,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE,
 		OPT_METRICS, OPT_FORWARD, OPT_FORWARD_CA, OPT_FORWARD_EVENTS, OPT_FORWARD_LINES,
 		OPT_CRASHDIR, OPT_NOCRASH, OPT_SDK,
-		OPT_APPINFO, OPT_REPORT, OPT_TAR };
+		OPT_APPINFO, OPT_REPORT, OPT_TAR, OPT_DATE };
 	static const struct option longopts[] = {
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "crash-dir", required_argument, NULL, OPT_CRASHDIR },
@@ -167,6 +187,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		{ "app", required_argument, NULL, OPT_APP },
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "year", required_argument, NULL, OPT_YEAR },
+		{ "date", required_argument, NULL, OPT_DATE },
 		{ "utc-offset", required_argument, NULL, OPT_UTC },
 		{ "no-colors", no_argument, NULL, OPT_NOCOLOR },
 		{ "udid", required_argument, NULL, 'u' },
@@ -267,6 +288,12 @@ parse_options(int argc, char **argv, options_t *opt)
 			if (parse_number("--year", optarg, 1970, 9999, &n) < 0)
 				return 2;
 			opt->year = (int)n;
+			break;
+		case OPT_DATE:
+			if (parse_date(optarg, opt) < 0) {
+				fprintf(stderr, "callsightd: --date: '%s' is not a date YYYY-MM-DD\n", optarg);
+				return 2;
+			}
 			break;
 		case OPT_UTC:
 			if (parse_offset(optarg, &opt->utc_offset_min) < 0) {
@@ -424,17 +451,33 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 		/* scan first (issue 12): records the rules ran on, and those that gave an event */
 		json_object_set_new(s, "candidates", json_integer((json_int_t)ps->candidates));
 		json_object_set_new(s, "matched", json_integer((json_int_t)ps->matched));
+		if (rs->date_source && rs->date_source[0])
+			json_object_set_new(s, "date_source", json_string(rs->date_source));
+		json_object_set_new(s, "clock_jumps", json_integer((json_int_t)rs->clock_jumps));
 		cs_json_write(r->out, s);
 		return;
 	}
 	const char *app = cs_timeline_app(tl);
+	char app_text[192];
+	if (app[0])
+		snprintf(app_text, sizeof app_text, "%s", app);
+	else if (r->opt->app)	/* never "try --app" to someone who gave it */
+		snprintf(app_text, sizeof app_text, "%s (--app; no line names it)", r->opt->app);
+	else
+		snprintf(app_text, sizeof app_text, "none found (no call lines; try --app)");
 	fprintf(r->out, "%s: %llu lines, %llu events, %llu disconnect%s, %llu warning%s; app under test: %s\n",
 	    name, (unsigned long long)rs->lines, (unsigned long long)ps->events,
 	    (unsigned long long)ps->disconnects, ps->disconnects == 1 ? "" : "s",
-	    (unsigned long long)ps->warnings, ps->warnings == 1 ? "" : "s",
-	    app[0] ? app : "none found (no call lines; try --app)");
+	    (unsigned long long)ps->warnings, ps->warnings == 1 ? "" : "s", app_text);
 	if (cs_timeline_sdk(tl)[0])
 		fprintf(r->out, "%s: call SDK: %s\n", name, cs_timeline_sdk(tl));
+	if (rs->date_source && rs->date_source[0])
+		fprintf(r->out, "%s: stamps without a %s were dated by %s\n", name,
+		    rs->per_format[CS_FMT_console] || rs->per_format[CS_FMT_xcode] ? "date" : "year",
+		    rs->date_source);
+	if (rs->clock_jumps)
+		fprintf(r->out, "%s: the phone's clock went back %llu time%s (kept in log order)\n", name,
+		    (unsigned long long)rs->clock_jumps, rs->clock_jumps == 1 ? "" : "s");
 	if (rs->unparsed)
 		fprintf(r->out, "%s: %llu lines had no header callsight could split (kept as plain text)\n",
 		    name, (unsigned long long)rs->unparsed);
@@ -500,6 +543,8 @@ store_replay_line(const char *device, const char *raw, size_t len, int64_t time_
 			.app = sr->opt->app, .sdk = sr->opt->sdk, .year = sr->opt->year,
 			.ref_time = time_us / 1000000 + 1,
 			.utc_offset_min = sr->opt->utc_offset_min, .udid = device,
+			.date_year = sr->opt->date_year, .date_month = sr->opt->date_month,
+			.date_day = sr->opt->date_day,
 		};
 		sr->p = cs_pipeline_new(sr->rules, &popt, &sr->sink);
 		char err[256];
@@ -736,6 +781,7 @@ run_replay(const options_t *opt, struct cs_rules *rules)
 	struct cs_pipeline_options popt = {
 		.app = opt->app, .sdk = opt->sdk, .year = opt->year, .ref_time = ref_time,
 		.utc_offset_min = opt->utc_offset_min,
+		.date_year = opt->date_year, .date_month = opt->date_month, .date_day = opt->date_day,
 	};
 	struct cs_pipeline *p = cs_pipeline_new(rules, &popt, &sink);
 	if (r.have_app)

@@ -21,7 +21,11 @@
  * Time: every stamp becomes µs since the epoch, UTC, with our own civil-date arithmetic (no mktime,
  * no TZ, no global state). A stamp without a zone is device-local time (options->utc_offset_min).
  * The year of syslog stamps and the date of Console time-only stamps are inferred; see
- * resolve_yearless() and resolve_dateless(). A line without a stamp takes the time before it.
+ * resolve_yearless() and resolve_dateless(). A line without a stamp takes the time before it; one
+ * before the first stamp is held until that stamp (hold_line()), so no line is ever put in 1970.
+ * The phone's clock may jump back (daylight-saving fall-back, a manual change): the stream's order
+ * is kept (keep_order()). Live lines keep the phone's spacing and are anchored once to the host
+ * clock (anchor_stamp()), so the same lines give the same times whatever speed they arrive at.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +51,12 @@
 #define MAX_YEAR	  9999			/* inferred years and days stay in 1..9999: no overflow */
 #define MAX_DAY		  INT64_C(2932896)	/* days_from_civil(9999, 12, 31) */
 #define MAX_REF_TIME	  INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
+#define CLOCK_JUMP_US	  (60 * US_PER_SEC)	/* a stamp this far back is a clock jump, not jitter */
+#define HOLD_LINES	  256			/* headerless lines held before the first stamp ... */
+#define HOLD_BYTES	  (1024 * 1024)		/* ... and their bytes; beyond, timed by the ref */
+#define FRESH_US	  (10 * 60 * US_PER_SEC)	/* live: a stamp this close to arrival is right */
+#define ZONE_STEP_US	  (15 * 60 * US_PER_SEC)	/* zones are whole quarter hours */
+#define MAX_ZONE_US	  ((14 * 60 + 15) * 60 * US_PER_SEC)	/* UTC-12 .. UTC+14, and a skew */
 
 enum field { F_DEVICE, F_PROCESS, F_IMAGE, F_LEVEL, F_COUNT };
 
@@ -89,7 +99,8 @@ struct record {
 	unsigned	flags;
 	uint64_t	number;
 	uint64_t	offset;
-	int64_t		time_us;
+	int64_t		time_us;	/* the stamp, kept in order (keep_order) */
+	int64_t		device_us;	/* the stamp as written (zone and year inferred) */
 	int64_t		recv_us;	/* the caller's clock when the record's first line arrived */
 	long		pid;
 	char	       *raw;		/* CS_MAX_RECORD + 1 */
@@ -140,6 +151,23 @@ struct cs_reader {
 	int64_t			day;
 	int64_t			last_dateless_us;
 	int64_t			last_time_us;	/* inherited by records without a stamp */
+	int64_t			last_device_us;	/* ... and their device time */
+	bool			stamp_seen;	/* a stamped record was read */
+	int64_t			last_stamp_us;	/* the last stamp as written, for keep_order() */
+	int64_t			jump_us;	/* added to stamps since the clock went back */
+	bool			anchored;	/* live: anchor_us chosen */
+	int64_t			anchor_us;
+
+	/* headerless records before the first stamp (hold_line) */
+	struct held_line {
+		char	       *raw;
+		size_t		raw_len;
+		uint64_t	number, offset;
+		unsigned	flags;
+		int64_t		recv_us;
+	}			held[HOLD_LINES];
+	size_t			nheld;
+	size_t			held_bytes;
 	int64_t			civil_key;	/* the date days_from_civil computed last ... */
 	int64_t			civil_days;	/* ... and its day number: consecutive stamps share it */
 
@@ -417,6 +445,20 @@ skip_spaces(const char *s, const char *end)
 	return s;
 }
 
+/* "Thu " before a syslog stamp (pre-iOS-10 syslog as ASL and old Xcode Organizer printed it) */
+static bool
+is_weekday(const char *s, const char *end)
+{
+	static const char names[] = "MonTueWedThuFriSatSun";
+
+	if (end - s < 4 || s[3] != ' ')
+		return false;
+	for (int i = 0; i < 7; i++)
+		if (memcmp(s, names + 3 * i, 3) == 0)
+			return true;
+	return false;
+}
+
 static int
 month_number(const char *s)
 {
@@ -579,6 +621,9 @@ parse_after_pid(const char *s, const char *end, struct proc_block *pb)
 	if (s < end && *s == ':') {
 		pb->colon = true;
 		s++;
+	} else if (end - s >= 2 && s[0] == ' ' && s[1] == ':') {	/* "proc[pid] : msg" (ASL) */
+		pb->colon = true;
+		s += 2;
 	} else if (end - s >= 2 && s[0] == ' ' && s[1] == '<') {
 		for (w = s + 2; w < end && (is_alpha(*w) || *w == '_') && w - s < 34; w++)
 			;
@@ -725,6 +770,8 @@ syslog_stamp(const char *line, const char *end, struct stamp *st)
 	const char *s = skip_quote_prefix(line, end), *q;
 	int day;
 
+	if (is_weekday(s, end) && end - s >= 19 && month_number(s + 4) != 0)
+		s += 4;
 	if (end - s < 15 || s[3] != ' ' || !is_alpha(s[0]))
 		return NULL;
 	st->year = st->month = st->day = 0;
@@ -771,6 +818,39 @@ parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
 	return true;
 }
 
+static bool is_console_type(struct span col);
+static bool is_ident(struct span col);
+
+/*
+ * A Console.app row whose TABs became spaces (pasted into a web form or a chat) - "default
+ * 14:02:14.123456+0100 VideoCall message" - or an Xcode line without the date. Before the stamp:
+ * the type word, if any (h->field[F_LEVEL] is set). Returns where the stamp starts.
+ */
+static const char *
+skip_console_type(const char *s, const char *end, struct header *h)
+{
+	const char *sp = memchr(s, ' ', (size_t)(end - s) < 16 ? (size_t)(end - s) : 16);
+
+	if (sp == NULL || !is_console_type((struct span){ s, (size_t)(sp - s) }))
+		return s;
+	set_field(h, F_LEVEL, s, (size_t)(sp - s));
+	return skip_spaces(sp, end);
+}
+
+/* "[type] process [message]" after a stamp with no process block: the Console row's columns. */
+static const char *
+spaced_console_columns(const char *q, const char *end, struct header *h)
+{
+	const char *sp = memchr(q, ' ', (size_t)(end - q));
+	struct span word = { q, (size_t)((sp ? sp : end) - q) };
+
+	if (!is_ident(word) || word.p[word.n - 1] == ':')
+		return q;
+	set_field(h, F_PROCESS, word.p, word.n);
+	h->fmt = CS_FMT_console;
+	return sp ? skip_spaces(sp, end) : end;
+}
+
 /*
  * "YYYY-MM-DD HH:MM:SS.us[zone] ..." - the family is decided by the process block:
  *   Proc[pid:tid] msg                        Xcode console
@@ -783,14 +863,34 @@ parse_dated(const char *line, size_t n, struct header *h)
 {
 	const char *end = line + n, *s = skip_quote_prefix(line, end), *q, *sp;
 	struct proc_block pb;
+	bool typed, time_only;
 
-	if (end - s < 19 || !is_digit(s[0]) || s[4] != '-')
+	if (end - s < 8)
 		return false;
 	header_init(h, CS_FMT_xcode);
-	if ((q = parse_dated_stamp(s, end, &h->st)) == NULL || (q < end && *q != ' '))
+	s = skip_console_type(s, end, h);
+	typed = h->field[F_LEVEL].n > 0;
+	time_only = end - s >= 8 && is_digit(s[0]) && s[2] == ':';
+	if (time_only) {
+		if ((q = parse_clock(s, end, &h->st)) == NULL)
+			return false;
+		q = parse_optional_zone(q, end, &h->st);
+		h->st.month = 0;	/* no date: resolve_dateless() */
+	} else {
+		if (end - s < 19 || !is_digit(s[0]) || s[4] != '-')
+			return false;
+		q = parse_dated_stamp(s, end, &h->st);
+	}
+	if (q == NULL || (q < end && *q != ' '))
 		return false;
 	q = skip_spaces(q, end);
 	if (!scan_proc_block(q, end, &pb)) {
+		/* a bare clock starts many a sentence: a time-only header needs the type word, or
+		 * the fraction and zone that Xcode and Console print */
+		if (time_only && !typed && !(h->st.has_zone && q - s > 9))
+			return false;
+		if (typed)
+			q = spaced_console_columns(q, end, h);
 		h->msg_off = (size_t)(q - line);
 		return true;
 	}
@@ -1018,9 +1118,9 @@ days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* The Gregorian year of a day number (the inverse of days_from_civil, year only). */
-static int
-year_from_days(int64_t z)
+/* The Gregorian date of a day number (the inverse of days_from_civil). */
+static void
+civil_from_days(int64_t z, int *year, int *month, int *day)
 {
 	int64_t era, doe, yoe, doy, mp;
 
@@ -1030,7 +1130,18 @@ year_from_days(int64_t z)
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	mp = (5 * doy + 2) / 153;
-	return (int)(yoe + era * 400 + (mp >= 10));
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (int)(yoe + era * 400 + (*month <= 2));
+}
+
+static int
+year_from_days(int64_t z)
+{
+	int y, m, d;
+
+	civil_from_days(z, &y, &m, &d);
+	return y;
 }
 
 static int64_t
@@ -1073,6 +1184,17 @@ stamp_in_year(struct cs_reader *r, const struct stamp *st, int year)
  * than half a year before the previous one has crossed Dec 31 -> Jan 1 (the year advances); one
  * more than half a year after it is a late line from the year before (the year stays).
  */
+/* Which option or clock gave year-less and date-less stamps their date (for the summary). */
+static const char *
+date_source(const struct cs_reader *r)
+{
+	if (r->opt.date_year != 0)
+		return "--date";
+	if (r->opt.year != 0)
+		return "--year";
+	return r->opt.ref_time != 0 ? "the file's time" : "today";
+}
+
 static int64_t
 resolve_yearless(struct cs_reader *r, const struct stamp *st)
 {
@@ -1080,13 +1202,14 @@ resolve_yearless(struct cs_reader *r, const struct stamp *st)
 
 	if (!r->year_known) {
 		int zone = stamp_zone(r, st);
+		int given = r->opt.year != 0 ? r->opt.year : r->opt.date_year;
 
-		r->year = r->opt.year != 0 ? r->opt.year :
-		    year_from_days(floor_div(r->ref_time + zone, 86400));
+		r->year = given != 0 ? given : year_from_days(floor_div(r->ref_time + zone, 86400));
 		t = stamp_in_year(r, st, r->year);
-		if (r->opt.year == 0 && t > r->ref_time * US_PER_SEC)
+		if (given == 0 && t > r->ref_time * US_PER_SEC)
 			t = stamp_in_year(r, st, --r->year);
 		r->year_known = true;
+		r->stats.date_source = date_source(r);
 	} else {
 		t = stamp_in_year(r, st, r->year);
 		if (t < r->last_yearless_us - HALF_YEAR_US && r->year < MAX_YEAR)
@@ -1099,10 +1222,12 @@ resolve_yearless(struct cs_reader *r, const struct stamp *st)
 }
 
 /*
- * Console time-only stamps have no date. The first one gets the day of ref_time (in the stamp's
- * zone), or the day before if that would put it after ref_time; when only options->year was
- * given, Jan 1 of that year. After it, a time more than 12 h before the previous one has crossed
- * midnight (the day advances); more than 12 h after it, it is a late row from the day before.
+ * Console and Xcode time-only stamps have no date. The first one gets options->date (--date); else
+ * the day of ref_time (in the stamp's zone), or the day before if that would put it after
+ * ref_time, moved into options->year when that was given (Jan 1 of it without a ref_time). After
+ * it, a time more than 12 h before the previous one has crossed midnight (the day advances); more
+ * than 12 h after it, it is a late row from the day before. (A clock that goes back by less - a
+ * daylight-saving fall-back - is keep_order()'s.)
  */
 static int64_t
 resolve_dateless(struct cs_reader *r, const struct stamp *st)
@@ -1110,7 +1235,10 @@ resolve_dateless(struct cs_reader *r, const struct stamp *st)
 	int64_t t;
 
 	if (!r->day_known) {
-		if (r->opt.ref_time == 0 && r->opt.year != 0) {
+		if (r->opt.date_year != 0) {
+			r->day = days_from_civil(r->opt.date_year, r->opt.date_month, r->opt.date_day);
+			t = stamp_at_day(r, st, r->day);
+		} else if (r->opt.ref_time == 0 && r->opt.year != 0) {
 			r->day = days_from_civil(r->opt.year, 1, 1);
 			t = stamp_at_day(r, st, r->day);
 		} else {
@@ -1118,8 +1246,18 @@ resolve_dateless(struct cs_reader *r, const struct stamp *st)
 			t = stamp_at_day(r, st, r->day);
 			if (t > r->ref_time * US_PER_SEC)
 				t = stamp_at_day(r, st, --r->day);
+			if (r->opt.year != 0) {
+				int y, m, d;
+
+				civil_from_days(r->day, &y, &m, &d);
+				if (m == 2 && d == 29)
+					d = 28;
+				r->day = days_from_civil(r->opt.year, m, d);
+				t = stamp_at_day(r, st, r->day);
+			}
 		}
 		r->day_known = true;
+		r->stats.date_source = date_source(r);
 	} else {
 		t = stamp_at_day(r, st, r->day);
 		if (t < r->last_dateless_us - HALF_DAY_US && r->day < MAX_DAY)
@@ -1139,6 +1277,81 @@ resolve_time(struct cs_reader *r, const struct stamp *st)
 	if (st->year == 0)
 		return resolve_yearless(r, st);
 	return stamp_in_year(r, st, st->year);
+}
+
+/*
+ * The phone's clock went back (daylight-saving fall-back, a manual change, a late NTP fix): a stamp
+ * at least CLOCK_JUMP_US before the previous one. The stream's order is the truth then - a
+ * suspended app's last line and its burst after unlock must not trade places - so from here on the
+ * stamps are moved forward by the jump and the timeline goes on where it was. Smaller steps back
+ * are the jitter of lines from different processes; steps of half a day or more are another
+ * capture pasted after this one (or a late line of another day): both are left alone. A jump
+ * forward cannot be told from a quiet phone and is kept as written.
+ */
+static int64_t
+keep_order(struct cs_reader *r, int64_t stamp)
+{
+	if (r->stamp_seen && stamp + CLOCK_JUMP_US <= r->last_stamp_us &&
+	    stamp + HALF_DAY_US > r->last_stamp_us) {
+		r->jump_us += r->last_stamp_us - stamp;
+		r->stats.clock_jumps++;
+	}
+	r->stamp_seen = true;
+	r->last_stamp_us = stamp;
+	return stamp + r->jump_us;
+}
+
+/*
+ * Live: where the phone's time sits on the host's clock, chosen once, at the first stamped line
+ * (re-chosen never: a later change would make the verdict depend on how fast lines arrive). The
+ * stamps keep their spacing, so a backlog flushed at connect or after a USB stall lands where it
+ * happened. The offset d = arrival - stamp (stamp read in the zone the daemon was given, the host's
+ * by default) says which case this is:
+ *   |d| <= FRESH_US      the phone shares the host's zone and clock: the stamp is the time
+ *   |d| <= MAX_ZONE_US   the phone is in another zone: d rounded to a quarter hour
+ *   beyond               a clock far off (or an emulator replaying an old capture): the first
+ *                        line is placed at its arrival and the rest follow by the stamps
+ */
+static int64_t
+anchor_stamp(int64_t recv_us, int64_t stamp_us)
+{
+	int64_t d = recv_us - stamp_us;
+	int64_t mag = d < 0 ? -d : d;
+
+	if (mag <= FRESH_US)
+		return 0;
+	if (mag <= MAX_ZONE_US)
+		return floor_div(d + ZONE_STEP_US / 2, ZONE_STEP_US) * ZONE_STEP_US;
+	return d;
+}
+
+/* The timeline's time of a record (stamped: it has a header): live ones are anchored. */
+static int64_t
+timeline_time(struct cs_reader *r, int64_t time_us, int64_t recv_us, bool stamped)
+{
+	if (!r->opt.time_from_recv)
+		return time_us;
+	if (!r->anchored && stamped && recv_us != 0) {
+		r->anchored = true;
+		r->anchor_us = anchor_stamp(recv_us, time_us);
+		r->stats.anchor_us = r->anchor_us;
+	}
+	if (r->anchored)
+		return time_us + r->anchor_us;
+	return recv_us != 0 ? recv_us : time_us;
+}
+
+static void release_held(struct cs_reader *r, int64_t t);
+
+/* A stamp read from a header: kept in order, held lines released, remembered for what follows. */
+static int64_t
+take_stamp(struct cs_reader *r, int64_t device_us)
+{
+	int64_t t = keep_order(r, device_us);
+	r->last_time_us = t;
+	r->last_device_us = device_us;
+	release_held(r, t);
+	return t;
 }
 
 /* ---------------------------------------------------------------- records */
@@ -1167,6 +1380,87 @@ copy_field(char *dst, struct span s)
 	dst[n] = '\0';
 }
 
+static void
+count_record(struct cs_reader *r, enum cs_format fmt, unsigned flags)
+{
+	r->stats.lines++;
+	r->stats.per_format[fmt]++;
+	if (flags & CS_LINE_UNPARSED)
+		r->stats.unparsed++;
+	if (flags & CS_LINE_TRUNCATED)
+		r->stats.truncated++;
+	if (flags & CS_LINE_SANITIZED)
+		r->stats.sanitized++;
+}
+
+/* ---------------------------------------------------------------- lines before the first stamp */
+
+/* Hand out one held headerless record at time t (plain: its message is its whole text). */
+static void
+emit_held(struct cs_reader *r, struct held_line *h, int64_t t)
+{
+	struct cs_line line = {
+		.number = h->number, .offset = h->offset, .time_us = t, .device_us = t,
+		.recv_us = h->recv_us, .format = CS_FMT_plain, .flags = h->flags, .device = "",
+		.process = "", .image = "", .pid = -1, .level = "", .message = h->raw,
+		.message_len = h->raw_len, .raw = h->raw, .raw_len = h->raw_len, .udid = r->udid,
+	};
+
+	count_record(r, CS_FMT_plain, h->flags);
+	if (r->cb != NULL)
+		r->cb(&line, r->ctx);
+	free(h->raw);
+	h->raw = NULL;
+}
+
+/* The held records take time t (the first stamp's, or the fallback), in their order. */
+static void
+release_held(struct cs_reader *r, int64_t t)
+{
+	for (size_t i = 0; i < r->nheld; i++)
+		emit_held(r, &r->held[i], t);
+	r->nheld = 0;
+	r->held_bytes = 0;
+}
+
+/* No stamp at all, or too much before it: --date's midnight (device time), else the ref time. */
+static int64_t
+fallback_time(const struct cs_reader *r)
+{
+	if (r->opt.date_year != 0)
+		return (days_from_civil(r->opt.date_year, r->opt.date_month, r->opt.date_day) * 86400 -
+		    r->opt.utc_offset_min * 60) * US_PER_SEC;
+	return r->ref_time * US_PER_SEC;
+}
+
+/*
+ * A headerless record (stdout, an lldb message, a pasted fragment) before any stamp has no time
+ * yet: keep it until the first stamp and give it that stamp's time, rather than 1970. Bounded by
+ * HOLD_LINES / HOLD_BYTES; beyond, the held ones go out at fallback_time(). Returns false when the
+ * record is not to be held (it goes out as usual).
+ */
+static bool
+hold_line(struct cs_reader *r, const struct record *rec)
+{
+	if (r->stamp_seen || r->opt.time_from_recv || rec->parsed)
+		return false;
+	if (r->nheld == HOLD_LINES || r->held_bytes + rec->raw_len > HOLD_BYTES) {
+		release_held(r, fallback_time(r));
+		r->last_time_us = r->last_device_us = fallback_time(r);
+		return false;
+	}
+	struct held_line *h = &r->held[r->nheld++];
+	h->raw = cs_xstrndup(rec->raw, rec->raw_len);
+	h->raw_len = rec->raw_len;
+	h->number = rec->number;
+	h->offset = rec->offset;
+	h->flags = rec->flags;
+	h->recv_us = rec->recv_us;
+	r->held_bytes += rec->raw_len;
+	r->stats.held_lines++;
+	return true;
+}
+
 /* Hand out the pending record, if any. */
 static void
 emit_record(struct cs_reader *r)
@@ -1190,11 +1484,13 @@ emit_record(struct cs_reader *r)
 		}
 		rec->flags |= CS_LINE_TRUNCATED;
 	}
+	if (hold_line(r, rec))
+		return;
 	line = (struct cs_line){
 		.number = rec->number,
 		.offset = rec->offset,
-		.time_us = r->opt.time_from_recv && rec->recv_us ? rec->recv_us : rec->time_us,
-		.device_us = rec->time_us,
+		.time_us = timeline_time(r, rec->time_us, rec->recv_us, rec->parsed),
+		.device_us = rec->device_us,
 		.recv_us = rec->recv_us,
 		.format = rec->fmt,
 		.flags = rec->flags,
@@ -1210,16 +1506,9 @@ emit_record(struct cs_reader *r)
 		.udid = r->udid,
 		.scan = rec->hit ? CS_SCAN_NONE : CS_SCAN_MISS,
 	};
-	r->stats.lines++;
-	r->stats.per_format[rec->fmt]++;
+	count_record(r, rec->fmt, rec->flags);
 	if (!rec->hit)
 		r->stats.scan_missed++;
-	if (rec->flags & CS_LINE_UNPARSED)
-		r->stats.unparsed++;
-	if (rec->flags & CS_LINE_TRUNCATED)
-		r->stats.truncated++;
-	if (rec->flags & CS_LINE_SANITIZED)
-		r->stats.sanitized++;
 	if (r->cb != NULL)
 		r->cb(&line, r->ctx);
 }
@@ -1248,6 +1537,7 @@ start_record(struct cs_reader *r, const struct text *t, const struct header *h, 
 		rec->fmt = CS_FMT_plain;
 		rec->flags |= CS_LINE_UNPARSED | CS_LINE_NO_TIME;
 		rec->time_us = r->last_time_us;
+		rec->device_us = r->last_device_us;
 		rec->pid = -1;
 		rec->msg_off = 0;
 		for (int i = 0; i < F_COUNT; i++)
@@ -1269,8 +1559,8 @@ start_record(struct cs_reader *r, const struct text *t, const struct header *h, 
 		copy_field(rec->field[i], h->field[i]);
 	if (h->st.has_zone)
 		rec->flags |= CS_LINE_HAS_ZONE;
-	rec->time_us = resolve_time(r, &h->st);
-	r->last_time_us = rec->time_us;
+	rec->device_us = resolve_time(r, &h->st);
+	rec->time_us = take_stamp(r, rec->device_us);
 }
 
 /* Join a continuation line (and the blank lines held before it) to the pending record. */
@@ -1456,7 +1746,7 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 		return false;
 	emit_record(r);
 	r->stats.physical_lines++;
-	r->last_time_us = resolve_time(r, &h.st);
+	take_stamp(r, resolve_time(r, &h.st));
 	/* the device name only: the timeline reads it (the rest of a skipped record is not built) */
 	if (h.field[F_DEVICE].n >= FIELD_CAP || h.field[F_DEVICE].n != r->skip_device_len ||
 	    memcmp(r->skip_device, h.field[F_DEVICE].p, h.field[F_DEVICE].n) != 0) {
@@ -1466,8 +1756,8 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 	line = (struct cs_line){
 		.number = r->stats.physical_lines,
 		.offset = offset,
-		.time_us = r->opt.time_from_recv && r->recv_us ? r->recv_us : r->last_time_us,
-		.device_us = r->last_time_us,
+		.time_us = timeline_time(r, r->last_time_us, r->recv_us, true),
+		.device_us = r->last_device_us,
 		.recv_us = r->recv_us,
 		.format = CS_FMT_syslog,
 		.device = r->skip_device,
@@ -1555,6 +1845,9 @@ cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx)
 		r->opt.ref_time = 0;
 	if (r->opt.utc_offset_min < -24 * 60 || r->opt.utc_offset_min > 24 * 60)
 		r->opt.utc_offset_min = 0;
+	if (r->opt.date_year < 1 || r->opt.date_year > MAX_YEAR || r->opt.date_month < 1 ||
+	    r->opt.date_month > 12 || r->opt.date_day < 1 || r->opt.date_day > 31)
+		r->opt.date_year = r->opt.date_month = r->opt.date_day = 0;
 	r->udid = cs_xstrdup(options != NULL && options->udid != NULL ? options->udid : "");
 	r->opt.udid = r->udid;
 	r->cb = cb;
@@ -1626,6 +1919,8 @@ cs_reader_flush(struct cs_reader *r)
 	if (r->partial_active)
 		take_partial(r, true);
 	emit_record(r);
+	if (!r->opt.time_from_recv && r->nheld > 0 && r->stats.bytes > 0)
+		release_held(r, fallback_time(r));
 }
 
 const struct cs_reader_stats *
@@ -1663,6 +1958,8 @@ cs_reader_free(struct cs_reader *r)
 	free(r->rec.raw);
 	free(r->rec.msg);
 	free(r->udid);
+	for (size_t i = 0; i < r->nheld; i++)
+		free(r->held[i].raw);
 	free(r);
 }
 

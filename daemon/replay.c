@@ -107,6 +107,9 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 		ropt.year = options->year;
 		ropt.ref_time = options->ref_time;
 		ropt.utc_offset_min = options->utc_offset_min;
+		ropt.date_year = options->date_year;
+		ropt.date_month = options->date_month;
+		ropt.date_day = options->date_day;
 		if (options->udid) {
 			cs_strlcpy(p->udid, options->udid, sizeof p->udid);
 			ropt.udid = p->udid;

@@ -23,7 +23,7 @@
 
 struct got {
 	uint64_t	number, offset;
-	int64_t		time_us;
+	int64_t		time_us, device_us, recv_us;
 	enum cs_format	format;
 	unsigned	flags;
 	long		pid;
@@ -62,6 +62,8 @@ collect(const struct cs_line *line, void *ctx)
 	g->number = line->number;
 	g->offset = line->offset;
 	g->time_us = line->time_us;
+	g->device_us = line->device_us;
+	g->recv_us = line->recv_us;
 	g->format = line->format;
 	g->flags = line->flags;
 	g->pid = line->pid;
@@ -581,14 +583,15 @@ test_plain_file(void **state)
 	    "\n"
 	    "TO SET YOUR LOGGER.\n";
 
-	read_chunked(NULL, text, strlen(text), 0, &s, &st, &fmt);
+	read_chunked(&opt_ref, text, strlen(text), 0, &s, &st, &fmt);
 	assert_int_equal(s.n, 4);	/* the blank line is not a record */
 	for (size_t i = 0; i < s.n; i++) {
 		assert_int_equal(s.v[i].format, CS_FMT_plain);
 		assert_int_equal(s.v[i].flags, CS_LINE_UNPARSED | CS_LINE_NO_TIME);
 		assert_int_equal(s.v[i].pid, -1);
 		assert_string_equal(s.v[i].process, "");
-		assert_int_equal(s.v[i].time_us, 0);
+		/* no stamp anywhere: the capture's own time (its mtime), never 1970 */
+		assert_int_equal(s.v[i].time_us, REF_2026_11_25 * 1000000);
 	}
 	assert_string_equal(s.v[1].message, "NOTICE: OPENTOK CONSOLE LOGGER HAS NOT BEEN SET.");
 	assert_int_equal(s.v[3].number, 5);
@@ -944,36 +947,216 @@ test_empty_and_null(void **state)
 	sink_free(&s);
 }
 
-/* Live capture: lines are timed by their arrival; the device's own stamp stays as device time. */
+/* Live capture: the phone's stamps keep their spacing; they are anchored once to the host clock. */
+static void
+feed_at(struct cs_reader *r, int64_t recv_us, const char *text)
+{
+	cs_reader_set_recv_time(r, recv_us);
+	cs_reader_feed(r, text, strlen(text) + 1);	/* the relay's "\n\0" */
+}
+
 static void
 test_receive_time(void **state)
 {
 	(void)state;
+	/* 1: the phone shares the host's zone and clock: the stamp is the time, even for a backlog
+	 * flushed in one burst at connect (both lines arrive at once) */
 	struct cs_reader_options o = { .year = 2024, .time_from_recv = true };
 	struct sink sink = { 0 };
 	struct cs_reader *r = cs_reader_new(&o, collect, &sink);
-	const int64_t t1 = 1732550400123456LL, t2 = t1 + 2500000;
-	cs_reader_set_recv_time(r, t1);
-	cs_reader_feed(r, "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: first\n\0", 62);
-	cs_reader_set_recv_time(r, t2);
-	cs_reader_feed(r, "Jul  4 13:26:16 iPhone SpringBoard(IDS)[49] <Notice>: second\n\0", 63);
+	const int64_t stamp1 = 1720099575000000LL;	/* 2024-07-04T13:26:15Z */
+	feed_at(r, stamp1 + 95 * 1000000LL, "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: first\n");
+	feed_at(r, stamp1 + 95 * 1000000LL, "Jul  4 13:27:00 iPhone SpringBoard(IDS)[49] <Notice>: second\n");
 	cs_reader_flush(r);
+	assert_int_equal(cs_reader_stats(r)->anchor_us, 0);
 	cs_reader_free(r);
 	assert_int_equal(sink.n, 2);
-	assert_int_equal(sink.v[0].time_us, t1);
-	assert_int_equal(sink.v[1].time_us, t2);
+	assert_int_equal(sink.v[0].time_us, stamp1);
+	assert_int_equal(sink.v[1].time_us, stamp1 + 45 * 1000000LL);
+	assert_int_equal(sink.v[0].recv_us, stamp1 + 95 * 1000000LL);	/* arrival kept */
+	assert_int_equal(sink.v[0].device_us, stamp1);
+	sink_free(&sink);
+
+	/* 2: the phone is three hours ahead of the zone the daemon reads it in: a zone, not a
+	 * skew - the offset is rounded to the quarter hour, the seconds of skew stay */
+	r = cs_reader_new(&o, collect, &sink);
+	const int64_t recv = stamp1 - 3 * 3600 * 1000000LL + 7 * 1000000LL;
+	feed_at(r, recv, "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: first\n");
+	feed_at(r, recv + 1000, "Jul  4 13:26:16 iPhone SpringBoard(IDS)[49] <Notice>: second\n");
+	cs_reader_flush(r);
+	assert_int_equal(cs_reader_stats(r)->anchor_us, -3 * 3600 * 1000000LL);
+	cs_reader_free(r);
+	assert_int_equal(sink.v[0].time_us, stamp1 - 3 * 3600 * 1000000LL);
+	assert_int_equal(sink.v[1].time_us - sink.v[0].time_us, 1000000);
+	sink_free(&sink);
+
+	/* 3: a clock far off (an emulator replaying an old capture, as fast as it can): the first
+	 * line lands at its arrival and the rest keep the phone's spacing, not the arrival's */
+	r = cs_reader_new(&o, collect, &sink);
+	const int64_t now = 1795608000000000LL;
+	feed_at(r, now, "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: first\n");
+	feed_at(r, now + 10, "Jul  4 13:26:45 iPhone SpringBoard(IDS)[49] <Notice>: second\n");
+	feed_at(r, now + 20, "Jul  4 13:27:15 iPhone SpringBoard(IDS)[49] <Notice>: third\n");
+	cs_reader_flush(r);
+	cs_reader_free(r);
+	assert_int_equal(sink.v[0].time_us, now);
+	assert_int_equal(sink.v[1].time_us, now + 30 * 1000000LL);
+	assert_int_equal(sink.v[2].time_us, now + 60 * 1000000LL);
 	sink_free(&sink);
 
 	/* without the option the stamp decides, whatever the clock says */
 	struct cs_reader_options plain = { .year = 2024 };
 	r = cs_reader_new(&plain, collect, &sink);
-	cs_reader_set_recv_time(r, t1);
+	cs_reader_set_recv_time(r, now);
 	cs_reader_feed(r, "Jul  4 13:26:15 iPhone SpringBoard(IDS)[49] <Notice>: first\n", 61);
 	cs_reader_flush(r);
 	cs_reader_free(r);
 	assert_int_equal(sink.n, 1);
-	assert_int_equal(sink.v[0].time_us, 1720099575000000LL);	/* 2024-07-04T13:26:15Z */
+	assert_int_equal(sink.v[0].time_us, stamp1);
 	sink_free(&sink);
+}
+
+/* The same bytes give the same times whether they come in one burst or one line at a time. */
+static void
+test_live_speed_invariance(void **state)
+{
+	(void)state;
+	const char *lines[] = {
+		"Nov 25 14:02:14 Annas-iPhone VideoCall(Foundation)[4242] <Notice>: sessionDidConnect:\n",
+		"Nov 25 14:03:37 Annas-iPhone SpringBoard(FrontBoard)[62] <Notice>: locked\n",
+		"Nov 25 14:03:38 Annas-iPhone runningboardd(RunningBoard)[33] <Notice>: suspended\n",
+		"Nov 25 14:04:12 Annas-iPhone VideoCall(Foundation)[4242] <Notice>: sessionDidDisconnect:\n",
+	};
+	struct cs_reader_options o = { .year = 2026, .time_from_recv = true };
+	struct sink burst = { 0 }, paced = { 0 };
+	const int64_t t0 = 1795608000000000LL;
+	struct cs_reader *r = cs_reader_new(&o, collect, &burst);
+	for (size_t i = 0; i < 4; i++)
+		feed_at(r, t0 + (int64_t)i, lines[i]);
+	cs_reader_flush(r);
+	cs_reader_free(r);
+	r = cs_reader_new(&o, collect, &paced);
+	const int64_t gaps[] = { 0, 83, 84, 118 };	/* seconds after the first, as the phone said */
+	for (size_t i = 0; i < 4; i++)
+		feed_at(r, t0 + gaps[i] * 1000000LL + 2000, lines[i]);
+	cs_reader_flush(r);
+	cs_reader_free(r);
+	assert_int_equal(burst.n, 4);
+	assert_int_equal(paced.n, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(burst.v[i].time_us - burst.v[0].time_us, gaps[i] * 1000000LL);
+		assert_int_equal(paced.v[i].time_us - paced.v[0].time_us, gaps[i] * 1000000LL);
+	}
+	sink_free(&burst);
+	sink_free(&paced);
+}
+
+/* Daylight-saving fall-back (02:59 -> 02:00) mid-capture: the stream's order is kept. */
+static void
+test_clock_jump_back(void **state)
+{
+	(void)state;
+	struct sink s = { 0 };
+	struct cs_reader_stats st;
+	read_text(&opt_2017,
+	    "Oct 29 02:59:50 iPhone VideoCall[42] <Notice>: before\n"
+	    "Oct 29 02:00:05 iPhone VideoCall[42] <Notice>: after the fall-back\n"
+	    "Oct 29 02:00:10 iPhone VideoCall[42] <Notice>: later\n"
+	    "Oct 29 02:00:08 iPhone VideoCall[42] <Notice>: jitter, left alone\n",
+	    &s, &st);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(st.clock_jumps, 1);
+	assert_int_equal(s.v[1].time_us, s.v[0].time_us);	/* goes on where it was */
+	assert_int_equal(s.v[2].time_us - s.v[1].time_us, 5000000);
+	assert_int_equal(s.v[3].time_us - s.v[2].time_us, -2000000);
+	assert_string_equal(iso(s.v[1].device_us), "2017-10-29T02:00:05.000Z");	/* as written */
+	sink_free(&s);
+
+	/* Console time-only rows: one hour back is the fall-back, not a new day */
+	read_text(&opt_ref,
+	    "default\t02:59:50.000000+0100\tVideoCall\tbefore\n"
+	    "default\t02:00:05.000000+0100\tVideoCall\tafter\n", &s, &st);
+	assert_int_equal(st.clock_jumps, 1);
+	assert_int_equal(s.v[1].time_us, s.v[0].time_us);
+	sink_free(&s);
+}
+
+/* Headerless lines before the first stamp take that stamp's time; never 1970. */
+static void
+test_held_before_first_stamp(void **state)
+{
+	(void)state;
+	struct sink s = { 0 };
+	struct cs_reader_stats st;
+	read_text(&opt_2017,
+	    "*** Terminating app due to uncaught exception 'NSInvalidArgumentException'\n"
+	    "libc++abi: terminating due to uncaught exception of type NSException\n"
+	    "Jun  8 11:06:48 iPhone VideoCall[42] <Notice>: stamped\n"
+	    "a continuation, after it\n", &s, &st);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(st.held_lines, 2);
+	assert_int_equal(s.v[0].number, 1);	/* order kept */
+	assert_int_equal(s.v[2].number, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(iso(s.v[i].time_us), "2017-06-08T11:06:48.000Z");
+	sink_free(&s);
+}
+
+/* Formats people paste: a weekday before the stamp and " : " (iOS <= 9), Xcode without a date,
+ * Console rows whose TABs became spaces; --date for time-only stamps. */
+static void
+test_pasted_formats(void **state)
+{
+	(void)state;
+	struct sink s = { 0 };
+	struct cs_reader_stats st;
+	struct cs_reader_options o = { .date_year = 2026, .date_month = 11, .date_day = 25 };
+	read_text(&o,
+	    "12:00 is not a stamp and 12:00:00 alone starts a sentence\n"
+	    "Thu Nov 25 11:30:02 Annas-iPhone VideoCall[4242] : sessionDidConnect:\n"
+	    "14:02:14.123456+0100 VideoCall[4242:123456] sessionDidDisconnect:\n"
+	    "default 14:02:15.000000+0100 runningboardd [app<com.example.VideoCall>:4242] suspended\n"
+	    "error   14:02:16.500000+0100   VideoCall   session:didFailWithError: Code=1022\n",
+	    &s, &st);
+	assert_int_equal(s.n, 5);
+	assert_int_equal(s.v[0].format, CS_FMT_plain);	/* held, then timed by the next stamp */
+	assert_string_equal(iso(s.v[0].time_us), "2026-11-25T11:30:02.000Z");
+	struct sink first = { .v = s.v, .n = 1 };	/* drop it: the rest as numbered below */
+	struct got *rest = cs_xmalloc(4 * sizeof *rest);
+	memcpy(rest, &s.v[1], 4 * sizeof *rest);
+	first.v = cs_xmalloc(sizeof *first.v);
+	first.v[0] = s.v[0];
+	free(s.v);
+	sink_free(&first);
+	s.v = rest;
+	s.n = s.cap = 4;
+	assert_int_equal(s.v[0].format, CS_FMT_syslog);
+	assert_string_equal(s.v[0].process, "VideoCall");
+	assert_int_equal(s.v[0].pid, 4242);
+	assert_string_equal(s.v[0].message, "sessionDidConnect:");
+	assert_string_equal(iso(s.v[0].time_us), "2026-11-25T11:30:02.000Z");
+	assert_int_equal(s.v[1].format, CS_FMT_xcode);
+	assert_string_equal(s.v[1].process, "VideoCall");
+	assert_string_equal(iso(s.v[1].time_us), "2026-11-25T13:02:14.123Z");
+	assert_int_equal(s.v[2].format, CS_FMT_console);
+	assert_string_equal(s.v[2].process, "runningboardd");
+	assert_string_equal(s.v[2].level, "default");
+	assert_string_equal(s.v[2].message, "[app<com.example.VideoCall>:4242] suspended");
+	assert_string_equal(s.v[3].process, "VideoCall");
+	assert_string_equal(s.v[3].message, "session:didFailWithError: Code=1022");
+	assert_string_equal(st.date_source, "--date");
+	sink_free(&s);
+
+	/* without --date: the file's time gives the day; --year moves it into that year */
+	read_text(&opt_ref, "14:02:14.123456+0100 VideoCall[4242:123456] x\n", &s, &st);
+	assert_string_equal(st.date_source, "the file's time");
+	assert_string_equal(iso(s.v[0].time_us), "2026-11-24T13:02:14.123Z");
+	sink_free(&s);
+	struct cs_reader_options y = { .ref_time = REF_2026_11_25, .year = 2025 };
+	read_text(&y, "14:02:14.123456+0100 VideoCall[4242:123456] x\n", &s, &st);
+	assert_string_equal(st.date_source, "--year");
+	assert_string_equal(iso(s.v[0].time_us), "2025-11-24T13:02:14.123Z");
+	sink_free(&s);
 }
 
 /* A relay record ends at its NUL: it is handed out then, without waiting for the next line. */
@@ -1037,6 +1220,10 @@ main(void)
 		cmocka_unit_test(test_empty_and_null),
 		cmocka_unit_test(test_receive_time),
 		cmocka_unit_test(test_relay_record_ends_at_nul),
+		cmocka_unit_test(test_live_speed_invariance),
+		cmocka_unit_test(test_clock_jump_back),
+		cmocka_unit_test(test_held_before_first_stamp),
+		cmocka_unit_test(test_pasted_formats),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
