@@ -279,6 +279,7 @@ char *const *cs_rules_literals(const struct cs_rules *rules, size_t i, size_t *n
 /* ---------------------------------------------------------------- timeline and flags (timeline.c) */
 
 #define CS_MAX_EVIDENCE 12
+#define CS_MAX_ALTERNATIVES 3
 
 struct cs_evidence {
 	uint64_t		line;		/* line number in the source */
@@ -308,6 +309,12 @@ struct cs_flag {
 		char		reason[160];
 		int64_t		time_us;
 	}			reports[4];
+	size_t			nalternatives;	/* the runner-up causes, most likely first */
+	struct cs_alternative {
+		enum cs_cause	cause;
+		double		confidence;
+		const char     *settle;		/* static: what would tell it from the cause */
+	}			alternatives[CS_MAX_ALTERNATIVES];
 };
 
 /* What the phone says about the installed app (appcheck.c, from installation_proxy). */

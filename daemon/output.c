@@ -98,6 +98,14 @@ cs_flag_json(const struct cs_flag *flag)
 		json_array_append_new(evidence, item);
 	}
 	json_object_set_new(obj, "evidence", evidence);
+	json_t *alts = json_array();
+	for (size_t i = 0; i < flag->nalternatives; i++) {
+		const struct cs_alternative *a = &flag->alternatives[i];
+		json_array_append_new(alts, json_pack("{s:s, s:f, s:s}", "cause", cs_cause_name(a->cause),
+		    "confidence", (double)(int)(a->confidence * 100 + 0.5) / 100,
+		    "settle", a->settle ? a->settle : ""));
+	}
+	json_object_set_new(obj, "alternatives", alts);
 	json_object_set_new(obj, "advice", json_string(cs_flag_advice(flag)));
 	if (flag->nreports) {	/* the phone's crash/jetsam reports that decided the cause */
 		json_t *reports = json_array();
@@ -417,6 +425,14 @@ cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style 
 			cs_format_time(flag->reports[i].time_us, at, sizeof at);
 		fprintf(out, "    report: %s (bug_type %s, %s): %s\n", flag->reports[i].file,
 		    flag->reports[i].bug_type, at, flag->reports[i].reason);
+	}
+	for (size_t i = 0; i < flag->nalternatives; i++) {
+		const struct cs_alternative *a = &flag->alternatives[i];
+		char line[512];
+		snprintf(line, sizeof line, "%s (%.2f): to tell them apart, %s", cs_cause_name(a->cause),
+		    a->confidence, a->settle ? a->settle : "");
+		fprintf(out, "%s", i == 0 ? "    could also be:\n" : "");
+		print_wrapped(out, line, "      ", 92);
 	}
 	fprintf(out, "    fix:\n");
 	print_wrapped(out, cs_flag_advice(flag), "      ", 92);

@@ -666,6 +666,7 @@ static const char page_style[] =
 	".detail{margin:6px 0 10px}"
 	".advice{background:#eef7f0;border:1px solid #cde6d3;border-radius:8px;padding:10px 14px}"
 	".advice strong{color:var(--green)}"
+	".alternatives{margin-top:8px;color:var(--muted)}.alternatives ul{margin:4px 0 0 18px;padding:0}"
 	"table{width:100%;border-collapse:collapse;font-size:12.5px}"
 	"th{text-align:left;font-weight:600;color:var(--muted);padding:4px 8px;border-bottom:1px solid var(--line)}"
 	"td{vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}"
@@ -1226,7 +1227,23 @@ write_flag(FILE *out, const struct report *r, const json_t *f)
 	    json_array_size(json_object_get(f, "evidence")) == 1 ? "" : "s");
 	fputs("<div class=\"advice\"><strong>Fix: </strong>", out);
 	html(out, jstr(f, "advice"));
-	fputs("</div>\n</article>\n", out);
+	fputs("</div>\n", out);
+	json_t *alts = json_object_get(f, "alternatives");
+	if (json_array_size(alts) > 0) {
+		fputs("<div class=\"alternatives\"><strong>Could also be</strong><ul>\n", out);
+		size_t i;
+		json_t *a;
+		json_array_foreach(alts, i, a) {
+			fputs("<li><code>", out);
+			html(out, jstr(a, "cause"));
+			fprintf(out, "</code> %.0f%%: to tell them apart, ",
+			    json_number_value(json_object_get(a, "confidence")) * 100);
+			html(out, jstr(a, "settle"));
+			fputs("</li>\n", out);
+		}
+		fputs("</ul></div>\n", out);
+	}
+	fputs("</article>\n", out);
 }
 
 static void

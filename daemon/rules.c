@@ -57,7 +57,7 @@ extern const struct cs_builtin_rules cs_builtin_rules[];
 
 static const char *const attribute_names[] = {
 	"bundle", "pid", "process", "code", "domain", "reason", "type", "resumable", "version",
-	"state", "options", "name", "sdk", NULL
+	"state", "options", "name", "sdk", "target", NULL
 };
 
 struct rule_const {
@@ -966,7 +966,7 @@ parse_options(struct cursor *c, struct rule *r)
 		} else {
 			cs_set_error(c->err, c->errlen, "%s: unknown option '%s' (image, literal, group or an "
 			    "attribute: bundle pid process code domain reason type resumable version state "
-			    "options name)", c->where, key);
+			    "options name sdk target)", c->where, key);
 			return -1;
 		}
 	}
@@ -991,7 +991,7 @@ collect_named_groups(struct cursor *c, struct rule *r)
 			continue;		/* private helper group */
 		if (!is_attribute_name(name)) {
 			cs_set_error(c->err, c->errlen, "%s: named group '%s' is not an attribute name (bundle "
-			    "pid process code domain reason type resumable version state options name; "
+			    "pid process code domain reason type resumable version state options name sdk target; "
 			    "start private groups with _)", c->where, name);
 			return -1;
 		}

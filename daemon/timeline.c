@@ -10,7 +10,11 @@
  * after unlock: the burst closes the pending drop instead of raising a second flag.
  *
  * The cause is decided by a table of predicates (cause_rules[] below) tried in order of
- * specificity; each looks at the app's recent events and returns the evidence it relied on.
+ * specificity; each looks at the app's recent events and returns the evidence it relied on. The
+ * predicates after the winner that also hold are its alternatives ("could also be"), each with
+ * what would tell the two apart. The reasoning principles are shared/causes.md's: a consequence
+ * of a suspension is not its cause; nobody presses a hang-up control within seconds of leaving
+ * the app; an app that vanishes mid-call dropped the call; helper processes are not the app.
  * Pure: no I/O, no clock; the time is the lines' time.
  */
 #include <stdio.h>
@@ -40,14 +44,20 @@
 #define REPORT_WAIT		(90 * SEC)	/* live: how long a kill's verdict waits for its report */
 #define ZONE_STEP		(15 * 60 * SEC)	/* zones are whole quarter hours: a syslog read in the
 						 * wrong zone is off by a multiple of this */
+#define HANGUP_LOOKBACK		(5 * SEC)	/* an in-app hang-up this long before a CallKit end */
+#define MIN_ALTERNATIVE		0.1		/* runner-ups less likely than this are not shown */
+
+/* AVAudioSession error codes as FourCC ('!pri') and as the OSStatus number apps print */
+#define AUDIO_ERR_INSUFFICIENT_PRIORITY	561017449L	/* '!pri': CallKit owns the session */
 
 struct tl_event {
 	enum cs_event_kind	kind;
 	int64_t			time_us;
 	uint64_t		line;
 	long			code;		/* attr code, or 0 */
-	char			reason[40];	/* attr reason/type/options, condensed */
+	char			reason[64];	/* attr reason/type/options, condensed */
 	bool			was_suspended;	/* an interruption reported as appWasSuspended */
+	bool			own;		/* logged by the app itself (not a system line about it) */
 	char			*text;
 };
 
@@ -118,6 +128,7 @@ struct cs_timeline {
 	bool		network_down;
 	struct tl_ring	ring;		/* device-wide events: screen, lock button, network */
 	struct tl_app	apps[MAX_APPS];
+	int		front;		/* apps[] index the system last put in front, or -1 */
 	const char     *reported[CS_LANE_COUNT];	/* lane states last reported (static names) */
 	/* facts read from the phone before the app showed up in the log */
 	char		facts_bundle[128];
@@ -131,12 +142,13 @@ struct cs_timeline {
 };
 
 static const struct tl_app *focus_app(const struct cs_timeline *tl);
+static void settle_pending(struct cs_timeline *tl, struct tl_app *app);
 
 /* ---------------------------------------------------------------- rings */
 
 static void
 ring_push(struct tl_ring *ring, const struct cs_event *event, const char *reason, long code,
-    bool was_suspended)
+    bool was_suspended, bool own)
 {
 	struct tl_event *slot = &ring->ev[ring->head];
 	free(slot->text);
@@ -148,6 +160,7 @@ ring_push(struct tl_ring *ring, const struct cs_event *event, const char *reason
 	slot->line = line->number;
 	slot->code = code;
 	slot->was_suspended = was_suspended;
+	slot->own = own;
 	cs_strlcpy(slot->reason, reason ? reason : "", sizeof slot->reason);
 	ring->head = (ring->head + 1) % RING_EVENTS;
 	if (ring->count < RING_EVENTS)
@@ -443,7 +456,8 @@ note_sdk(const struct cs_timeline *tl, struct tl_app *app, const struct cs_event
 
 static void
 emit_flag(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, double confidence,
-    int64_t time_us, uint64_t line, bool inferred, const struct evidence_set *set, const char *detail)
+    int64_t time_us, uint64_t line, bool inferred, const struct evidence_set *set, const char *detail,
+    const struct cs_alternative *alts, size_t nalts)
 {
 	struct cs_flag flag;
 	memset(&flag, 0, sizeof flag);
@@ -474,6 +488,8 @@ emit_flag(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, doubl
 		fr->time_us = tl->flag_report->time_us;
 		tl->flag_report = NULL;
 	}
+	for (size_t i = 0; i < nalts && i < CS_MAX_ALTERNATIVES; i++)
+		flag.alternatives[flag.nalternatives++] = alts[i];
 	if (tl->cb)
 		tl->cb(&flag, tl->ctx);
 }
@@ -490,6 +506,7 @@ struct drop {
 	bool			 seen;		/* a disconnect callback was logged */
 	const struct tl_event	*disconnect;	/* the callback / error that reported it */
 	int64_t			 from_us;
+	long			 new_pid;	/* the app vanished: a new instance (this pid) started */
 	struct evidence_set	 evidence;
 	double			 confidence;
 	char			 detail[256];
@@ -575,6 +592,70 @@ lock_before(const struct drop *d, int64_t until)
 	if (dev && own)
 		return dev->time_us >= own->time_us ? dev : own;
 	return dev ? dev : own;
+}
+
+/*
+ * Was the app in front at t - could a person have touched its UI? The app's last lifecycle event
+ * before t says so; without one, an unlocked screen counts as in front.
+ */
+static bool
+app_in_front_at(const struct drop *d, int64_t t)
+{
+	const struct tl_event *life = last_of(&d->app->ring, KINDS(CS_EV_app_foreground,
+	    CS_EV_app_launched, CS_EV_app_background, CS_EV_app_inactive, CS_EV_app_suspended),
+	    d->from_us - CALLKIT_LOOKBACK, t);
+	if (life)
+		return life->kind == CS_EV_app_foreground || life->kind == CS_EV_app_launched;
+	const struct tl_event *screen = last_of(&d->tl->ring, KINDS(CS_EV_screen_locked,
+	    CS_EV_screen_unlocked, CS_EV_lock_button), d->from_us - CALLKIT_LOOKBACK, t);
+	return screen == NULL || screen->kind == CS_EV_screen_unlocked;
+}
+
+/*
+ * Audio the app stopped itself before the suspension: its own setActive(false), unpublish or
+ * category change, or the audio server's record of one well before. The server stopping a session
+ * because the app is being suspended ("... because client is background suspended", a
+ * `cmsSetIsActive ... going inactive` in the same second) is the suspension's consequence and does
+ * not count.
+ */
+static const struct tl_event *
+stopped_by_app_before(const struct drop *d, const struct tl_event *s)
+{
+	for (size_t i = d->app->ring.count; i-- > 0;) {
+		const struct tl_event *ev = ring_at(&d->app->ring, i);
+		if (ev->time_us < d->from_us || ev->time_us > s->time_us)
+			continue;
+		if (ev->kind != CS_EV_audio_inactive && ev->kind != CS_EV_publisher_unpublished &&
+		    ev->kind != CS_EV_audio_category_change)
+			continue;
+		if (ev->was_suspended)
+			continue;
+		if (!ev->own && s->time_us - ev->time_us <= SUSPEND_NEIGHBOUR)
+			continue;
+		return ev;
+	}
+	return NULL;
+}
+
+/* The app's background modes are known to include audio or voip (live app check, --app-info, or
+ * the audio server's 'Background entitlement: YES'). */
+static bool
+modes_declared(const struct drop *d)
+{
+	const struct cs_app_facts *f = &d->app->facts;
+	if (f->known)
+		return f->mode_audio || f->mode_voip;
+	return app_last(d, KINDS(CS_EV_app_bg_entitlement), d->seen_us) != NULL &&
+	    app_last(d, KINDS(CS_EV_app_no_bg_entitlement), d->seen_us) == NULL;
+}
+
+static bool
+modes_missing(const struct drop *d)
+{
+	const struct cs_app_facts *f = &d->app->facts;
+	if (f->known)
+		return !f->mode_audio && !f->mode_voip;
+	return app_last(d, KINDS(CS_EV_app_no_bg_entitlement), d->seen_us) != NULL;
 }
 
 static void
@@ -689,18 +770,22 @@ test_lock_button(struct drop *d, const struct cause_rule *rule)
 	bool resigned = resign && end->time_us - resign->time_us <= LOCK_BUTTON_WINDOW;
 	if (!locked && !resigned)
 		return false;
-	/* an in-app hang-up or an error explains the end-call otherwise */
-	if (app_first(d, KINDS(CS_EV_call_user_hangup), end->time_us - 5 * SEC, d->seen_us) ||
-	    app_last(d, KINDS(CS_EV_call_error), d->seen_us))
-		return false;
 	const struct tl_event *trigger = locked ? lock : resign;
+	/* a person hangs up in the app only while it is in front, before it left: a hang-up line
+	 * logged after that is the app's code answering CallKit's end action, not a tap */
+	const struct tl_event *hangup = app_last(d, KINDS(CS_EV_call_user_hangup), end->time_us);
+	if (hangup && end->time_us - hangup->time_us <= HANGUP_LOOKBACK &&
+	    hangup->line < trigger->line && app_in_front_at(d, hangup->time_us))
+		return false;
+	if (app_last(d, KINDS(CS_EV_call_error), end->time_us))
+		return false;	/* an error before the end-call explains it otherwise */
 	evidence_add(&d->evidence, trigger);
 	evidence_add(&d->evidence, end);
-	d->confidence = locked ? 0.85 : 0.7;
+	d->confidence = locked ? 0.85 : 0.75;
 	snprintf(d->detail, sizeof d->detail,
-	    "CallKit's end-call action came %.1f s after the %s, with no in-app hang-up and no error",
-	    (double)(end->time_us - trigger->time_us) / SEC,
-	    locked ? "lock button" : "app resigned active (the side button locks the phone)");
+	    "CallKit's end-call action came %.1f s after the %s: no person reaches a hang-up control "
+	    "that fast", (double)(end->time_us - trigger->time_us) / SEC,
+	    locked ? "lock button" : "app left the foreground (the side button locks the phone)");
 	return true;
 }
 
@@ -716,6 +801,23 @@ test_callkit_audio(struct drop *d, const struct cause_rule *rule)
 		d->confidence = 0.75;
 		snprintf(d->detail, sizeof d->detail,
 		    "CallKit deactivated the audio session (or reset) before the call ended");
+		return true;
+	}
+	/* '!pri' (561017449): the app activated the session itself while CallKit owns it */
+	const struct tl_event *callkit = callkit_last(d, KINDS(CS_EV_callkit_answer,
+	    CS_EV_callkit_end_call, CS_EV_callkit_audio_activated, CS_EV_callkit_audio_deactivated,
+	    CS_EV_callkit_reset), d->seen_us);
+	for (size_t i = d->app->ring.count; callkit && i-- > 0;) {
+		const struct tl_event *ev = ring_at(&d->app->ring, i);
+		if (ev->kind != CS_EV_audio_start_failed || ev->code != AUDIO_ERR_INSUFFICIENT_PRIORITY ||
+		    ev->time_us < d->from_us - CALLKIT_LOOKBACK || ev->time_us > d->seen_us)
+			continue;
+		evidence_add(&d->evidence, callkit);
+		evidence_add(&d->evidence, ev);
+		d->confidence = 0.8;
+		snprintf(d->detail, sizeof d->detail,
+		    "the app uses CallKit and its own audio activation failed with '!pri' (insufficient "
+		    "priority): CallKit, not the app, activates the session");
 		return true;
 	}
 	const struct tl_event *answer = callkit_last(d, KINDS(CS_EV_callkit_answer), d->seen_us);
@@ -742,6 +844,9 @@ test_user_hangup(struct drop *d, const struct cause_rule *rule)
 	if (!h || d->seen_us - h->time_us > 30 * SEC)
 		return false;
 	if (app_first(d, KINDS(CS_EV_call_error), h->time_us, d->seen_us))
+		return false;
+	/* a person can only have tapped it with the app in front, unless the line names the tap */
+	if (!app_in_front_at(d, h->time_us) && strcmp(h->reason, "ui") != 0)
 		return false;
 	evidence_add(&d->evidence, h);
 	d->confidence = 0.85;
@@ -775,7 +880,11 @@ test_disconnect_on_background(struct drop *d, const struct cause_rule *rule)
 static bool
 test_background_task(struct drop *d, const struct cause_rule *rule)
 {
+	/* suspended when the task ran out - or, on older iOS, killed for holding its assertion
+	 * beyond the permitted time */
 	const struct tl_event *s = suspension(d);
+	if (!s)
+		s = app_last(d, KINDS(CS_EV_app_terminated), d->seen_us);
 	if (!s)
 		return false;
 	const struct tl_event *bg = background_before(d, s->time_us);
@@ -793,8 +902,8 @@ test_background_task(struct drop *d, const struct cause_rule *rule)
 	evidence_add(&d->evidence, s);
 	d->confidence = 0.8;
 	snprintf(d->detail, sizeof d->detail,
-	    "the app ran on a background task that expired; suspended %.0f s after going to background",
-	    (double)(s->time_us - from) / SEC);
+	    "the app ran on a background task that expired; %s %.0f s after going to background",
+	    s->kind == CS_EV_app_suspended ? "suspended" : "ended", (double)(s->time_us - from) / SEC);
 	return true;
 }
 
@@ -857,14 +966,14 @@ test_missing_mode(struct drop *d, const struct cause_rule *rule)
 	if (!suspended_in_background(d, &s, &bg))
 		return false;
 	const struct cs_app_facts *f = &d->app->facts;
-	if (f->known && (f->mode_audio || f->mode_voip))
-		return false;
-	if (!f->known && app_last(d, KINDS(CS_EV_app_bg_entitlement), d->seen_us))
-		return false;	/* the audio server says the app has the audio background mode */
+	if (modes_declared(d))
+		return false;	/* the phone or the audio server says the modes are there */
 	const struct tl_event *noent = app_last(d, KINDS(CS_EV_app_no_bg_entitlement), d->seen_us);
-	if (!f->known && !noent && app_last(d, KINDS(CS_EV_audio_inactive, CS_EV_publisher_unpublished),
-	    s->time_us))
-		return false;	/* audio was stopped before suspension: the next cause fits better */
+	/* audio the app stopped itself before the suspension: without a mode known missing, "no
+	 * live audio" fits better (an audio server stopping it *because* of the suspension is the
+	 * suspension's consequence, and leaves the session active up to it: the mode is missing) */
+	if (!modes_missing(d) && stopped_by_app_before(d, s))
+		return false;
 	evidence_add(&d->evidence, bg);
 	evidence_add(&d->evidence, noent);
 	evidence_add(&d->evidence, s);
@@ -893,15 +1002,20 @@ test_no_active_audio(struct drop *d, const struct cause_rule *rule)
 	const struct tl_event *s, *bg;
 	if (!suspended_in_background(d, &s, &bg))
 		return false;
-	const struct tl_event *stopped = app_last(d, KINDS(CS_EV_audio_inactive,
-	    CS_EV_publisher_unpublished, CS_EV_audio_category_change), s->time_us);
+	if (modes_missing(d))
+		return false;
+	/* it needs audio stopped by the app before the suspension, or the modes known declared */
+	const struct tl_event *stopped = stopped_by_app_before(d, s);
+	bool declared = modes_declared(d);
+	if (!stopped && !declared)
+		return false;
 	evidence_add(&d->evidence, bg);
 	evidence_add(&d->evidence, stopped);
 	evidence_add(&d->evidence, s);
-	d->confidence = stopped ? 0.8 : 0.6;
-	snprintf(d->detail, sizeof d->detail,
-	    "suspended in background although the app declares audio/voip: %s",
-	    stopped ? "its audio was stopped before suspension" : "no audio was running");
+	d->confidence = stopped && declared ? 0.85 : stopped ? 0.7 : 0.6;
+	snprintf(d->detail, sizeof d->detail, "suspended in background %s: %s",
+	    declared ? "although the app declares audio/voip" : "after its audio stopped",
+	    stopped ? "the app stopped its audio before the suspension" : "no audio was running");
 	return true;
 }
 
@@ -935,9 +1049,13 @@ static bool
 test_unknown(struct drop *d, const struct cause_rule *rule)
 {
 	d->confidence = 0.3;
-	snprintf(d->detail, sizeof d->detail, "%s",
-	    d->seen ? "the app reported the disconnect, but no lifecycle, audio or network event explains it"
-		    : "the call stopped with no callback, and nothing in the log explains it");
+	if (d->new_pid > 0)
+		snprintf(d->detail, sizeof d->detail, "the app vanished mid-call (a new instance started, "
+		    "pid %ld) and no kill, crash or suspension was logged", d->new_pid);
+	else
+		snprintf(d->detail, sizeof d->detail, "%s", d->seen ?
+		    "the app reported the disconnect, but no lifecycle, audio or network event explains it" :
+		    "the call stopped with no callback, and nothing in the log explains it");
 	return true;
 }
 
@@ -970,9 +1088,78 @@ static const struct cause_rule cause_rules[] = {
 #undef DECISIVE
 #undef REPORT
 
+#define NCAUSE_RULES (sizeof cause_rules / sizeof cause_rules[0])
+
+/* What would tell a runner-up from the cause that won: the evidence to look for or to add. */
+static const char *const settle_text[CS_CAUSE_COUNT] = {
+	[CS_CAUSE_missing_background_mode] = "the installed app's UIBackgroundModes: attach the "
+	    "phone or pass --app-info (no audio/voip: this cause)",
+	[CS_CAUSE_no_active_audio_in_background] = "whether the app declares audio/voip (attach the "
+	    "phone or pass --app-info) and stops its audio on background (log setActive, unpublish)",
+	[CS_CAUSE_audio_interruption_not_resumed] = "log AVAudioSession.interruptionNotification with "
+	    "its type, reason and options, and the result of every setActive",
+	[CS_CAUSE_app_disconnect_on_background] = "log each call to disconnect/unpublish and "
+	    "applicationDidEnterBackground",
+	[CS_CAUSE_callkit_lock_button_end] = "log who requests CXEndCallAction; a lock-button line "
+	    "(SpringBoard) just before it",
+	[CS_CAUSE_callkit_audio_mismanaged] = "log provider(_:didActivate:) and didDeactivate, and "
+	    "every setActive call",
+	[CS_CAUSE_background_task_expiry] = "log beginBackgroundTask and its expiration handler",
+	[CS_CAUSE_app_killed_jetsam] = "the phone's JetsamEvent report (Settings > Privacy > "
+	    "Analytics Data, or --crash-dir)",
+	[CS_CAUSE_app_killed_watchdog] = "the phone's crash report and its termination code "
+	    "(--crash-dir)",
+	[CS_CAUSE_app_crash] = "the phone's crash report (--crash-dir) or the Xcode console",
+	[CS_CAUSE_network_loss] = "the SDK's reconnecting callbacks and network path changes "
+	    "(NWPathMonitor), logged as they happen",
+	[CS_CAUSE_server_side_disconnect] = "the server side's record of the session "
+	    "(forceDisconnect, session monitoring callbacks)",
+	[CS_CAUSE_user_hangup] = "a log line in the app's hang-up button action",
+};
+
+static int
+alternative_cmp(const void *a, const void *b)
+{
+	const struct cs_alternative *x = a, *y = b;
+	return x->confidence < y->confidence ? 1 : x->confidence > y->confidence ? -1 :
+	    (int)x->cause - (int)y->cause;
+}
+
+/*
+ * The predicates after the winner (less specific) that hold too are its alternatives. The winner's
+ * confidence is taken as its share; a runner-up gets its own confidence, capped at what the
+ * winner leaves over, and is dropped below MIN_ALTERNATIVE.
+ */
+static size_t
+find_alternatives(const struct drop *won, size_t winner, double confidence,
+    struct cs_alternative *alts)
+{
+	size_t n = 0;
+	struct cs_alternative found[NCAUSE_RULES];
+	for (size_t i = winner + 1; i < NCAUSE_RULES; i++) {
+		if (cause_rules[i].cause == CS_CAUSE_unknown)
+			continue;
+		struct drop d = *won;
+		memset(&d.evidence, 0, sizeof d.evidence);
+		d.confidence = 0;
+		if (!cause_rules[i].test(&d, &cause_rules[i]))
+			continue;
+		double c = d.confidence < 1.0 - confidence ? d.confidence : 1.0 - confidence;
+		if (c < MIN_ALTERNATIVE)
+			continue;
+		found[n++] = (struct cs_alternative){ cause_rules[i].cause, c,
+		    settle_text[cause_rules[i].cause] ? settle_text[cause_rules[i].cause] : "" };
+	}
+	qsort(found, n, sizeof found[0], alternative_cmp);
+	if (n > CS_MAX_ALTERNATIVES)
+		n = CS_MAX_ALTERNATIVES;
+	memcpy(alts, found, n * sizeof found[0]);
+	return n;
+}
+
 static void
 diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t line,
-    const struct tl_event *disconnect)
+    const struct tl_event *disconnect, long new_pid)
 {
 	struct drop d;
 	memset(&d, 0, sizeof d);
@@ -981,27 +1168,34 @@ diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t l
 	d.died_us = died_us;
 	d.seen = disconnect != NULL;
 	d.disconnect = disconnect;
+	d.new_pid = new_pid;
 	d.seen_us = disconnect ? disconnect->time_us : (tl->now_us > died_us ? tl->now_us : died_us);
 	d.from_us = app->call_start_us ? app->call_start_us : died_us - EVIDENCE_WINDOW;
 	if (died_us - d.from_us > EVIDENCE_WINDOW * 20)
 		d.from_us = died_us - EVIDENCE_WINDOW * 20;
 
 	find_report(&d);
+	struct drop start = d;
 	enum cs_cause cause = CS_CAUSE_unknown;
-	for (size_t i = 0; i < sizeof cause_rules / sizeof cause_rules[0]; i++) {
+	size_t winner = NCAUSE_RULES - 1;
+	for (size_t i = 0; i < NCAUSE_RULES; i++) {
 		if (cause_rules[i].test(&d, &cause_rules[i])) {
 			cause = cause_rules[i].cause;
+			winner = i;
 			break;
 		}
 	}
 	add_context(&d);
 	if (!d.seen && d.confidence > 0.5)
 		d.confidence -= 0.1;	/* inferred: nothing from the app confirmed the drop */
+	struct cs_alternative alts[CS_MAX_ALTERNATIVES];
+	size_t nalts = find_alternatives(&start, winner, d.confidence, alts);
 	if (d.report && d.victim->cause == cause) {	/* the flag names the report it stands on */
 		tl->flag_report = d.report;
 		tl->flag_victim = d.victim;
 	}
-	emit_flag(tl, app, cause, d.confidence, died_us, line, !d.seen, &d.evidence, d.detail);
+	emit_flag(tl, app, cause, d.confidence, died_us, line, !d.seen, &d.evidence, d.detail, alts,
+	    nalts);
 	tl->flag_report = NULL;
 }
 
@@ -1034,7 +1228,7 @@ warn_once(struct cs_timeline *tl, struct tl_app *app, enum cs_cause cause, const
 	struct evidence_set set = { 0 };
 	evidence_add(&set, ev);
 	emit_flag(tl, app, cause, confidence, ev ? ev->time_us : tl->now_us, ev ? ev->line : 0, false,
-	    &set, detail);
+	    &set, detail, NULL, 0);
 }
 
 #define OLDEST_GOOD_SDK "2.21.3"
@@ -1106,8 +1300,8 @@ start_pending(struct tl_app *app, const struct tl_event *ev)
 
 /* the call ended: seen (disconnect != NULL) or inferred */
 static void
-call_dropped(struct cs_timeline *tl, struct tl_app *app, const struct tl_event *disconnect,
-    int64_t died_us, uint64_t line)
+call_dropped_as(struct cs_timeline *tl, struct tl_app *app, const struct tl_event *disconnect,
+    int64_t died_us, uint64_t line, long new_pid)
 {
 	if (app->pending) {
 		died_us = app->pending_us;
@@ -1118,7 +1312,36 @@ call_dropped(struct cs_timeline *tl, struct tl_app *app, const struct tl_event *
 	app->call = CALL_DISCONNECTED;
 	app->remote_gone_us = 0;
 	if (app->under_test)
-		diagnose(tl, app, died_us, line, disconnect);
+		diagnose(tl, app, died_us, line, disconnect, new_pid);
+}
+
+static void
+call_dropped(struct cs_timeline *tl, struct tl_app *app, const struct tl_event *disconnect,
+    int64_t died_us, uint64_t line)
+{
+	call_dropped_as(tl, app, disconnect, died_us, line, 0);
+}
+
+/*
+ * A new instance of the app under test (another pid for the same bundle or executable, or a
+ * launch) while its call was up: the old one is gone, and the call with it - even when nothing
+ * said why. The drop is timed at the old instance's last line.
+ */
+static void
+check_new_instance(struct cs_timeline *tl, struct tl_app *app, long pid, bool launched,
+    uint64_t line)
+{
+	if (!app->under_test || !(call_up(app) || app->pending))
+		return;
+	if (!launched && (pid <= 0 || app->pid <= 0 || pid == app->pid))
+		return;
+	if (app->terminated_us) {	/* its end was seen: that is the drop, decided now */
+		settle_pending(tl, app);
+		return;
+	}
+	int64_t died = app->pending ? app->pending_us : app->last_log_us ? app->last_log_us : tl->now_us;
+	call_dropped_as(tl, app, NULL, died, app->pending ? app->pending_line : line, pid);
+	app->state = APP_GONE;
 }
 
 static void
@@ -1303,6 +1526,35 @@ attr_long(const struct cs_event *event, const char *name)
 	return v ? strtol(v, NULL, 0) : 0;
 }
 
+/* An error code: the `code` attribute, or an OSStatus FourCC ('!pri') in `reason` as its number. */
+static long
+event_code(const struct cs_event *event)
+{
+	long code = attr_long(event, "code");
+	const char *r = cs_event_attr(event, "reason");
+	if (code == 0 && r && strlen(r) == 4)
+		code = (long)((unsigned long)(unsigned char)r[0] << 24 | (unsigned long)(unsigned char)r[1] << 16 |
+		    (unsigned long)(unsigned char)r[2] << 8 | (unsigned long)(unsigned char)r[3]);
+	return code;
+}
+
+/*
+ * Helper processes are not the app: a WKWebView's WebContent, the networking and GPU processes,
+ * app extensions. Their call lines are the host app's (attributed as headerless lines are).
+ */
+static bool
+is_helper_process(const char *name)
+{
+	static const char *const parts[] = {
+		"com.apple.WebKit", "WebContent", "WebKit.Networking", "WebKit.GPU", ".appex",
+		"Extension", "NotificationService", "BroadcastUpload", "BroadcastSetupUI", "Widget",
+	};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		if (strstr(name, parts[i]) != NULL)
+			return true;
+	return false;
+}
+
 static bool
 attr_says_suspended(const struct cs_event *event)
 {
@@ -1343,18 +1595,19 @@ static void
 timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 {
 	const struct cs_line *line = event->line;
-	if (line->time_us > tl->now_us)
+	if (!(line->flags & CS_LINE_NO_TIME) && line->time_us > tl->now_us)
 		tl->now_us = line->time_us;
 	if (tl->device[0] == '\0')
 		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
 
 	char reason[40];
 	condense_reason(event, reason, sizeof reason);
-	long code = attr_long(event, "code");
-	bool was_suspended = event->kind == CS_EV_audio_interruption_began && attr_says_suspended(event);
+	long code = event_code(event);
+	bool was_suspended = (event->kind == CS_EV_audio_interruption_began ||
+	    event->kind == CS_EV_audio_inactive) && attr_says_suspended(event);
 
 	if (device_wide(event->kind)) {
-		ring_push(&tl->ring, event, reason, code, was_suspended);
+		ring_push(&tl->ring, event, reason, code, was_suspended, false);
 		on_device_event(tl, event);
 		/* an app's own lock callback (protected data) is also the app's evidence */
 		if (!(event->kind == CS_EV_screen_locked || event->kind == CS_EV_screen_unlocked))
@@ -1363,29 +1616,47 @@ timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 
 	const char *bundle = cs_event_attr(event, "bundle");
 	const char *process = cs_event_attr(event, "process");
+	const char *target = cs_event_attr(event, "target");
 	long pid = attr_long(event, "pid");
 	bool about_other = (bundle && bundle[0]) || (process && process[0]) || pid > 0;
 	struct tl_app *app = NULL;
+	/* a system line about "the call's app" that names none (callservicesd's identities are
+	 * <private>): the app under test's, if there is one */
+	if (!about_other && target && strcmp(target, "call_app") == 0) {
+		if ((app = (struct tl_app *)focus_app(tl)) == NULL)
+			return;
+		about_other = true;
+	}
 	if (!about_other) {	/* the app's own line */
 		process = line->process;
 		pid = line->pid;
 		bool headerless = process[0] == '\0' && pid <= 0;
 		if (device_wide(event->kind) && (headerless || find_app(tl, NULL, pid, process) == NULL))
 			return;	/* a system daemon's screen line: not an app's */
-		if (headerless) {
+		if (headerless || is_helper_process(process)) {
 			app = (struct tl_app *)focus_app(tl);
+			if (app == NULL && !headerless && tl->front >= 0 && tl->apps[tl->front].used)
+				app = &tl->apps[tl->front];	/* a helper of the app in front */
 			if (app == NULL && (app = anonymous_app(tl)) == NULL) {
 				app = get_app(tl, NULL, -1, NULL);
 				app->anonymous = true;
 			}
 		}
 	}
-	if (app == NULL)
+	if (app == NULL) {
+		struct tl_app *known = find_app(tl, bundle, pid, process);
+		if (known)
+			check_new_instance(tl, known, pid, event->kind == CS_EV_app_launched && about_other,
+			    line->number);
 		app = get_app(tl, bundle, pid, process);
+	}
 	/* the system shows the app in front: the phone is unlocked, whether or not a line said so */
-	if (about_other && event->kind == CS_EV_app_foreground)
-		tl->screen = SCREEN_UNLOCKED;
-	ring_push(&app->ring, event, reason, code, was_suspended);
+	if (about_other && (event->kind == CS_EV_app_foreground || event->kind == CS_EV_app_launched)) {
+		if (event->kind == CS_EV_app_foreground)
+			tl->screen = SCREEN_UNLOCKED;
+		tl->front = (int)(app - tl->apps);
+	}
+	ring_push(&app->ring, event, reason, code, was_suspended, !about_other);
 	const struct tl_event *ev = ring_at(&app->ring, app->ring.count - 1);
 
 	if (!about_other)
@@ -1438,7 +1709,7 @@ report_states(struct cs_timeline *tl, const struct cs_line *line)
 void
 cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 {
-	if (line->time_us > tl->now_us)
+	if (!(line->flags & CS_LINE_NO_TIME) && line->time_us > tl->now_us)
 		tl->now_us = line->time_us;
 	if (tl->device[0] == '\0' && (line->udid[0] || line->device[0]))
 		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
@@ -1451,6 +1722,8 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 			continue;
 		if (line->pid > 0 && line->pid == a->pid)
 			a->last_log_us = line->time_us;
+		else if (line->pid > 0 && a->process[0] && strcmp(line->process, a->process) == 0)
+			check_new_instance(tl, a, line->pid, false, line->number);
 		if (a->facts_due) {
 			a->facts_due = false;
 			check_facts_warning(tl, a);
@@ -1621,6 +1894,7 @@ cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb, void *
 	tl->ctx = ctx;
 	for (int i = 0; i < MAX_APPS; i++)
 		tl->apps[i].pid = -1;
+	tl->front = -1;
 	return tl;
 }
 

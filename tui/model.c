@@ -223,6 +223,9 @@ item_free(struct tui_item *it)
 	for (size_t i = 0; i < it->nreports; i++)
 		free(it->reports[i]);
 	free(it->reports);
+	for (size_t i = 0; i < it->nalts; i++)
+		free(it->alts[i]);
+	free(it->alts);
 	free(it->kind);
 	free(it->text);
 	free(it->label);
@@ -534,6 +537,27 @@ flag_reports(struct tui_item *it, json_t *arr)
 	}
 }
 
+/* "could also be": each runner-up cause as one line of text */
+static void
+flag_alternatives(struct tui_item *it, json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	if (n == 0 || (it->alts = calloc(n, sizeof *it->alts)) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = json_array_get(arr, i);
+		const char *cause = jstr(a, "cause"), *settle = jstr(a, "settle");
+		json_t *conf = json_object_get(a, "confidence");
+		if (cause == NULL)
+			continue;
+		char buf[512];
+		snprintf(buf, sizeof buf, "%s (%.0f%%)%s%s", cause,
+		    json_is_number(conf) ? json_number_value(conf) * 100 : 0.0,
+		    settle && settle[0] ? ": to tell them apart, " : "", settle ? settle : "");
+		it->alts[it->nalts++] = xstrdup(buf);
+	}
+}
+
 static int
 on_flag(struct tui_model *m, struct tui_device *d, json_t *rec)
 {
@@ -559,6 +583,7 @@ on_flag(struct tui_model *m, struct tui_device *d, json_t *rec)
 	set_str(&d->sdk, record_sdk(rec));
 	flag_evidence(it, json_object_get(rec, "evidence"));
 	flag_reports(it, json_object_get(rec, "reports"));
+	flag_alternatives(it, json_object_get(rec, "alternatives"));
 	char row[1024];
 	snprintf(row, sizeof row, "%-7s %s  %s", it->disconnect ? "DROP" : "WARN", cause,
 	    it->label ? it->label : "");

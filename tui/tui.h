@@ -98,6 +98,8 @@ struct tui_item {
 	size_t			 nev;
 	char			**reports;	/* flag: the phone's crash/jetsam reports, one line each */
 	size_t			 nreports;
+	char			**alts;		/* flag: "cause (30%): what would tell them apart" */
+	size_t			 nalts;
 };
 
 struct tui_device {

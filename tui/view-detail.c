@@ -1,7 +1,8 @@
 /*
  * view-detail.c - the selected flag in full: the cause id and its label, confidence, when and at
- * which line, the detail sentence, the advice, the phone's crash/jetsam reports that decided it, and
- * the evidence (the raw log lines, in log order),
+ * which line, the detail sentence, the advice, the phone's crash/jetsam reports that decided it, the
+ * causes it could also be (and what would tell them apart), and the evidence (the raw log lines, in
+ * log order),
  * word-wrapped to the pane and scrollable. This is the answer the developer came for.
  */
 #include <curses.h>
@@ -86,6 +87,12 @@ view_detail(struct tui *t, struct tui_rect r)
 	}
 	for (size_t i = 0; i < fl->nreports; i++)
 		para(&f, 1, draw_attr(t, COL_YELLOW), fl->reports[i]);
+	if (fl->nalts > 0) {
+		f.row++;
+		para(&f, 0, draw_attr(t, COL_TITLE), "Could also be");
+		for (size_t i = 0; i < fl->nalts; i++)
+			para(&f, 1, draw_attr(t, COL_DIM), fl->alts[i]);
+	}
 	if (fl->nev > 0) {
 		f.row++;
 		para(&f, 0, draw_attr(t, COL_TITLE), "Evidence");
