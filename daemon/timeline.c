@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 
 #include "callsightd.h"
 
@@ -199,6 +200,31 @@ process_matches(const char *known, const char *seen)
 	return n == 16 && strncasecmp(known, seen, 16) == 0;
 }
 
+/*
+ * A bundle id whose last part is the executable's name (com.acme.peercall and PeerCall): Xcode's
+ * default, and what links a system line that gives only the bundle (an old SpringBoard exit, a
+ * jetsam line) to an app known only by its own lines. Letters and digits, case aside.
+ */
+static bool
+bundle_names_process(const char *bundle, const char *process)
+{
+	const char *tail = strrchr(bundle, '.');
+	tail = tail ? tail + 1 : bundle;
+	if (tail[0] == '\0' || process[0] == '\0')
+		return false;
+	const char *a = tail, *b = process;
+	for (;;) {
+		while (*a && !isalnum((unsigned char)*a))
+			a++;
+		while (*b && !isalnum((unsigned char)*b))
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if (tolower((unsigned char)*a++) != tolower((unsigned char)*b++))
+			return false;
+	}
+}
+
 static bool
 names_app_option_str(const struct cs_timeline *tl, const char *name)
 {
@@ -232,6 +258,17 @@ find_app(struct cs_timeline *tl, const char *bundle, long pid, const char *proce
 			return a;
 		if (process && process_matches(a->process, process) &&
 		    (!bundle || !bundle[0] || !a->bundle[0]))
+			return a;
+	}
+	for (int i = 0; i < MAX_APPS; i++) {	/* the weakest link last: bundle <-> executable */
+		struct tl_app *a = &tl->apps[i];
+		bool pid_agrees = pid <= 0 || a->pid <= 0 || a->pid == pid;
+		if (!a->used || !pid_agrees)
+			continue;
+		if (bundle && bundle[0] && !a->bundle[0] && bundle_names_process(bundle, a->process))
+			return a;
+		if (process && process[0] && a->bundle[0] && !a->process[0] &&
+		    bundle_names_process(a->bundle, process))
 			return a;
 	}
 	return NULL;
@@ -594,20 +631,36 @@ lock_before(const struct drop *d, int64_t until)
 	return dev ? dev : own;
 }
 
+/* the latest event of the kinds logged before `before` (stream order: stamps share seconds) */
+static const struct tl_event *
+last_before(const struct tl_ring *ring, const enum cs_event_kind *kinds, size_t nkinds,
+    int64_t from, const struct tl_event *before)
+{
+	for (size_t i = ring->count; i-- > 0;) {
+		const struct tl_event *ev = ring_at(ring, i);
+		if (ev->line >= before->line || ev->time_us < from)
+			continue;
+		for (size_t k = 0; k < nkinds; k++)
+			if (ev->kind == kinds[k])
+				return ev;
+	}
+	return NULL;
+}
+
 /*
- * Was the app in front at t - could a person have touched its UI? The app's last lifecycle event
- * before t says so; without one, an unlocked screen counts as in front.
+ * Was the app in front when ev was logged - could a person have touched its UI? The app's last
+ * lifecycle event before it says so; without one, an unlocked screen counts as in front.
  */
 static bool
-app_in_front_at(const struct drop *d, int64_t t)
+app_in_front_at(const struct drop *d, const struct tl_event *ev)
 {
-	const struct tl_event *life = last_of(&d->app->ring, KINDS(CS_EV_app_foreground,
+	const struct tl_event *life = last_before(&d->app->ring, KINDS(CS_EV_app_foreground,
 	    CS_EV_app_launched, CS_EV_app_background, CS_EV_app_inactive, CS_EV_app_suspended),
-	    d->from_us - CALLKIT_LOOKBACK, t);
+	    d->from_us - CALLKIT_LOOKBACK, ev);
 	if (life)
 		return life->kind == CS_EV_app_foreground || life->kind == CS_EV_app_launched;
-	const struct tl_event *screen = last_of(&d->tl->ring, KINDS(CS_EV_screen_locked,
-	    CS_EV_screen_unlocked, CS_EV_lock_button), d->from_us - CALLKIT_LOOKBACK, t);
+	const struct tl_event *screen = last_before(&d->tl->ring, KINDS(CS_EV_screen_locked,
+	    CS_EV_screen_unlocked, CS_EV_lock_button), d->from_us - CALLKIT_LOOKBACK, ev);
 	return screen == NULL || screen->kind == CS_EV_screen_unlocked;
 }
 
@@ -775,7 +828,7 @@ test_lock_button(struct drop *d, const struct cause_rule *rule)
 	 * logged after that is the app's code answering CallKit's end action, not a tap */
 	const struct tl_event *hangup = app_last(d, KINDS(CS_EV_call_user_hangup), end->time_us);
 	if (hangup && end->time_us - hangup->time_us <= HANGUP_LOOKBACK &&
-	    hangup->line < trigger->line && app_in_front_at(d, hangup->time_us))
+	    hangup->line < trigger->line && app_in_front_at(d, hangup))
 		return false;
 	if (app_last(d, KINDS(CS_EV_call_error), end->time_us))
 		return false;	/* an error before the end-call explains it otherwise */
@@ -846,7 +899,7 @@ test_user_hangup(struct drop *d, const struct cause_rule *rule)
 	if (app_first(d, KINDS(CS_EV_call_error), h->time_us, d->seen_us))
 		return false;
 	/* a person can only have tapped it with the app in front, unless the line names the tap */
-	if (!app_in_front_at(d, h->time_us) && strcmp(h->reason, "ui") != 0)
+	if (!app_in_front_at(d, h) && strcmp(h->reason, "ui") != 0)
 		return false;
 	evidence_add(&d->evidence, h);
 	d->confidence = 0.85;
@@ -1117,6 +1170,24 @@ static const char *const settle_text[CS_CAUSE_COUNT] = {
 	[CS_CAUSE_user_hangup] = "a log line in the app's hang-up button action",
 };
 
+/*
+ * A winner that rests on a fact the log does not have: its rival is as consistent with the lines,
+ * and that fact would decide between them. (A predicate that needs the fact cannot hold without
+ * it, so the table below names these pairs.)
+ */
+static bool
+modes_unknown(const struct drop *d)
+{
+	return !modes_missing(d) && !modes_declared(d);
+}
+
+static const struct {
+	enum cs_cause	 winner, rival;
+	bool		(*unsettled)(const struct drop *d);
+} unsettled_rivals[] = {
+	{ CS_CAUSE_missing_background_mode, CS_CAUSE_no_active_audio_in_background, modes_unknown },
+};
+
 static int
 alternative_cmp(const void *a, const void *b)
 {
@@ -1135,7 +1206,7 @@ find_alternatives(const struct drop *won, size_t winner, double confidence,
     struct cs_alternative *alts)
 {
 	size_t n = 0;
-	struct cs_alternative found[NCAUSE_RULES];
+	struct cs_alternative found[NCAUSE_RULES + sizeof unsettled_rivals / sizeof unsettled_rivals[0]];
 	for (size_t i = winner + 1; i < NCAUSE_RULES; i++) {
 		if (cause_rules[i].cause == CS_CAUSE_unknown)
 			continue;
@@ -1149,6 +1220,15 @@ find_alternatives(const struct drop *won, size_t winner, double confidence,
 			continue;
 		found[n++] = (struct cs_alternative){ cause_rules[i].cause, c,
 		    settle_text[cause_rules[i].cause] ? settle_text[cause_rules[i].cause] : "" };
+	}
+	for (size_t i = 0; i < sizeof unsettled_rivals / sizeof unsettled_rivals[0]; i++) {
+		enum cs_cause rival = unsettled_rivals[i].rival;
+		bool listed = false;
+		for (size_t k = 0; k < n; k++)
+			listed |= found[k].cause == rival;
+		if (unsettled_rivals[i].winner == cause_rules[winner].cause && !listed &&
+		    unsettled_rivals[i].unsettled(won) && 1.0 - confidence >= MIN_ALTERNATIVE)
+			found[n++] = (struct cs_alternative){ rival, 1.0 - confidence, settle_text[rival] };
 	}
 	qsort(found, n, sizeof found[0], alternative_cmp);
 	if (n > CS_MAX_ALTERNATIVES)

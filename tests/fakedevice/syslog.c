@@ -1,5 +1,6 @@
 /* syslog.c - com.apple.syslog_relay of a fake device. The device just writes records
- * "<text>\n\0". Lines come from the device's capture file, at N lines/s or as fast as the slowest
+ * "<text>\n\0" (a multi-line message is one record: starts_record()). Records come from the
+ * device's capture file, at N records/s or as fast as the slowest
  * client reads; the capture advances only while at least one client listens (so a test sees it
  * from the start) and every client gets the lines from when it connected on, like live lines.
  * Injected lines, garbage and big lines from the control interface go out the same way. */
@@ -8,6 +9,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Does a capture line start a log record? A stamp in one of the shapes callsight reads (syslog
+ * "Mon dd HH:MM:SS", with a weekday before it, ISO "YYYY-MM-DD", a clock "HH:MM:SS", a Console row
+ * "type<TAB or space>..."). Anything else (TAB-indented lines, stack frames, stdout) continues the
+ * record before it: a phone sends a multi-line message as ONE relay record, "l1\nl2\n\0". */
+static int starts_record(const char *l)
+{
+	static const char *const types[] = { "default", "info", "debug", "error", "fault", "notice",
+	    "activity" };
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const char days[] = "MonTueWedThuFriSatSun";
+	size_t n = strlen(l);
+	if (n >= 4 && l[3] == ' ')
+		for (int i = 0; i < 7; i++)
+			if (memcmp(l, days + 3 * i, 3) == 0)
+				return 1;
+	if (n >= 4 && l[3] == ' ')
+		for (int i = 0; i < 12; i++)
+			if (memcmp(l, months + 3 * i, 3) == 0)
+				return 1;
+	if (n >= 8 && l[0] >= '0' && l[0] <= '9' && (l[2] == ':' || l[4] == '-'))
+		return 1;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		size_t k = strlen(types[i]);
+		if (n > k && strncmp(l, types[i], k) == 0 && (l[k] == '\t' || l[k] == ' '))
+			return 1;
+	}
+	return 0;
+}
 
 int syslog_load(struct device *d)
 {
@@ -24,6 +54,23 @@ int syslog_load(struct device *d)
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
+		/* a raw relay capture ("l1\n\0l2\n\0"): the NUL that ends a record starts our line */
+		char *text = line;
+		while (text < line + n && *text == '\0')
+			text++;
+		n = (ssize_t)strlen(text);
+		memmove(line, text, (size_t)n + 1);
+		if (d->nlines > 0 && !starts_record(line) && starts_record(d->lines[0])) {
+			char *prev = d->lines[d->nlines - 1];	/* a continuation: same record */
+			size_t plen = strlen(prev);
+			char *joined = realloc(prev, plen + 1 + (size_t)n + 1);
+			if (!joined)
+				abort();
+			joined[plen] = '\n';
+			memcpy(joined + plen + 1, line, (size_t)n + 1);
+			d->lines[d->nlines - 1] = joined;
+			continue;
+		}
 		if (d->nlines == lines_cap) {	/* doubling: a 100k-line capture loads in linear time */
 			lines_cap = lines_cap ? lines_cap * 2 : 256;
 			char **l = realloc(d->lines, lines_cap * sizeof(*l));
