@@ -373,7 +373,12 @@ void cs_timeline_reports_done(struct cs_timeline *tl);
 
 /* ---------------------------------------------------------------- records (output.c) */
 
-/* The NDJSON records of docs/protocol.md, as jansson objects (the caller owns the reference). */
+/* The NDJSON records of docs/protocol.md, as jansson objects (the caller owns the reference).
+ * Every record is written with CS_JSON_DUMP: compact, fields in build order, and reals with at most
+ * CS_JSON_REAL_DIGITS significant digits (a confidence of 0.85 prints as 0.85, not as the nearest
+ * double's 0.84999999999999998). */
+#define CS_JSON_REAL_DIGITS	6
+#define CS_JSON_DUMP		(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(CS_JSON_REAL_DIGITS))
 struct json_t;
 struct json_t *cs_event_json(const struct cs_event *event);
 struct json_t *cs_flag_json(const struct cs_flag *flag);

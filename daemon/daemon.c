@@ -836,7 +836,7 @@ check_report_request(struct cs_daemon *d, struct cs_client *c, json_t *req, json
 	const char *out = json_string_value(json_object_get(req, "out"));
 	const char *device = json_string_value(json_object_get(req, "device"));
 	if (flag != NULL && !(json_is_integer(flag) && json_integer_value(flag) > 0)) {
-		char *text = json_dumps(flag, JSON_ENCODE_ANY | JSON_COMPACT);
+		char *text = json_dumps(flag, JSON_ENCODE_ANY | CS_JSON_DUMP);
 		cs_client_error(c, id, "report: \"flag\" must be a flag id (a positive integer), not %.40s",
 		    text ? text : "that");
 		free(text);

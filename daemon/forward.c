@@ -213,7 +213,7 @@ fit_json(const char *json)
 		size_t n = cs_utf8_cut(m, FWD_CUT_MESSAGE, strlen(m));
 		json_object_set_new(r, "message", json_stringn(m, n));
 		json_object_set_new(r, "message_cut", json_true());
-		out = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		out = json_dumps(r, CS_JSON_DUMP);
 	}
 	json_decref(r);
 	if (out == NULL || strlen(out) > FWD_MAX_JSON) {
@@ -798,7 +798,7 @@ add_row(json_t *record, int64_t id, void *arg)
 		e.sd[i][n] = '\0';
 	}
 	cs_strlcpy(e.time, when ? when : "", sizeof e.time);
-	e.json = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	e.json = json_dumps(record, CS_JSON_DUMP);
 	json_decref(record);
 	if (e.json == NULL)
 		e.json = cs_xstrdup("{\"type\":\"unforwardable\",\"why\":\"cannot serialize\"}");

@@ -337,7 +337,7 @@ cs_text_free(struct cs_text *t)
 void
 cs_json_write(FILE *out, json_t *record)
 {
-	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(record, CS_JSON_DUMP);
 	if (text) {
 		fputs(text, out);
 		fputc('\n', out);

@@ -1441,7 +1441,7 @@ render_html(FILE *out, const struct report *r)
 static void
 render_flags(FILE *out, const struct report *r)
 {
-	char *text = json_dumps(r->flags, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(r->flags, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(CS_JSON_REAL_DIGITS));
 	fputs(text ? text : "[]", out);
 	fputc('\n', out);
 	free(text);
@@ -1453,7 +1453,7 @@ render_events(FILE *out, const struct report *r)
 	size_t i;
 	json_t *rec;
 	json_array_foreach(r->records, i, rec) {
-		char *text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *text = json_dumps(rec, CS_JSON_DUMP);
 		if (text) {
 			fputs(text, out);
 			fputc('\n', out);

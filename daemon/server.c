@@ -212,7 +212,7 @@ cs_server_queued(const struct cs_server *s)
 void
 cs_client_send(struct cs_client *c, json_t *record)
 {
-	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(record, CS_JSON_DUMP);
 	json_decref(record);
 	if (text == NULL)
 		return;
@@ -249,7 +249,7 @@ cs_server_broadcast(struct cs_server *s, const char *device, bool is_line, json_
 		if (!wants(c, device, is_line))
 			continue;
 		if (text == NULL) {	/* serialise once, for the first client that wants it */
-			text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			text = json_dumps(record, CS_JSON_DUMP);
 			if (text == NULL)
 				break;
 			len = strlen(text);

@@ -676,7 +676,7 @@ json_text_of(json_t *record)
 {
 	if (record == NULL)
 		return NULL;
-	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(record, CS_JSON_DUMP);
 	json_decref(record);
 	return text;
 }

@@ -9,7 +9,7 @@
 # by design (a live stream is anchored to the host clock) and are not compared.
 # usage (repo root): sh tests/e2e/live-equals-replay.sh   (env CALLSIGHT_BUILD, RATE)
 . "$(dirname "$0")/lib.sh"
-lib_watchdog 300
+lib_watchdog 900
 lib_require
 if ! ${CC:-cc} -std=c17 -O2 -Wall "$HERE/tests/e2e/flagsig.c" $(pkg-config --cflags --libs jansson) \
     -o "$T/flagsig" 2>"$T/flagsig.build"; then

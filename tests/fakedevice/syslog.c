@@ -51,6 +51,7 @@ int syslog_load(struct device *d)
 	char *line = NULL;
 	size_t cap = 0, lines_cap = 0;
 	ssize_t n;
+	int stamped = 0;	/* a record start was seen: what follows may continue it */
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
@@ -60,7 +61,7 @@ int syslog_load(struct device *d)
 			text++;
 		n = (ssize_t)strlen(text);
 		memmove(line, text, (size_t)n + 1);
-		if (d->nlines > 0 && !starts_record(line) && starts_record(d->lines[0])) {
+		if (!starts_record(line) && stamped) {
 			char *prev = d->lines[d->nlines - 1];	/* a continuation: same record */
 			size_t plen = strlen(prev);
 			char *joined = realloc(prev, plen + 1 + (size_t)n + 1);
@@ -79,6 +80,7 @@ int syslog_load(struct device *d)
 			d->lines = l;
 		}
 		d->lines[d->nlines++] = strdup(line);
+		stamped |= starts_record(line);
 	}
 	free(line);
 	fclose(f);
