@@ -103,6 +103,7 @@ struct tl_app {
 	int64_t		resumed_us;	/* resumed while pending: callbacks are due */
 	int64_t		terminated_us;	/* terminated with a call up: the exit reason may follow */
 	uint64_t	terminated_line;
+	bool		ended_by_termination;	/* diagnosing a termination: see diagnose() */
 
 	int64_t		call_start_us;	/* connecting/connected time of the current call */
 	int64_t		remote_gone_us;	/* remote stream gone, waiting to see if we drop too */
@@ -1250,6 +1251,10 @@ diagnose(struct cs_timeline *tl, struct tl_app *app, int64_t died_us, uint64_t l
 	d.disconnect = disconnect;
 	d.new_pid = new_pid;
 	d.seen_us = disconnect ? disconnect->time_us : (tl->now_us > died_us ? tl->now_us : died_us);
+	/* a termination is judged on the lines up to its grace, however long the verdict waited
+	 * (live, for the phone's report): the same verdict at any speed */
+	if (app->ended_by_termination && d.seen_us > died_us + TERMINATION_GRACE)
+		d.seen_us = died_us + TERMINATION_GRACE;
 	d.from_us = app->call_start_us ? app->call_start_us : died_us - EVIDENCE_WINDOW;
 	if (died_us - d.from_us > EVIDENCE_WINDOW * 20)
 		d.from_us = died_us - EVIDENCE_WINDOW * 20;
@@ -1430,8 +1435,12 @@ settle_pending(struct cs_timeline *tl, struct tl_app *app)
 	if (app->terminated_us) {
 		int64_t at = app->terminated_us;
 		app->terminated_us = 0;
-		if (call_up(app) || app->pending)
+		tl->reports_done = false;	/* the next kill waits for its report again */
+		if (call_up(app) || app->pending) {
+			app->ended_by_termination = true;
 			call_dropped(tl, app, NULL, at, app->terminated_line);
+			app->ended_by_termination = false;
+		}
 		return;
 	}
 	if (!app->pending)
@@ -1541,17 +1550,14 @@ on_app_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event *
 	case CS_EV_app_killed_jetsam:
 	case CS_EV_app_killed_watchdog:
 	case CS_EV_app_crashed:
+		/* settled TERMINATION_GRACE later in the log's time (or when the phone's report came,
+		 * live): the same lines are seen whatever the speed, and a second tool's line about the
+		 * same kill counts once */
 		app->state = APP_GONE;
-		if (awaiting_report(tl, app) && (call_up(app) || app->pending)) {
-			if (app->terminated_us == 0) {	/* settled when the report comes (or not) */
-				app->terminated_us = ev->time_us;
-				app->terminated_line = ev->line;
-			}
-			break;
+		if ((call_up(app) || app->pending) && app->terminated_us == 0) {
+			app->terminated_us = ev->time_us;
+			app->terminated_line = ev->line;
 		}
-		app->terminated_us = 0;
-		if (call_up(app) || app->pending)
-			call_dropped(tl, app, NULL, ev->time_us, ev->line);
 		break;
 	case CS_EV_audio_active:
 	case CS_EV_callkit_audio_activated:
@@ -1800,10 +1806,10 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 		struct tl_app *a = &tl->apps[i];
 		if (!a->used || !a->under_test)
 			continue;
+		/* (a new instance is noticed by its events, not here: a line the scan did not build
+		 * has no process name, and the verdict must not depend on the scan) */
 		if (line->pid > 0 && line->pid == a->pid)
 			a->last_log_us = line->time_us;
-		else if (line->pid > 0 && a->process[0] && strcmp(line->process, a->process) == 0)
-			check_new_instance(tl, a, line->pid, false, line->number);
 		if (a->facts_due) {
 			a->facts_due = false;
 			check_facts_warning(tl, a);
@@ -1947,13 +1953,15 @@ cs_timeline_report(struct cs_timeline *tl, const struct cs_crash_report *report)
 void
 cs_timeline_reports_done(struct cs_timeline *tl)
 {
+	/* the fetch is over: a kill waits no longer than its grace in the log's time (settled now
+	 * if that has passed, else by the next line); settle_pending() re-arms the wait */
 	tl->reports_done = true;
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *a = &tl->apps[i];
-		if (a->used && a->under_test && a->terminated_us)
+		if (a->used && a->under_test && a->terminated_us &&
+		    tl->now_us - a->terminated_us > TERMINATION_GRACE)
 			settle_pending(tl, a);
 	}
-	tl->reports_done = false;	/* the next kill waits again */
 }
 
 struct cs_timeline *
