@@ -23,17 +23,17 @@ int control_open(struct fk *fk)
 static void say(struct fk *fk, struct conn *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(struct fk *fk, struct conn *c, const char *fmt, ...)
 {
-	char line[8192];
+	/* one reply line of any length (stats for many devices runs past any fixed buffer) */
+	char *line = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	int n = vasprintf(&line, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
 	conn_send(fk, c, line, (size_t)n);
+	conn_send(fk, c, "\n", 1);
+	free(line);
 }
 
 void device_detach(struct fk *fk, struct device *d)
@@ -110,11 +110,15 @@ static size_t big(struct fk *fk, struct device *d, size_t n)
 
 static void stats(struct fk *fk, struct conn *c)
 {
-	char out[8192];
-	size_t o = (size_t)snprintf(out, sizeof(out), "ok stats");
-	for (size_t i = 0; i < fk->ndevs && o < sizeof(out); i++) {
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+	if (f == NULL)
+		return;
+	fprintf(f, "ok stats");
+	for (size_t i = 0; i < fk->ndevs; i++) {
 		struct device *d = &fk->devs[i];
-		o += (size_t)snprintf(out + o, sizeof(out) - o,
+		fprintf(f,
 				      "%s %s lines=%llu bytes=%llu clients=%zu pos=%zu/%zu attached=%d locked=%d stalled=%d eof=%d rate=%u"
 				      " reports=%zu removed=%llu mover=%llu afc=%llu",
 				      i ? ";" : "", d->udid, (unsigned long long)d->sent_lines,
@@ -123,7 +127,9 @@ static void stats(struct fk *fk, struct conn *c)
 				      (unsigned long long)d->crash_removed, (unsigned long long)d->mover_runs,
 				      (unsigned long long)d->afc_requests);
 	}
+	fclose(f);
 	say(fk, c, "%s", out);
+	free(out);
 }
 
 static void list(struct fk *fk, struct conn *c)
