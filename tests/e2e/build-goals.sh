@@ -14,7 +14,7 @@ goal=$(make -pn 2>/dev/null | sed -n 's/^\.DEFAULT_GOAL := //p' | tail -n 1)
 if [ "$goal" = all ]; then ok "plain make builds 'all'"; else bad "plain make builds 'all' (got '$goal')"; fi
 # what a plain `make` would build: the daemon and the client, not only the emulator
 plan=$(make -n -B 2>/dev/null)
-if echo "$plan" | grep -q -- '-o build/callsightd ' && echo "$plan" | grep -q -- '-o build/callsight '; then
+if echo "$plan" | grep -q -E -- '-o build(-[a-z]+)*/callsightd ' && echo "$plan" | grep -q -E -- '-o build(-[a-z]+)*/callsight '; then
 	ok "plain make links callsightd and callsight"
 else bad "plain make links callsightd and callsight"; fi
 
