@@ -139,6 +139,9 @@ struct cs_timeline {
 	struct cs_crash_report *reports[MAX_REPORTS];
 	size_t		nreports;
 	bool		reports_done;	/* live: the fetch after the last kill is over */
+	int64_t		clock_offset_us;	/* timeline time - the phone's own stamp, latest line
+						 * (the live anchor, clock jumps): a report's time, on
+						 * the phone's clock, is moved by it */
 	const struct cs_crash_report *flag_report;	/* the report behind the flag being emitted */
 	const struct cs_report_victim *flag_victim;
 };
@@ -776,15 +779,16 @@ report_time_fits(const struct drop *d, const struct cs_crash_report *r, bool pid
 	int64_t hi = (d->seen_us > d->died_us ? d->seen_us : d->died_us) + REPORT_WINDOW;
 	if (r->time_us == 0)
 		return pid_match;
-	if (r->time_us >= lo && r->time_us <= hi)
+	int64_t at = r->time_us + d->tl->clock_offset_us;	/* onto the timeline, as the lines */
+	if (at >= lo && at <= hi)
 		return true;
 	if (!pid_match)
 		return false;
-	int64_t delta = r->time_us - d->died_us;
+	int64_t delta = at - d->died_us;
 	if (delta < -14 * 3600 * SEC || delta > 14 * 3600 * SEC)
 		return false;
 	int64_t off = (delta >= 0 ? delta + ZONE_STEP / 2 : delta - ZONE_STEP / 2) / ZONE_STEP * ZONE_STEP;
-	return r->time_us - off >= lo && r->time_us - off <= hi;
+	return at - off >= lo && at - off <= hi;
 }
 
 static void
@@ -1797,6 +1801,8 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 {
 	if (!(line->flags & CS_LINE_NO_TIME) && line->time_us > tl->now_us)
 		tl->now_us = line->time_us;
+	if (!(line->flags & CS_LINE_NO_TIME) && line->device_us != 0)
+		tl->clock_offset_us = line->time_us - line->device_us;
 	if (tl->device[0] == '\0' && (line->udid[0] || line->device[0]))
 		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
 	if (tl->device_name[0] == '\0' && line->device[0])
@@ -1953,15 +1959,16 @@ cs_timeline_report(struct cs_timeline *tl, const struct cs_crash_report *report)
 void
 cs_timeline_reports_done(struct cs_timeline *tl)
 {
-	/* the fetch is over: a kill waits no longer than its grace in the log's time (settled now
-	 * if that has passed, else by the next line); settle_pending() re-arms the wait */
+	/* the fetch is over: the kill is settled now (a quiet phone sends no line to wait for; the
+	 * verdict still reads only the lines up to the kill's grace, see diagnose());
+	 * settle_pending() re-arms the wait for the next kill */
 	tl->reports_done = true;
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *a = &tl->apps[i];
-		if (a->used && a->under_test && a->terminated_us &&
-		    tl->now_us - a->terminated_us > TERMINATION_GRACE)
+		if (a->used && a->under_test && a->terminated_us)
 			settle_pending(tl, a);
 	}
+	tl->reports_done = false;
 }
 
 struct cs_timeline *
