@@ -196,6 +196,16 @@ csd_stop() {
 	RC=$?
 }
 
+# session_end NAME: stop callsightd NAME (it must exit 0, with no sanitizer report) and the emulator
+session_end() {
+	csd_stop "$1"
+	check "$1: callsightd exits 0 on SIGTERM (got $RC)" "[ $RC -eq 0 ]" "$T/$1.err"
+	check "$1: no sanitizer report from callsightd" "sanitizer_clean '$T/$1.err'" "$T/$1.err"
+	cmd quit >/dev/null
+	wait "$FPID" 2>/dev/null
+	FPID=""
+}
+
 # sanitizer_clean FILE: no ASan/UBSan/LSan report in it
 sanitizer_clean() {
 	! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'ERROR: LeakSanitizer' \

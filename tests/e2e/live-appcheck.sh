@@ -52,12 +52,7 @@ EOF
 	wait_count 1 10 '"type":"app"' "$T/$1.out"
 	sleep 2
 	check "$1: callsightd alive" "csd_alive $1" "$T/$1.err"
-	csd_stop "$1"
-	check "$1: callsightd exits 0 on SIGTERM (got $RC)" "[ $RC -eq 0 ]" "$T/$1.err"
-	check "$1: no sanitizer report from callsightd" "sanitizer_clean '$T/$1.err'" "$T/$1.err"
-	cmd quit >/dev/null
-	wait "$FPID" 2>/dev/null
-	FPID=""
+	session_end "$1"
 	exec 3>&-
 	# flags: cause confidence device time, one per line
 	grep "$FLAG" "$T/$1.out" | sed -n 's/.*"time":"\([^"]*\)","device":"\([^"]*\)".*"severity":"\([a-z]*\)","cause":"\([a-z_]*\)".*"confidence":\([0-9.]*\).*/\4 \5 \3 \2 \1/p' >"$T/$1.flags"

@@ -49,12 +49,7 @@ live() {
 		bad "$1: every capture streamed to its end" "$T/fake.err"
 	fi
 	sleep 3
-	csd_stop "$1"
-	check "$1: callsightd exits 0 on SIGTERM (got $RC)" "[ $RC -eq 0 ]" "$T/$1.err"
-	check "$1: no sanitizer report from callsightd" "sanitizer_clean '$T/$1.err'" "$T/$1.err"
-	cmd quit >/dev/null
-	wait "$FPID" 2>/dev/null
-	FPID=""
+	session_end "$1"
 	"$SIG" -d <"$T/$1.out" >"$T/$1.sig"
 	i=0
 	same=0
