@@ -63,12 +63,22 @@ wait_rc() {
 	cat "$tmp/$1.rc" 2>/dev/null
 }
 
-lanes_shown() {
+lanes_shown_now() {
 	sc=$(screen "$1")
 	for lane in Screen App Audio Call Network Link Flags; do
 		echo "$sc" | grep -Eq "^$lane " || return 1
 	done
 	echo "$sc" | grep -q "Timeline" && echo "$sc" | grep -q "callsight"
+}
+# lanes_shown SESSION: every lane on screen, allowing up to 5 s for a redraw in progress (a capture
+# taken mid-redraw on a loaded machine misses rows that the next one has)
+lanes_shown() {
+	_i=0
+	while ! lanes_shown_now "$1"; do
+		_i=$((_i + 1))
+		[ $_i -ge 50 ] && return 1
+		sleep 0.1
+	done
 }
 
 scale() { screen "$1" | sed -n 's/.*Timeline  \([0-9]*[a-z]*\)\/col.*/\1/p' | head -n 1; }
