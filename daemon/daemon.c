@@ -1319,9 +1319,9 @@ replay_into(struct cs_daemon *d)
 static void
 daemon_free(struct cs_daemon *d)
 {
+	/* the devices stop and the pipelines flush first, so that flags raised by the final flush join
+	 * the pending bundles (the queue's bound holds); then every pending bundle gets until deadline */
 	int64_t deadline = cs_mono_ms() + EXIT_REPORTS_MS;
-	if (d->reports && d->store)
-		write_due_reports(d, true, deadline);
 	cs_devices_stop(d->devices);
 	for (struct dev_entry *e = d->devs; e;) {
 		struct dev_entry *next = e->next;
@@ -1331,7 +1331,7 @@ daemon_free(struct cs_daemon *d)
 		free(e);
 		e = next;
 	}
-	if (d->reports && d->store)	/* flags raised by the final flush */
+	if (d->reports && d->store)
 		write_due_reports(d, true, deadline);
 	if (d->reports_dropped)
 		fprintf(stderr, "callsightd: auto-report: %llu flags were not bundled (the queue was full)\n",

@@ -203,7 +203,7 @@ teardown(void **state)
 	}
 	char cmd[PATH_MAX + 64];
 	/* sanitizer reports from the children end up in the log: they fail the run */
-	snprintf(cmd, sizeof cmd, "grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' %s", e->errlog);
+	snprintf(cmd, sizeof cmd, "grep -qs -e 'ERROR: AddressSanitizer' -e 'runtime error:' %s", e->errlog);
 	int found = system(cmd);
 	if (found == 0) {
 		snprintf(cmd, sizeof cmd, "cat %s >&2", e->errlog);
