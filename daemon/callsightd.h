@@ -522,9 +522,6 @@ typedef void (*cs_raw_line_cb)(const char *device, const char *raw, size_t len, 
     void *ctx);
 int cs_store_raw_lines(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
     cs_raw_line_cb cb, void *ctx);
-/* Where the last max_lines lines of a window begin (*start_us 0: the window holds fewer). */
-int cs_store_window_start(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
-    size_t max_lines, int64_t *start_us);
 int64_t cs_store_size(struct cs_store *s);
 /* Forwarding: records of one type (a CS_REC_ bit: flag, device, app, event, line) with a row id
  * after after_id, in id order, at most limit; cb takes the reference, non-zero stops. */

@@ -38,9 +38,12 @@
 
 #define SEC			1000000LL
 #define FLAG_WINDOW_US		(120 * SEC)	/* default window: ±2 min around a flag */
-#define REPORT_MAX_LINES	200000		/* a wider window is cut to its last lines: a bundle is
-						 * built in memory, so this bounds the daemon's memory
-						 * (issue 14 §2: an open report on a 1 GB store took 2 GB) */
+/* A bundle is streamed from the store (issue 14 §2: an open report on a 1 GB store took 2 GB when it
+ * was built in memory): these bound what one report holds, whatever the window's size. */
+#define RECORD_PAGE		2000		/* event/state records redacted and written at once */
+#define LINE_PAGE		5000		/* raw lines redacted and written at once ... */
+#define LINE_PAGE_BYTES		(1 << 20)	/* ... or this many bytes of them */
+#define HTML_MAX_RECORDS	10000		/* records the page's timeline draws: the newest */
 #define PLOT_LANES		5		/* Screen, App, Audio, Call, Network */
 
 static const enum cs_lane plot_lanes[PLOT_LANES] = {
@@ -63,20 +66,31 @@ struct crash_file {
 /* the model of one bundle: protocol records, raw lines and the window */
 struct report {
 	const struct cs_report_options *opt;
-	const char	*device;	/* the device reported on; NULL = every device */
+	const char	*device;	/* the device reported on; NULL = every device (redacted with the rest) */
+	char		*store_device;	/* the same as the store knows it: what the streams read */
 	int64_t		 since, until;	/* the window as asked (0 = open) */
 	int64_t		 t_start, t_end;	/* the window drawn (data extents when open) */
 	json_t		*focus;		/* the flag asked for (borrowed from flags), or NULL */
 	json_t		*flags;		/* flag records in the window */
-	json_t		*records;	/* event and state records in the window (events.ndjson) */
+	json_t		*records;	/* the event and state records the timeline draws: the newest
+					 * HTML_MAX_RECORDS of the window (all are in events.ndjson) */
 	json_t		*marks;
 	json_t		*devices;	/* udid -> the latest device record */
 	json_t		*apps;		/* app records */
-	json_t		*prior;		/* "udid\nlane" -> the last state record before the window */
-	char		*raw;		/* the raw lines, one per line */
-	size_t		 raw_len, raw_cap;
-	size_t		 nlines;
-	int64_t		 cut_from;	/* the window asked for was cut to start here (0: not cut) */
+	json_t		*prior;		/* "udid\nlane" -> the last state record before the drawn records */
+	json_t		*udids;		/* the devices of the records, in order of appearance */
+	size_t		 nlines, nrecords;	/* written to syslog.txt, events.ndjson */
+	int64_t		 plot_from;	/* the timeline starts here: older records were not kept (0: t_start) */
+	/* streaming (each page is redacted and written, then freed) */
+	struct cs_pseudonyms *ps;	/* redacting: the phones' pseudonyms, one key for the bundle */
+	char		 partial[PATH_MAX];	/* the hidden folder the files are written into */
+	FILE		*events, *syslog;
+	json_t		*page;		/* records read, not yet written */
+	json_t		**ring;		/* the newest HTML_MAX_RECORDS records (redacted), oldest at ring_head */
+	size_t		 ring_head, ring_n;
+	char		*lines;		/* raw lines read, not yet written */
+	size_t		 lines_len, lines_cap, lines_n;
+	int		 stream_rc;	/* -1 once writing a page failed (err says why) */
 	char		*err;
 	size_t		 errlen;
 	struct crash_file crash[MAX_CRASH_FILES];
@@ -154,26 +168,26 @@ on_flag_search(json_t *record, void *ctx)
 	return 0;
 }
 
-/* Flag ids restart with each timeline, so the most recent flag with the id is the one meant. */
-static json_t *
-find_flag(struct cs_store *store, const char *device, uint64_t id)
+/* Flag ids restart with each timeline, so the most recent flag with the id is the one meant.
+ * -1: the store could not be read (not the same as no such flag). */
+static int
+find_flag(struct cs_store *store, const char *device, uint64_t id, json_t **found)
 {
 	struct flag_search fs = { .id = id };
 	if (cs_store_history(store, device, 0, 0, CS_REC_FLAG, 0, on_flag_search, &fs) < 0) {
 		json_decref(fs.found);
-		return NULL;
+		*found = NULL;
+		return -1;
 	}
-	return fs.found;
+	*found = fs.found;
+	return 0;
 }
 
 static int
 on_window_record(json_t *record, void *ctx)
 {
 	struct report *r = ctx;
-	const char *type = jstr(record, "type");
-	json_t *into = strcmp(type, "flag") == 0 ? r->flags : strcmp(type, "mark") == 0 ? r->marks
-	    : r->records;
-	json_array_append_new(into, record);
+	json_array_append_new(strcmp(jstr(record, "type"), "flag") == 0 ? r->flags : r->marks, record);
 	return 0;
 }
 
@@ -198,41 +212,27 @@ on_prior_state(json_t *record, void *ctx)
 	return 0;
 }
 
+/* an open window is drawn over the data it holds */
 static void
-on_raw_line(const char *device, const char *raw, size_t len, int64_t time_us, void *ctx)
+widen(struct report *r, int64_t t)
 {
-	struct report *r = ctx;
-	if (r->raw_len + len + 2 > r->raw_cap) {
-		r->raw_cap = (r->raw_len + len + 2) * 2;
-		r->raw = cs_xrealloc(r->raw, r->raw_cap);
-	}
-	memcpy(r->raw + r->raw_len, raw, len);
-	r->raw_len += len;
-	r->raw[r->raw_len++] = '\n';
-	r->raw[r->raw_len] = '\0';
-	r->nlines++;
-	/* an open window is drawn over the data it holds */
-	if (r->since == 0 && time_us && (r->t_start == 0 || time_us < r->t_start))
-		r->t_start = time_us;
-	if (r->until == 0 && time_us > r->t_end)
-		r->t_end = time_us;
+	if (r->since == 0 && t && (r->t_start == 0 || t < r->t_start))
+		r->t_start = t;
+	if (r->until == 0 && t > r->t_end)
+		r->t_end = t;
 }
 
-/* The drawn window: as asked, or the extents of the records and lines when open. */
+/* The drawn window: as asked, or the extents of the records and lines when open (the streamed
+ * records and lines widened it as they went by). */
 static void
 settle_drawn_window(struct report *r)
 {
-	json_t *lists[] = { r->records, r->flags, r->marks };
+	json_t *lists[] = { r->flags, r->marks };
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 		size_t k;
 		json_t *rec;
-		json_array_foreach(lists[i], k, rec) {
-			int64_t t = record_time(rec);
-			if (r->since == 0 && t && (r->t_start == 0 || t < r->t_start))
-				r->t_start = t;
-			if (r->until == 0 && t > r->t_end)
-				r->t_end = t;
-		}
+		json_array_foreach(lists[i], k, rec)
+			widen(r, record_time(rec));
 	}
 	if (r->since)
 		r->t_start = r->since;
@@ -245,6 +245,9 @@ settle_drawn_window(struct report *r)
 	}
 }
 
+/* What a bundle holds in memory whatever the window's size: the flags and marks of the window,
+ * the device and app facts, the lane states before it. The records and the lines are streamed
+ * (stream_records, stream_lines). */
 static int
 gather(struct report *r, struct cs_store *store)
 {
@@ -255,12 +258,17 @@ gather(struct report *r, struct cs_store *store)
 	r->devices = json_object();
 	r->apps = json_array();
 	r->prior = json_object();
+	r->udids = json_array();
 	r->since = opt->since_us;
 	r->until = opt->until_us;
 
 	json_t *focus = NULL;
 	if (opt->flag_id) {
-		focus = find_flag(store, opt->device, opt->flag_id);
+		if (find_flag(store, opt->device, opt->flag_id, &focus) < 0) {
+			cs_set_error(r->err, r->errlen, "cannot read the store for the report: %s",
+			    cs_store_error(store));
+			return -1;
+		}
 		if (focus == NULL) {
 			cs_set_error(r->err, r->errlen, "no flag %llu in the store%s%s", (unsigned long long)opt->flag_id,
 			    opt->device ? " for device " : "", opt->device ? opt->device : "");
@@ -276,19 +284,14 @@ gather(struct report *r, struct cs_store *store)
 	const char *asked = opt->device ? opt->device : focus ? jstr(focus, "device") : NULL;
 	char *device = asked ? cs_xstrdup(asked) : NULL;
 	r->device = device;
+	r->store_device = asked ? cs_xstrdup(asked) : NULL;
 
-	int64_t start = 0;
-	int rc = cs_store_window_start(store, device, r->since, r->until, REPORT_MAX_LINES, &start);
-	if (rc == 0 && start > r->since) {
-		r->since = r->cut_from = start;	/* the newest REPORT_MAX_LINES lines of the window */
-	}
-	if (rc < 0 ||
-	    cs_store_history(store, device, r->since, r->until, CS_REC_EVENT | CS_REC_STATE | CS_REC_FLAG |
-	    CS_REC_MARK, 0, on_window_record, r) < 0 ||
+	int rc = 0;
+	if (cs_store_history(store, device, r->since, r->until, CS_REC_FLAG | CS_REC_MARK, 0, on_window_record,
+	    r) < 0 ||
 	    cs_store_history(store, device, 0, 0, CS_REC_DEVICE | CS_REC_APP, 0, on_fact_record, r) < 0 ||
 	    (r->since > 0 && cs_store_history(store, device, 0, r->since - 1, CS_REC_STATE, 0, on_prior_state,
-	    r) < 0) ||
-	    cs_store_raw_lines(store, device, r->since, r->until, on_raw_line, r) < 0) {
+	    r) < 0)) {
 		cs_set_error(r->err, r->errlen, "cannot read the store for the report: %s", cs_store_error(store));
 		rc = -1;
 	}
@@ -307,7 +310,6 @@ gather(struct report *r, struct cs_store *store)
 		}
 		json_decref(focus);
 	}
-	settle_drawn_window(r);
 	return rc;
 }
 
@@ -320,8 +322,20 @@ report_free(struct report *r)
 	json_decref(r->devices);
 	json_decref(r->apps);
 	json_decref(r->prior);
-	free(r->raw);
+	json_decref(r->udids);
+	json_decref(r->page);
+	for (size_t i = 0; i < r->ring_n; i++)
+		json_decref(r->ring[(r->ring_head + i) % HTML_MAX_RECORDS]);
+	free(r->ring);
+	free(r->lines);
+	if (r->events)
+		fclose(r->events);
+	if (r->syslog)
+		fclose(r->syslog);
+	if (r->ps)
+		cs_pseudonyms_free(r->ps);
 	free((char *)r->device);
+	free(r->store_device);
 	for (size_t i = 0; i < r->ncrash; i++)
 		free(r->crash[i].text);
 }
@@ -510,12 +524,14 @@ rekey(json_t *old, bool with_lane)
 	return fresh;
 }
 
-/* Every phone's name and UDID replaced by its pseudonym (pseudonym.c) in the strings, the raw
- * lines and the device asked for; -1 when no key could be drawn (then no bundle: fail closed). */
+/* Every phone's name and UDID replaced by its pseudonym (pseudonym.c) in the strings and the
+ * device asked for; the pseudonyms are kept (r->ps) for the records and lines streamed later, so a
+ * phone reads the same in the whole bundle. -1 when no key could be drawn (then no bundle: fail
+ * closed). */
 static int
 pseudonymise(struct report *r, struct string_list *l, json_t *device)
 {
-	struct cs_pseudonyms *ps = cs_pseudonyms_new();
+	struct cs_pseudonyms *ps = r->ps = cs_pseudonyms_new();
 	if (ps == NULL)
 		return -1;
 	const char *key;
@@ -534,13 +550,6 @@ pseudonymise(struct report *r, struct string_list *l, json_t *device)
 		json_string_set(device, s);
 		free(s);
 	}
-	if (r->raw && (s = cs_pseudonyms_apply(ps, r->raw)) != NULL) {
-		free(r->raw);
-		r->raw = s;
-		r->raw_len = strlen(s);
-		r->raw_cap = r->raw_len + 1;
-	}
-	cs_pseudonyms_free(ps);
 	return 0;
 }
 
@@ -549,7 +558,7 @@ redact_model(struct report *r)
 {
 	struct string_list l = { 0 };
 	json_t *device = r->device ? json_string(r->device) : NULL;
-	json_t *trees[] = { r->flags, r->records, r->marks, r->devices, r->apps, r->prior, device };
+	json_t *trees[] = { r->flags, r->marks, r->devices, r->apps, r->prior, device };
 	for (size_t i = 0; i < sizeof trees / sizeof trees[0]; i++)
 		collect_strings(trees[i], &l);
 	int rc = pseudonymise(r, &l, device);
@@ -563,19 +572,222 @@ redact_model(struct report *r)
 	json_decref(device);
 	r->devices = rekey(r->devices, false);
 	r->prior = rekey(r->prior, true);
-	if (rc == 0 && r->raw) {
-		char *clean = cs_redact(r->raw, r->raw_len);
-		if (clean == NULL)
-			rc = -1;
-		else {
-			free(r->raw);
-			r->raw = clean;
-			r->raw_len = strlen(clean);
-		}
-	}
 	if (rc < 0)
 		cs_set_error(r->err, r->errlen, "redaction failed: no report written");
 	return rc;
+}
+
+/* ---------------------------------------------------------------- stream: records and lines */
+
+/* A member file of the bundle, created in the partial folder (0600, must not exist). */
+static FILE *
+create_member(struct report *r, const char *name)
+{
+	char path[PATH_MAX];
+	if (path_join(path, sizeof path, r->partial, name, "") < 0) {
+		cs_set_error(r->err, r->errlen, "path too long: %s/%s", r->partial, name);
+		return NULL;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (f == NULL) {
+		cs_set_error(r->err, r->errlen, "cannot create %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	return f;
+}
+
+/* Close a member file; -1 (err filled) when any write to it failed (a full disk says so here). */
+static int
+close_member(struct report *r, FILE **f, const char *name)
+{
+	int bad = ferror(*f);
+	errno = 0;
+	if (fclose(*f) != 0 || bad) {
+		if (r->stream_rc == 0 || !r->err[0])
+			cs_set_error(r->err, r->errlen, "cannot write %s/%s: %s", r->partial, name,
+			    errno ? strerror(errno) : "write error");
+		*f = NULL;
+		return -1;
+	}
+	*f = NULL;
+	return 0;
+}
+
+static void
+stream_failed(struct report *r, const char *fmt, const char *what)
+{
+	if (r->stream_rc == 0)
+		cs_set_error(r->err, r->errlen, fmt, what);
+	r->stream_rc = -1;
+}
+
+/* A record the timeline may draw: kept among the newest HTML_MAX_RECORDS. One that falls out hands
+ * its lane state on to prior (the lanes then start right) and moves the timeline's start. */
+static void
+keep_for_page(struct report *r, json_t *rec)
+{
+	if (r->ring_n < HTML_MAX_RECORDS) {
+		r->ring[(r->ring_head + r->ring_n++) % HTML_MAX_RECORDS] = json_incref(rec);
+		return;
+	}
+	json_t *old = r->ring[r->ring_head];
+	if (strcmp(jstr(old, "type"), "state") == 0) {
+		char key[256];
+		device_lane_key(jstr(old, "device"), jstr(old, "lane"), key, sizeof key);
+		json_object_set(r->prior, key, old);
+	}
+	r->plot_from = record_time(old);
+	json_decref(old);
+	r->ring[r->ring_head] = json_incref(rec);
+	r->ring_head = (r->ring_head + 1) % HTML_MAX_RECORDS;
+}
+
+/* The page of records read: redacted (one cs_redact call), written to events.ndjson, the newest
+ * kept for the page, then freed. */
+static void
+flush_records(struct report *r)
+{
+	size_t i;
+	json_t *rec;
+	if (r->stream_rc == 0 && r->opt->redact) {
+		struct string_list l = { 0 };
+		collect_strings(r->page, &l);
+		char *s;
+		for (size_t k = 0; k < l.n; k++)
+			if ((s = cs_pseudonyms_apply(r->ps, json_string_value(l.v[k]))) != NULL) {
+				json_string_set(l.v[k], s);
+				free(s);
+			}
+		if (redact_strings(&l) < 0)
+			stream_failed(r, "redaction failed: no report written%s", "");
+		free(l.v);
+	}
+	json_array_foreach(r->page, i, rec) {
+		if (r->stream_rc < 0)
+			break;
+		char *text = json_dumps(rec, CS_JSON_DUMP);
+		if (text) {
+			fputs(text, r->events);
+			fputc('\n', r->events);
+			free(text);
+		}
+		const char *dev = jstr(rec, "device");
+		bool seen = false;	/* few devices: a linear look */
+		size_t k;
+		json_t *u;
+		json_array_foreach(r->udids, k, u)
+			seen |= strcmp(json_string_value(u), dev) == 0;
+		if (!seen)
+			json_array_append_new(r->udids, json_string(dev));
+		keep_for_page(r, rec);
+	}
+	if (r->stream_rc == 0 && ferror(r->events))
+		stream_failed(r, "cannot write events.ndjson in %s", r->partial);
+	json_array_clear(r->page);
+}
+
+static int
+on_stream_record(json_t *record, void *ctx)
+{
+	struct report *r = ctx;
+	r->nrecords++;
+	widen(r, record_time(record));
+	json_array_append_new(r->page, record);
+	return json_array_size(r->page) >= RECORD_PAGE;	/* a full page: pause the reading */
+}
+
+/* events.ndjson: the window's event and state records in time order, a page at a time. The
+ * store's cursor keeps its statement between pages (one sort for the whole window, which SQLite
+ * spills to a temporary file when it is large): the records of all devices come merged in time
+ * order, as the protocol's history gives them. */
+static int
+stream_records(struct report *r, struct cs_store *store)
+{
+	r->page = json_array();
+	r->ring = cs_xcalloc(HTML_MAX_RECORDS, sizeof *r->ring);
+	if ((r->events = create_member(r, "events.ndjson")) == NULL)
+		return -1;
+	struct cs_history_cursor cur = { 0 };
+	int rc;
+	do {
+		rc = cs_store_history_page(store, r->store_device, r->since, r->until, CS_REC_EVENT | CS_REC_STATE, &cur,
+		    0, on_stream_record, r);
+		flush_records(r);
+	} while (rc == 1 && r->stream_rc == 0);
+	cs_store_history_release(&cur);
+	if (rc < 0)
+		stream_failed(r, "cannot read the store for the report: %s", cs_store_error(store));
+	if (close_member(r, &r->events, "events.ndjson") < 0)
+		r->stream_rc = -1;
+	/* the records the page draws, oldest first */
+	for (size_t i = 0; i < r->ring_n; i++)
+		json_array_append_new(r->records, r->ring[(r->ring_head + i) % HTML_MAX_RECORDS]);
+	r->ring_n = 0;
+	return r->stream_rc;
+}
+
+/* The lines read so far: pseudonyms, then redaction (one cs_redact call), then syslog.txt. */
+static void
+flush_lines(struct report *r)
+{
+	if (r->lines_len == 0 || r->stream_rc < 0)
+		return;
+	char *text = r->lines, *owned = NULL;
+	size_t len = r->lines_len;
+	if (r->opt->redact) {
+		char *named = cs_pseudonyms_apply(r->ps, text);
+		owned = cs_redact(named ? named : text, named ? strlen(named) : len);
+		free(named);
+		if (owned == NULL) {
+			stream_failed(r, "redaction failed: no report written%s", "");
+			return;
+		}
+		text = owned;
+		len = strlen(owned);
+	}
+	if (fwrite(text, 1, len, r->syslog) != len)
+		stream_failed(r, "cannot write syslog.txt in %s", r->partial);
+	free(owned);
+	r->lines_len = 0;
+	r->lines_n = 0;
+	r->lines[0] = '\0';
+}
+
+static void
+on_raw_line(const char *device, const char *raw, size_t len, int64_t time_us, void *ctx)
+{
+	struct report *r = ctx;
+	if (r->stream_rc < 0)
+		return;
+	if (r->lines_len + len + 2 > r->lines_cap) {
+		r->lines_cap = (r->lines_len + len + 2) * 2;
+		r->lines = cs_xrealloc(r->lines, r->lines_cap);
+	}
+	memcpy(r->lines + r->lines_len, raw, len);
+	r->lines_len += len;
+	r->lines[r->lines_len++] = '\n';
+	r->lines[r->lines_len] = '\0';
+	r->nlines++;
+	widen(r, time_us);
+	if (++r->lines_n >= LINE_PAGE || r->lines_len >= LINE_PAGE_BYTES)
+		flush_lines(r);
+}
+
+/* syslog.txt: every raw line of the window (grouped by device, each in capture order), read from
+ * the store a page at a time (store.c's keyset cursor) and written a page at a time. */
+static int
+stream_lines(struct report *r, struct cs_store *store)
+{
+	if ((r->syslog = create_member(r, "syslog.txt")) == NULL)
+		return -1;
+	if (cs_store_raw_lines(store, r->store_device, r->since, r->until, on_raw_line, r) < 0)
+		stream_failed(r, "cannot read the store for the report: %s", cs_store_error(store));
+	flush_lines(r);
+	if (close_member(r, &r->syslog, "syslog.txt") < 0)
+		r->stream_rc = -1;
+	return r->stream_rc;
 }
 
 /* ---------------------------------------------------------------- html helpers */
@@ -848,11 +1060,10 @@ write_facts(FILE *out, const struct report *r)
 	day_time_text(r->t_end, to, sizeof to);
 	fact(out, "Window from", from);
 	fact(out, "Window to", to);
-	int n = snprintf(counts, sizeof counts, "%zu lines · %zu records", r->nlines,
-	    json_array_size(r->records));
-	if (r->cut_from && n > 0 && (size_t)n < sizeof counts)
-		snprintf(counts + n, sizeof counts - (size_t)n, " (the newest %d lines of a longer window)",
-		    REPORT_MAX_LINES);
+	int n = snprintf(counts, sizeof counts, "%zu lines · %zu records", r->nlines, r->nrecords);
+	if (r->plot_from && n > 0 && (size_t)n < sizeof counts)
+		snprintf(counts + n, sizeof counts - (size_t)n, " (the timeline draws the newest %d; all are in "
+		    "events.ndjson)", HTML_MAX_RECORDS);
 	fact(out, "Captured", counts);
 	fact(out, "Secrets", r->opt->redact ? "redacted" : "NOT redacted");
 	fputs("</dl>\n</section>\n", out);
@@ -1071,16 +1282,17 @@ timeline_devices(const struct report *r)
 		return udids;
 	}
 	json_t *seen = json_object();
-	json_t *lists[] = { r->records, r->flags };
-	for (size_t l = 0; l < 2; l++) {
-		size_t i;
-		json_t *rec;
-		json_array_foreach(lists[l], i, rec) {
-			const char *d = jstr(rec, "device");
-			if (json_object_get(seen, d) == NULL) {
-				json_object_set_new(seen, d, json_true());
-				json_array_append_new(udids, json_string(d));
-			}
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r->udids, i, rec) {	/* the streamed records' devices, in order */
+		json_object_set_new(seen, json_string_value(rec), json_true());
+		json_array_append(udids, rec);
+	}
+	json_array_foreach(r->flags, i, rec) {
+		const char *d = jstr(rec, "device");
+		if (json_object_get(seen, d) == NULL) {
+			json_object_set_new(seen, d, json_true());
+			json_array_append_new(udids, json_string(d));
 		}
 	}
 	json_decref(seen);
@@ -1144,9 +1356,10 @@ zoom_range(const struct report *r, struct axis *zoom)
 			t1 = t;
 	}
 	int64_t pad = (t1 - t0) / 10 > 5 * SEC ? (t1 - t0) / 10 : 5 * SEC;
-	t0 = t0 - pad < r->t_start ? r->t_start : t0 - pad;
+	int64_t start = r->plot_from ? r->plot_from : r->t_start;
+	t0 = t0 - pad < start ? start : t0 - pad;
 	t1 = t1 + pad > r->t_end ? r->t_end : t1 + pad;
-	if (t1 <= t0 || (t1 - t0) * 10 > (r->t_end - r->t_start) * 6)
+	if (t1 <= t0 || (t1 - t0) * 10 > (r->t_end - start) * 6)
 		return false;
 	zoom->t0 = t0;
 	zoom->t1 = t1;
@@ -1175,7 +1388,9 @@ static void
 write_timeline(FILE *out, const struct report *r)
 {
 	json_t *udids = timeline_devices(r);
-	struct axis all = { .t0 = r->t_start, .t1 = r->t_end, .x0 = SVG_LEFT, .x1 = SVG_W - SVG_RIGHT };
+	/* when the window held more records than the page draws, the timeline starts at the oldest drawn */
+	struct axis all = { .t0 = r->plot_from && r->plot_from < r->t_end ? r->plot_from : r->t_start, .t1 = r->t_end,
+	    .x0 = SVG_LEFT, .x1 = SVG_W - SVG_RIGHT };
 	struct axis zoom;
 	bool zoomed = zoom_range(r, &zoom);
 	fputs("<section>\n<h2>Timeline (UTC)</h2>\n", out);
@@ -1406,24 +1621,7 @@ write_footer(FILE *out, const struct report *r)
 	    "addresses are redacted" : "; NOT redacted: check it for secrets before you share it");
 }
 
-/* ---------------------------------------------------------------- the four files */
-
-struct blob {
-	char	*data;
-	size_t	 len;
-};
-
-typedef void (*render_fn)(FILE *out, const struct report *r);
-
-static int
-render(const struct report *r, render_fn fn, struct blob *b)
-{
-	FILE *out = open_memstream(&b->data, &b->len);
-	if (out == NULL)
-		return -1;
-	fn(out, r);
-	return fclose(out) == 0 ? 0 : -1;
-}
+/* ---------------------------------------------------------------- the files */
 
 static void
 render_html(FILE *out, const struct report *r)
@@ -1447,69 +1645,40 @@ render_flags(FILE *out, const struct report *r)
 	free(text);
 }
 
-static void
-render_events(FILE *out, const struct report *r)
-{
-	size_t i;
-	json_t *rec;
-	json_array_foreach(r->records, i, rec) {
-		char *text = json_dumps(rec, CS_JSON_DUMP);
-		if (text) {
-			fputs(text, out);
-			fputc('\n', out);
-			free(text);
-		}
-	}
-}
-
-static void
-render_syslog(FILE *out, const struct report *r)
-{
-	if (r->raw)
-		fwrite(r->raw, 1, r->raw_len, out);
-}
-
+/* The bundle's files in their order (the tar's too); events.ndjson and syslog.txt are streamed
+ * (stream_records, stream_lines), the others are written from the model at the end. */
 static const struct {
 	const char	*name;
-	render_fn	 fn;
+	void		(*render)(FILE *out, const struct report *r);	/* NULL: streamed */
 } bundle_files[] = {
 	{ "report.html", render_html },
 	{ "flags.json", render_flags },
-	{ "events.ndjson", render_events },
-	{ "syslog.txt", render_syslog },
+	{ "events.ndjson", NULL },
+	{ "syslog.txt", NULL },
 };
 #define NFILES (sizeof bundle_files / sizeof bundle_files[0])
 
-/* ---------------------------------------------------------------- writing: folder */
-
+/* the files written from the model, and the phone's crash reports, into the partial folder */
 static int
-write_file(const char *dir, const char *name, const struct blob *b, char *err, size_t errlen)
+write_rest(struct report *r)
 {
-	char path[PATH_MAX];
-	if (path_join(path, sizeof path, dir, name, "") < 0) {
-		cs_set_error(err, errlen, "path too long: %s/%s", dir, name);
-		return -1;
-	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		cs_set_error(err, errlen, "cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
-	size_t done = 0;
-	while (done < b->len) {
-		ssize_t n = write(fd, b->data + done, b->len - done);
-		if (n < 0 && errno == EINTR)
+	for (size_t i = 0; i < NFILES; i++) {
+		if (bundle_files[i].render == NULL)
 			continue;
-		if (n <= 0) {
-			cs_set_error(err, errlen, "cannot write %s: %s", path, strerror(errno));
-			close(fd);
+		FILE *f = create_member(r, bundle_files[i].name);
+		if (f == NULL)
 			return -1;
-		}
-		done += (size_t)n;
+		bundle_files[i].render(f, r);
+		if (close_member(r, &f, bundle_files[i].name) < 0)
+			return -1;
 	}
-	if (close(fd) != 0) {
-		cs_set_error(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		return -1;
+	for (size_t i = 0; i < r->ncrash; i++) {
+		FILE *f = create_member(r, r->crash[i].name);
+		if (f == NULL)
+			return -1;
+		fwrite(r->crash[i].text, 1, r->crash[i].len, f);
+		if (close_member(r, &f, r->crash[i].name) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1528,36 +1697,6 @@ remove_partial_dir(const char *dir, const struct report *r)
 			unlink(path);
 	}
 	rmdir(dir);
-}
-
-static int
-write_folder(const char *out_dir, const char *final, const struct blob *blobs, const struct report *r, char *err,
-    size_t errlen)
-{
-	char tmp[PATH_MAX];
-	if (path_join(tmp, sizeof tmp, out_dir, ".callsight-partial-XXXXXX", "") < 0 || mkdtemp(tmp) == NULL) {
-		cs_set_error(err, errlen, "cannot create a folder in %s: %s", out_dir, strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < NFILES; i++) {
-		if (write_file(tmp, bundle_files[i].name, &blobs[i], err, errlen) < 0) {
-			remove_partial_dir(tmp, r);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < r->ncrash; i++) {
-		struct blob b = { .data = r->crash[i].text, .len = r->crash[i].len };
-		if (write_file(tmp, r->crash[i].name, &b, err, errlen) < 0) {
-			remove_partial_dir(tmp, r);
-			return -1;
-		}
-	}
-	if (rename(tmp, final) != 0) {
-		cs_set_error(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
-		remove_partial_dir(tmp, r);
-		return -1;
-	}
-	return 0;
 }
 
 /* ---------------------------------------------------------------- writing: .tar.gz */
@@ -1596,43 +1735,57 @@ tar_header(gzFile gz, const char *name, char type, uint64_t size, int64_t mtime)
 	return gzwrite(gz, h, sizeof h) == (int)sizeof h ? 0 : -1;
 }
 
+/* One member: its header (the size comes from the finished file), then the file copied in chunks. */
 static int
-tar_entry(gzFile gz, const char *name, const struct blob *b, int64_t mtime)
+tar_entry(gzFile gz, const char *entry, const char *path, int64_t mtime)
 {
 	static const char zeros[512];
-	if (tar_header(gz, name, '0', b->len, mtime) < 0)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || tar_header(gz, entry, '0', (uint64_t)st.st_size, mtime) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	if (b->len && gzwrite(gz, b->data, (unsigned)b->len) != (int)b->len)
+	}
+	char buf[65536];
+	uint64_t done = 0;
+	ssize_t n;
+	while (done < (uint64_t)st.st_size && (n = read(fd, buf, sizeof buf)) > 0) {
+		if (gzwrite(gz, buf, (unsigned)n) != (int)n)
+			break;
+		done += (uint64_t)n;
+	}
+	close(fd);
+	if (done != (uint64_t)st.st_size)
 		return -1;
-	size_t pad = (512 - b->len % 512) % 512;
+	size_t pad = (512 - done % 512) % 512;
 	return pad == 0 || gzwrite(gz, zeros, (unsigned)pad) == (int)pad ? 0 : -1;
 }
 
 static int
-write_tar_entries(gzFile gz, const char *name, const struct blob *blobs, const struct report *r)
+write_tar_entries(gzFile gz, const char *name, const struct report *r)
 {
 	static const char zeros[1024];
 	int64_t mtime = (int64_t)time(NULL);
-	char entry[PATH_MAX];
+	char entry[PATH_MAX], path[PATH_MAX];
 	if (path_join(entry, sizeof entry, name, "", "") < 0 || tar_header(gz, entry, '5', 0, mtime) < 0)
 		return -1;
-	for (size_t i = 0; i < NFILES; i++) {
-		if (path_join(entry, sizeof entry, name, bundle_files[i].name, "") < 0 ||
-		    tar_entry(gz, entry, &blobs[i], mtime) < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < r->ncrash; i++) {
-		struct blob b = { .data = r->crash[i].text, .len = r->crash[i].len };
-		if (path_join(entry, sizeof entry, name, r->crash[i].name, "") < 0 ||
-		    tar_entry(gz, entry, &b, mtime) < 0)
+	for (size_t i = 0; i < NFILES + r->ncrash; i++) {
+		const char *file = i < NFILES ? bundle_files[i].name : r->crash[i - NFILES].name;
+		if (path_join(entry, sizeof entry, name, file, "") < 0 ||
+		    path_join(path, sizeof path, r->partial, file, "") < 0 || tar_entry(gz, entry, path, mtime) < 0)
 			return -1;
 	}
 	return gzwrite(gz, zeros, sizeof zeros) == (int)sizeof zeros ? 0 : -1;	/* end of archive */
 }
 
+/* The .tar.gz of the partial folder's files. A tar header holds its member's size, so a member is
+ * archived once its file is complete: the files are streamed into the partial folder first (as
+ * for a folder bundle) and then copied into the archive in 64 KiB chunks. That costs the bundle's
+ * size again on disk for a moment, but keeps memory flat; sizing the members in a first pass
+ * instead would read and redact the whole window twice. */
 static int
-write_tar(const char *out_dir, const char *name, const char *final, const struct blob *blobs,
-    const struct report *r, char *err,
+write_tar(const char *out_dir, const char *name, const char *final, const struct report *r, char *err,
     size_t errlen)
 {
 	char tmp[PATH_MAX];
@@ -1648,7 +1801,8 @@ write_tar(const char *out_dir, const char *name, const char *final, const struct
 		cs_set_error(err, errlen, "cannot compress into %s", tmp);
 		return -1;
 	}
-	int rc = write_tar_entries(gz, name, blobs, r);
+	errno = 0;
+	int rc = write_tar_entries(gz, name, r);
 	if (gzclose(gz) != Z_OK)
 		rc = -1;
 	if (rc < 0) {
@@ -1757,28 +1911,46 @@ cs_report_write(struct cs_store *store, const struct cs_report_options *options,
 	if (make_dirs(options->out_dir, err, errlen) < 0)
 		return -1;
 	struct report r = { .opt = options, .err = err, .errlen = errlen };
-	struct blob blobs[NFILES] = { { 0 } };
 	char name[160], path[PATH_MAX];
+	bool partial = false;
 	int rc = gather(&r, store);
 	if (rc == 0)
 		gather_crash(&r);
 	if (rc == 0 && options->redact)
 		rc = redact_model(&r);
-	if (rc == 0)
-		rc = choose_path(&r, name, sizeof name, path, sizeof path);
-	for (size_t i = 0; rc == 0 && i < NFILES; i++) {
-		if (render(&r, bundle_files[i].fn, &blobs[i]) < 0) {
-			cs_set_error(err, errlen, "cannot render %s: out of memory", bundle_files[i].name);
+	if (rc == 0) {	/* the files are written into a hidden folder: the bundle is complete or absent */
+		if (path_join(r.partial, sizeof r.partial, options->out_dir, ".callsight-partial-XXXXXX", "") < 0 ||
+		    mkdtemp(r.partial) == NULL) {
+			cs_set_error(err, errlen, "cannot create a folder in %s: %s", options->out_dir, strerror(errno));
 			rc = -1;
+		} else {
+			partial = true;
 		}
 	}
 	if (rc == 0)
-		rc = options->tar ? write_tar(options->out_dir, name, path, blobs, &r, err, errlen)
-		    : write_folder(options->out_dir, path, blobs, &r, err, errlen);
+		rc = stream_records(&r, store);
+	if (rc == 0)
+		rc = stream_lines(&r, store);
+	if (rc == 0) {
+		settle_drawn_window(&r);
+		rc = choose_path(&r, name, sizeof name, path, sizeof path);
+	}
+	if (rc == 0)
+		rc = write_rest(&r);
+	if (rc == 0 && options->tar) {
+		rc = write_tar(options->out_dir, name, path, &r, err, errlen);
+	} else if (rc == 0) {
+		if (rename(r.partial, path) != 0) {
+			cs_set_error(err, errlen, "cannot move the report to %s: %s", path, strerror(errno));
+			rc = -1;
+		} else {
+			partial = false;
+		}
+	}
+	if (partial)	/* a failure, or the tar's files */
+		remove_partial_dir(r.partial, &r);
 	if (rc == 0 && path_out && pathlen)
 		cs_strlcpy(path_out, path, pathlen);
-	for (size_t i = 0; i < NFILES; i++)
-		free(blobs[i].data);
 	report_free(&r);
 	return rc;
 }

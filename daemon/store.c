@@ -56,6 +56,7 @@
 #define PRUNE_HIGH	90		/* prune when live pages exceed this % of max_bytes ... */
 #define PRUNE_LOW	80		/* ... down to this % (hysteresis: not a prune every commit) */
 #define BUSY_TIMEOUT_MS	1000		/* a reader (replay of this file) never blocks us longer */
+#define RAW_PAGE	5000		/* raw lines read by one statement (raw_lines_of) */
 
 static const char sqlite_header[16] = "SQLite format 3";	/* with its NUL: 16 bytes */
 
@@ -1236,56 +1237,66 @@ cs_store_history_release(struct cs_history_cursor *cur)
 	cur->stmt = NULL;
 }
 
-int
-cs_store_window_start(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
-    size_t max_lines, int64_t *start_us)
-{
-	*start_us = 0;
-	/* newest first in capture order (rowid: no sort, no index needed), skip max_lines - 1 */
-	const char *sql = device
-	    ? "SELECT time_us FROM lines WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3 ORDER BY id DESC"
-	      " LIMIT 1 OFFSET ?4"
-	    : "SELECT time_us FROM lines WHERE time_us BETWEEN ?2 AND ?3 ORDER BY id DESC LIMIT 1 OFFSET ?4";
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return fail(s, "report window");
-	if (device)
-		bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
-	sqlite3_bind_int64(st, 3, until_or_open(until_us));
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)(max_lines ? max_lines - 1 : 0));
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*start_us = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, "report window");
-}
-
-/* One device's lines in capture order. A window uses the (device, time_us) index and sorts the
- * few rows it selects; no window walks the table in rowid order (no sort, constant memory). */
+/* One device's lines in capture order, read a page at a time with a keyset cursor on the rowid
+ * (issue 14 §2): the window's id range is found first (the (device, time_us) index; no window: the
+ * table's last id), then each page is a rowid range seek "id > last AND id <= hi" that filters the
+ * device and the window, so a page costs its own rows whatever the store's size, no sort and no
+ * OFFSET. The statement is reset after each page, so a long read (a report of a whole store)
+ * holds a read snapshot for one page only, never one that keeps the writer's WAL from being
+ * checkpointed for minutes; lines written after the range was taken (id > hi) are not read. */
 static int
 raw_lines_of(struct cs_store *s, const char *device, int64_t since_us, int64_t until_us,
     cs_raw_line_cb cb, void *ctx)
 {
 	bool window = since_us != 0 || until_us != 0;
-	const char *sql = window
-	    ? "SELECT device, raw, time_us FROM lines WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3"
-	      " ORDER BY id"
-	    : "SELECT device, raw, time_us FROM lines WHERE +device = ?1 ORDER BY id";
+	const char *range_sql = window
+	    ? "SELECT min(id), max(id) FROM lines WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3"
+	    : "SELECT 1, max(id) FROM lines";
+	static const char page_sql[] = "SELECT id, device, raw, time_us FROM lines WHERE id > ?4 AND id <= ?5"
+	    " AND +device = ?1 AND +time_us BETWEEN ?2 AND ?3 ORDER BY id LIMIT ?6";
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, range_sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(s, "raw lines");
-	bind_text(st, 1, device);
 	if (window) {
+		bind_text(st, 1, device);
 		sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
 		sqlite3_bind_int64(st, 3, until_or_open(until_us));
 	}
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		cb(column_text(st, 0), column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-		    sqlite3_column_int64(st, 2), ctx);
+	int rc = sqlite3_step(st);
+	bool empty = rc != SQLITE_ROW || sqlite3_column_type(st, 1) == SQLITE_NULL;
+	int64_t last = empty ? 0 : sqlite3_column_int64(st, 0) - 1, hi = empty ? 0 : sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, "raw lines");
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "raw lines");
+	if (empty)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, page_sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "raw lines");
+	bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, since_us ? since_us : INT64_MIN);
+	sqlite3_bind_int64(st, 3, until_or_open(until_us));
+	sqlite3_bind_int64(st, 5, hi);
+	sqlite3_bind_int64(st, 6, RAW_PAGE);
+	int result = 0;
+	for (;;) {
+		sqlite3_bind_int64(st, 4, last);
+		size_t n = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			last = sqlite3_column_int64(st, 0);
+			n++;
+			cb(column_text(st, 1), column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+			    sqlite3_column_int64(st, 3), ctx);
+		}
+		sqlite3_reset(st);	/* the page's read snapshot ends here */
+		if (rc != SQLITE_DONE) {
+			result = fail(s, "raw lines");
+			break;
+		}
+		if (n < RAW_PAGE)
+			break;
+	}
+	sqlite3_finalize(st);
+	return result;
 }
 
 int
