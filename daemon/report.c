@@ -3,19 +3,24 @@
  * holding report.html (stands alone: inline CSS and SVG, no JavaScript, no network), flags.json,
  * events.ndjson (event and state records) and syslog.txt (the raw lines of the window).
  *
- * How it is built:
- *  1. gather: the window (±2 min around a flag, or since/until) is read from the store into one
- *     model of protocol records (jansson) plus the raw lines;
- *  2. redact: every string in the model and the raw text go through cs_redact() (batched: one call
- *     for all record strings, one for the raw lines), so every text that leaves is redacted and no
- *     writer below can forget to;
- *  3. render: the four files are written from the model into memory, then into a hidden temporary
- *     folder (or .tar.gz) that is renamed into place: a bundle is complete or absent, never half.
+ * How it is built (streamed: the daemon's memory stays flat whatever the window's size, issue 14 §2):
+ *  1. gather: what is small is read into a model of protocol records (jansson): the flags and marks
+ *     of the window (±2 min around a flag, or since/until; open: the whole store), the device and
+ *     app facts, the lane states before the window;
+ *  2. redact: every string of the model goes through one cs_redact() call (redaction never changes
+ *     the number of lines, so the strings are joined and split back), after the phones' names and
+ *     UDIDs became pseudonyms (one key for the whole bundle, kept for the streams below);
+ *  3. stream: the event/state records (events.ndjson) and the raw lines (syslog.txt) are read from
+ *     the store a page at a time, each page pseudonymised, redacted and appended to its file, then
+ *     freed; the page keeps the newest HTML_MAX_RECORDS records for its timeline;
+ *  4. render: report.html and flags.json are written from the model; all files go into a hidden
+ *     temporary folder that is renamed into place (or archived into a .tar.gz that is): a bundle
+ *     is complete or absent, never half.
  *
  * The .tar.gz is written here: ustar headers are 512-byte blocks and zlib's gzip stream does the
  * compression in-process (pkg-config zlib). Chosen over spawning `tar czf` because it needs no
- * temporary folder, no external tool's flags or exit codes, works the same on macOS and Debian,
- * and every error comes back as an error here.
+ * external tool's flags or exit codes, works the same on macOS and Debian, and every error comes
+ * back as an error here.
  *
  * Every log text is hostile: it is HTML-escaped (& < > " ') wherever it is written, and the page
  * carries a Content-Security-Policy that forbids scripts and network fetches anyway.

@@ -444,6 +444,60 @@ check_tar(const char *path, const char *bundle_name)
 	assert_true(html_found);
 }
 
+/* §2: a window bigger than a page is streamed: every line and record is in the bundle, every page
+ * is redacted with the same pseudonyms, and the page's timeline draws the newest records only
+ * (and says so), its lanes starting from the state before them. */
+static void
+test_big_window_streamed(void **state)
+{
+	struct cs_store *s = scenario_store();
+	enum { N = 12000 };	/* > HTML_MAX_RECORDS records, > 2 pages of lines */
+	for (int i = 0; i < N; i++) {
+		char raw[512], msg[256];
+		snprintf(msg, sizeof msg, "tick %05d from " UDID " to bob%d@example.com", i, i);
+		struct scenario_line sl = { .at = 500, .process = "VideoCall", .image = "Foundation", .pid = 4242,
+			.message = msg, .kind = -1 };
+		struct cs_line line;
+		make_line(raw, sizeof raw, &line, NSCENARIO + 1 + (uint64_t)i, &sl);
+		line.time_us = T0 + 500 * SEC + i * 1000LL;
+		assert_int_equal(cs_store_line(s, NULL, &line), 0);
+		struct cs_state_change ch = { .lane = CS_LANE_network, .state = i % 2 ? "down" : "up",
+			.time_us = line.time_us, .line = line.number, .device = UDID, .app = APP };
+		assert_int_equal(cs_store_state(s, &ch), 0);
+	}
+	assert_int_equal(cs_store_commit(s), 0);
+	struct cs_report_options o = { .out_dir = tmpdir, .redact = true };
+	char path[512], err[256];
+	assert_int_equal(write_report(s, &o, path, sizeof path, err, sizeof err), 0);
+	char *log = read_file(path, "syslog.txt", NULL);
+	assert_int_equal(count_char(log, '\n'), NSCENARIO + N);
+	assert_null(strstr(log, UDID));
+	assert_null(strstr(log, "@example.com"));
+	assert_int_equal(count_str(log, "[redacted-email]"), N + 1);	/* and the scenario's own */
+	const char *first = strstr(log, "tick 00000 from ");
+	assert_non_null(first);
+	char pseudonym[32];
+	assert_int_equal(sscanf(first, "tick 00000 from %31s", pseudonym), 1);
+	assert_int_equal(strncmp(pseudonym, "device-", 7), 0);
+	assert_int_equal(count_str(log, pseudonym), N);	/* one pseudonym in every page */
+	char *events = read_file(path, "events.ndjson", NULL);
+	size_t nscen_events = 0;
+	for (size_t i = 0; i < NSCENARIO; i++)
+		nscen_events += scenario[i].kind >= 0;
+	assert_int_equal(count_char(events, '\n'), nscen_events + sizeof states / sizeof states[0] + N);
+	assert_int_equal(count_str(events, pseudonym), count_char(events, '\n'));	/* every record's device */
+	char *page = read_file(path, "report.html", NULL);
+	assert_non_null(strstr(page, "the timeline draws the newest 10000"));
+	assert_non_null(strstr(page, "12017 lines"));
+	assert_null(strstr(page, UDID));
+	/* the screen lane starts with the state before the drawn records (unlocked at T0+70) */
+	assert_non_null(strstr(page, "<title>unlocked</title>"));
+	free(log);
+	free(events);
+	free(page);
+	cs_store_close(s);
+}
+
 static void
 test_tar_gz(void **state)
 {
@@ -516,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_bundle_for_a_flag),
 		cmocka_unit_test(test_unredacted_and_window),
 		cmocka_unit_test(test_whole_store_without_flag),
+		cmocka_unit_test(test_big_window_streamed),
 		cmocka_unit_test(test_tar_gz),
 		cmocka_unit_test(test_errors_name_what_and_where),
 		cmocka_unit_test(test_sample_for_e2e),
