@@ -4,6 +4,7 @@
  * at or before it). Flags stand out in red (disconnect) or yellow (warning), marks in cyan.
  */
 #include <curses.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,14 +71,18 @@ view_events(struct tui *t, struct tui_rect r)
 		t->ev_top = sel + margin + 1 - (size_t)rows;
 	if (t->ev_top + (size_t)rows > d->nitems)
 		t->ev_top = d->nitems > (size_t)rows ? d->nitems - (size_t)rows : 0;
+	/* too narrow for any visible row: every row's text gives up its column padding, so the rows
+	 * stay alike (time and line number keep their columns) and the message is what shows */
+	bool squeeze = view_events_width(t, rows) > r.w;
 	for (int row = 0; row < rows && t->ev_top + (size_t)row < d->nitems; row++) {
 		size_t i = t->ev_top + (size_t)row;
 		const struct tui_item *it = d->items[i];
-		char tm[16], buf[1200];
+		char tm[16], text[1100], buf[1200];
 		tui_format_time(it->t, tm, sizeof tm, true);
-		snprintf(buf, sizeof buf, "%s %5ld %s", tm, it->line, it->text ? it->text : "");
-		if ((int)strlen(buf) > r.w)	/* too narrow: columns give up their padding to the text */
-			squeeze_spaces(buf);
+		snprintf(text, sizeof text, "%s", it->text ? it->text : "");
+		if (squeeze)
+			squeeze_spaces(text);
+		snprintf(buf, sizeof buf, "%s %5ld %s", tm, it->line, text);
 		int attr = item_attr(t, it);
 		if (i == sel)
 			attr |= A_REVERSE;

@@ -138,6 +138,12 @@ else bad "the cursor time is in the timeline's title"; fi
 if echo "$sc" | grep -Eq '^[0-9:.]+ +[0-9]+ +[a-z-]+ +[a-z_]+ +[A-Za-z_.-]+\[[0-9]+\] [^ ]' ; then
 	ok "with the flag pane open, events show their text after the process"
 else bad "with the flag pane open, events show their text after the process"; fi
+# ... and the rows stay alike when the pane is too narrow for them: each keeps the time and line
+# number columns (no row squeezed on its own while its neighbours keep their padding)
+rows=$(echo "$sc" | grep -E '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} ')
+odd=$(echo "$rows" | grep -Evc '^[0-9:.]{12} [ 0-9]{4}[0-9] [^ ]')
+if [ -n "$rows" ] && [ "$odd" -eq 0 ]; then ok "event rows keep their columns beside the flag pane"
+else bad "event rows keep their columns beside the flag pane ($odd rows differ)"; fi
 # the advice may be below the fold at 40 lines: scroll the detail pane to it
 keys tui Tab
 keys tui Tab
