@@ -178,6 +178,14 @@ struct cs_reader {
 	bool			line_hit;	/* the physical line being taken may hold a literal */
 	char			skip_device[FIELD_CAP];	/* the device of the last skipped record */
 	size_t			skip_device_len;
+	/* what skip_line found looking at the next line of the chunk being fed, so that line is not
+	 * searched and parsed twice: where it starts, its '\n', its body's end and its syslog stamp
+	 * (peek_stamp_end NULL: none). Valid during one cs_reader_feed only (peek_line NULL after). */
+	const char	       *peek_line;
+	const char	       *peek_nl;
+	const char	       *peek_body;
+	const char	       *peek_stamp_end;
+	struct stamp		peek_st;
 };
 
 /* ---------------------------------------------------------------- byte classes */
@@ -804,8 +812,13 @@ parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
 	struct proc_block pb;
 
 	header_init(h, CS_FMT_syslog);
-	if ((q = syslog_stamp(line, end, &h->st)) == NULL)
+	if (line == r->peek_line && end == r->peek_body) {	/* skip_line read it already */
+		if ((q = r->peek_stamp_end) == NULL)
+			return false;
+		h->st = r->peek_st;
+	} else if ((q = syslog_stamp(line, end, &h->st)) == NULL) {
 		return false;
+	}
 	q = skip_spaces(q, end);
 	if (scan_proc_block(q, end, &pb) && !pb.has_tid && pb.image_open != '{') {
 		split_syslog_name(r, h, pb.name);
@@ -1733,7 +1746,7 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 {
 	struct header h;
 	struct stamp st;
-	const char *next_nl, *next_body;
+	const char *next_nl, *next_body, *stamp_end;
 	struct cs_line line;
 	size_t n = (size_t)(body - p);
 
@@ -1742,8 +1755,15 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 	if ((next_nl = memchr(next, '\n', (size_t)(end - next))) == NULL)
 		return false;
 	next_body = next_nl > next && next_nl[-1] == '\r' ? next_nl - 1 : next_nl;
-	if (syslog_stamp(next, next_body, &st) == NULL || !parse_syslog(r, p, n, &h))
+	/* the next line's stamp first (parse_syslog counts device names: it runs once per line,
+	 * here or in take_line); kept for that line only once this one has used its own */
+	if ((stamp_end = syslog_stamp(next, next_body, &st)) == NULL || !parse_syslog(r, p, n, &h))
 		return false;
+	r->peek_line = next;
+	r->peek_nl = next_nl;
+	r->peek_body = next_body;
+	r->peek_stamp_end = stamp_end;
+	r->peek_st = st;
 	emit_record(r);
 	r->stats.physical_lines++;
 	take_stamp(r, resolve_time(r, &h.st));
@@ -1794,7 +1814,7 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 	}
 	if (p == end)
 		return p;
-	nl = memchr(p, '\n', (size_t)(end - p));
+	nl = p == r->peek_line ? r->peek_nl : memchr(p, '\n', (size_t)(end - p));
 	lim = nl ? nl : end;
 	body = lim;
 	if (nl != NULL && body > p && body[-1] == '\r')
@@ -1883,8 +1903,10 @@ cs_reader_feed(struct cs_reader *r, const void *buf, size_t len)
 		r->line_hit = true;
 		p = finish_partial(r, p, end);
 	}
+	r->peek_line = NULL;	/* a new chunk may reuse the last one's buffer */
 	while (p < end)
 		p = cut_line(r, chunk, p, end);
+	r->peek_line = NULL;
 	r->base += len;
 }
 

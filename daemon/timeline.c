@@ -130,6 +130,9 @@ struct cs_timeline {
 	bool		network_down;
 	struct tl_ring	ring;		/* device-wide events: screen, lock button, network */
 	struct tl_app	apps[MAX_APPS];
+	uint64_t	tested;		/* bit i: apps[i] may be under test (set with under_test; a
+					 * stale bit is cleared where it is read): cs_timeline_line,
+					 * run for every line, visits only these instead of all apps */
 	int		front;		/* apps[] index the system last put in front, or -1 */
 	const char     *reported[CS_LANE_COUNT];	/* lane states last reported (static names) */
 	/* facts read from the phone before the app showed up in the log */
@@ -278,6 +281,15 @@ find_app(struct cs_timeline *tl, const char *bundle, long pid, const char *proce
 	return NULL;
 }
 
+_Static_assert(MAX_APPS <= 64, "cs_timeline.tested has one bit per app");
+
+static void
+set_under_test(struct cs_timeline *tl, struct tl_app *a)
+{
+	a->under_test = true;
+	tl->tested |= UINT64_C(1) << (a - tl->apps);
+}
+
 static void
 reset_app(struct tl_app *a)
 {
@@ -319,7 +331,7 @@ get_app(struct cs_timeline *tl, const char *bundle, long pid, const char *proces
 	if (!a->facts.known && tl->facts.known && a->bundle[0] && strcmp(a->bundle, tl->facts_bundle) == 0)
 		a->facts = tl->facts;
 	if (names_app_option(tl, a))
-		a->under_test = true;
+		set_under_test(tl, a);
 	a->last_seen = ++tl->seq;
 	merge_duplicates(tl, a);
 	return a;
@@ -356,7 +368,7 @@ merge_rings(struct tl_ring *into, struct tl_ring *from)
 }
 
 static void
-merge_app(struct tl_app *into, struct tl_app *from)
+merge_app(struct cs_timeline *tl, struct tl_app *into, struct tl_app *from)
 {
 	if (into->bundle[0] == '\0')
 		cs_strlcpy(into->bundle, from->bundle, sizeof into->bundle);
@@ -364,7 +376,8 @@ merge_app(struct tl_app *into, struct tl_app *from)
 		cs_strlcpy(into->process, from->process, sizeof into->process);
 	if (into->pid <= 0)
 		into->pid = from->pid;
-	into->under_test |= from->under_test;
+	if (from->under_test)
+		set_under_test(tl, into);
 	if (from->sdk[0] && (into->sdk[0] == '\0' || from->sdk_layer > into->sdk_layer)) {
 		cs_strlcpy(into->sdk, from->sdk, sizeof into->sdk);
 		into->sdk_layer = from->sdk_layer;
@@ -414,7 +427,7 @@ merge_duplicates(struct cs_timeline *tl, struct tl_app *a)
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *b = &tl->apps[i];
 		if (b != a && b->used && !b->anonymous && same_app(a, b))
-			merge_app(a, b);
+			merge_app(tl, a, b);
 	}
 }
 
@@ -433,7 +446,7 @@ adopt_anonymous(struct cs_timeline *tl, struct tl_app *app)
 {
 	struct tl_app *anon = anonymous_app(tl);
 	if (anon && anon != app)
-		merge_app(app, anon);
+		merge_app(tl, app, anon);
 }
 
 static const char *
@@ -1458,7 +1471,7 @@ on_call_event(struct cs_timeline *tl, struct tl_app *app, const struct cs_event 
 {
 	app->call_seen = true;
 	if (tl->app_opt[0] == '\0' || names_app_option(tl, app))
-		app->under_test = true;
+		set_under_test(tl, app);
 	if (app->under_test && !app->anonymous)
 		adopt_anonymous(tl, app);
 	switch (event->kind) {
@@ -1808,10 +1821,18 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 	if (tl->device_name[0] == '\0' && line->device[0])
 		cs_strlcpy(tl->device_name, line->device, sizeof tl->device_name);
 	uint64_t flags_before = tl->flags;
+	/* in index order, as a loop over every app would go (tl->tested read afresh: settling one
+	 * app may put a later one under test) */
 	for (int i = 0; i < MAX_APPS; i++) {
+		uint64_t rest = tl->tested >> i;
+		if (rest == 0)
+			break;
+		i += __builtin_ctzll(rest);
 		struct tl_app *a = &tl->apps[i];
-		if (!a->used || !a->under_test)
+		if (!a->used || !a->under_test) {
+			tl->tested &= ~(UINT64_C(1) << i);
 			continue;
+		}
 		/* (a new instance is noticed by its events, not here: a line the scan did not build
 		 * has no process name, and the verdict must not depend on the scan) */
 		if (line->pid > 0 && line->pid == a->pid)
