@@ -104,7 +104,17 @@ $(B)/obj/rules_builtin.o: $(B)/rules_builtin.c | $(B)/obj
 $(B)/obj/%.o: daemon/%.c $(HEADERS) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/libcore.a: $(CORE_OBJ)
+# the builtin rules' Vectorscan database, compiled at build time (tools/scandb.c says why)
+$(B)/scandb: tools/scandb.c $(CORE_OBJ) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) -o $@ tools/scandb.c $(CORE_OBJ) $(CORE_LIBS) $(ALL_LDFLAGS) -lm
+
+$(B)/scan_db.c: $(B)/scandb
+	$(B)/scandb $@
+
+$(B)/obj/scan_db.o: $(B)/scan_db.c | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libcore.a: $(CORE_OBJ) $(B)/obj/scan_db.o
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/obj/forward.o: ALL_CFLAGS += $(FWD_CFLAGS)

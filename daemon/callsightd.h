@@ -271,6 +271,11 @@ typedef int (*cs_scan_hit_cb)(size_t end, void *ctx);
 bool cs_rules_can_scan(const struct cs_rules *rules);
 void cs_rules_scan_engine(char *out, size_t outlen);	/* "Vectorscan 5.4.9 ...", or "off (...)" */
 int cs_rules_scan(struct cs_rules *rules, const char *buf, size_t len, cs_scan_hit_cb hit, void *ctx);
+/* Whether the scan database was loaded as built with callsightd (the builtin rules' literals)
+ * rather than compiled at load; and that database serialized (malloc'd *bytes, free()) with the
+ * key of its literal list, for the build-time tool tools/scandb.c. -1: no database. */
+bool cs_rules_scan_prebuilt(const struct cs_rules *rules);
+int cs_rules_scan_serialize(const struct cs_rules *rules, char **bytes, size_t *len, uint64_t *key);
 /* The literals the rule at index i (load order) needs, for tests and `callsightd --list-literals`:
  * NULL past the end; *n gets the count. */
 const char *cs_rules_name(const struct cs_rules *rules, size_t i);

@@ -746,6 +746,77 @@ test_scan(void **state)
 	cs_rules_free(rules);
 }
 
+/* every hit of a scan, summed up (the prebuilt and the compiled database must agree on all) */
+struct hit_sum {
+	size_t		n;
+	uint64_t	sum, mix;
+};
+
+static int
+on_hit_sum(size_t end, void *ctx)
+{
+	struct hit_sum *h = ctx;
+	h->n++;
+	h->sum += end;
+	h->mix = (h->mix ^ end) * UINT64_C(0x100000001b3);
+	return 0;
+}
+
+/* The builtin rules' scan database is built with callsightd (tools/scandb.c) and loaded, not
+ * compiled; any other rule set compiles its own; both find the same literals. */
+static void
+test_scan_prebuilt(void **state)
+{
+	(void)state;
+	char engine[160], err[512], path[1024];
+	cs_rules_scan_engine(engine, sizeof engine);
+	if (strncmp(engine, "Vectorscan", 10) != 0) {
+		struct cs_rules *rules = cs_rules_new();
+		assert_int_equal(cs_rules_load_builtin(rules, err, sizeof err), 0);
+		assert_false(cs_rules_scan_prebuilt(rules));
+		cs_rules_free(rules);
+		skip();
+	}
+	/* a text full of rule literals: the rule samples */
+	snprintf(path, sizeof path, "%s/rule-samples.tsv", data_dir());
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char *text = malloc(1 << 22);
+	assert_non_null(text);
+	size_t len = fread(text, 1, (1 << 22) - 1, f);
+	fclose(f);
+	assert_true(len > 1000);
+
+	struct cs_rules *built = cs_rules_new();
+	assert_int_equal(cs_rules_load_builtin(built, err, sizeof err), 0);
+	assert_true(cs_rules_scan_prebuilt(built));
+	struct hit_sum a = { 0 };
+	assert_int_equal(cs_rules_scan(built, text, len, on_hit_sum, &a), 0);
+	assert_true(a.n > 100);
+
+	/* one more rule, whose literal the text does not hold: compiled, same hits */
+	struct cs_rules *compiled = cs_rules_new();
+	assert_int_equal(cs_rules_load_builtin(compiled, err, sizeof err), 0);
+	const char *more = "zz_extra call_error * /qqxyzzy plugh/\n";
+	assert_int_equal(cs_rules_load_text(compiled, "x.rules", more, strlen(more), err,
+	    sizeof err), 0);
+	assert_false(cs_rules_scan_prebuilt(compiled));
+	assert_true(cs_rules_can_scan(compiled));
+	struct hit_sum b = { 0 };
+	assert_int_equal(cs_rules_scan(compiled, text, len, on_hit_sum, &b), 0);
+	assert_int_equal(a.n, b.n);
+	assert_true(a.sum == b.sum && a.mix == b.mix);
+
+	/* the builtin rules with one of them disabled: another literal list, compiled */
+	const char *off = "disable net.nsurl.lost\n";
+	assert_int_equal(cs_rules_load_text(built, "y.rules", off, strlen(off), err, sizeof err), 0);
+	assert_false(cs_rules_scan_prebuilt(built));
+	assert_true(cs_rules_can_scan(built));
+	cs_rules_free(built);
+	cs_rules_free(compiled);
+	free(text);
+}
+
 static void
 test_empty_rules(void **state)
 {
@@ -804,6 +875,7 @@ main(void)
 		cmocka_unit_test(test_literal_choice),
 		cmocka_unit_test(test_common_literal_fails),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_scan_prebuilt),
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_throughput),
 	};
