@@ -133,6 +133,16 @@ struct cs_timeline {
 	uint64_t	tested;		/* bit i: apps[i] may be under test (set with under_test; a
 					 * stale bit is cleared where it is read): cs_timeline_line,
 					 * run for every line, visits only these instead of all apps */
+	/* cs_timeline_line's quiet path. An app record is ~11 KB, so visiting each app under test on
+	 * every line is a cache miss per app per line; between two changes (every other entry point
+	 * sets lines_slow) a line can only record the app's last log line, unless the clock passes
+	 * the earliest grace an app waits on (lines_due_us). What the full pass would read for that
+	 * is kept here, small and together, after each full pass. */
+	bool		lines_slow;
+	int64_t		lines_due_us;
+	int		nline_apps;
+	long		line_pid[MAX_APPS];
+	int		line_app[MAX_APPS];
 	int		front;		/* apps[] index the system last put in front, or -1 */
 	const char     *reported[CS_LANE_COUNT];	/* lane states last reported (static names) */
 	/* facts read from the phone before the app showed up in the log */
@@ -1690,6 +1700,7 @@ static void report_states(struct cs_timeline *tl, const struct cs_line *line);
 void
 cs_timeline_event(struct cs_timeline *tl, const struct cs_event *event)
 {
+	tl->lines_slow = true;
 	timeline_event(tl, event);
 	report_states(tl, event->line);
 }
@@ -1809,6 +1820,38 @@ report_states(struct cs_timeline *tl, const struct cs_line *line)
 }
 
 /* Time moves on with every line: settle what waited for it. */
+/* After a full pass of cs_timeline_line: what the next lines need to know to skip it. */
+static void
+lines_quiet_path(struct cs_timeline *tl)
+{
+	int64_t due = INT64_MAX;
+	bool slow = false;
+	int n = 0;
+	for (int i = 0; i < MAX_APPS; i++) {
+		if (!((tl->tested >> i) & 1))
+			continue;
+		const struct tl_app *a = &tl->apps[i];
+		if (!a->used || !a->under_test)
+			continue;
+		tl->line_pid[n] = a->pid;
+		tl->line_app[n++] = i;
+		slow = slow || a->facts_due;
+		/* the full pass acts when now_us - t > grace, i.e. when now_us > t + grace */
+		if (a->terminated_us) {
+			int64_t t = a->terminated_us +
+			    (awaiting_report(tl, a) ? REPORT_WAIT : TERMINATION_GRACE);
+			due = t < due ? t : due;
+		}
+		if (a->pending && a->resumed_us && a->resumed_us + RESUME_GRACE < due)
+			due = a->resumed_us + RESUME_GRACE;
+		if (a->remote_gone_us && a->remote_gone_us + REMOTE_LEFT_GRACE < due)
+			due = a->remote_gone_us + REMOTE_LEFT_GRACE;
+	}
+	tl->nline_apps = n;
+	tl->lines_due_us = due;
+	tl->lines_slow = slow;
+}
+
 void
 cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 {
@@ -1820,6 +1863,15 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 		cs_strlcpy(tl->device, line->udid[0] ? line->udid : line->device, sizeof tl->device);
 	if (tl->device_name[0] == '\0' && line->device[0])
 		cs_strlcpy(tl->device_name, line->device, sizeof tl->device_name);
+	if (!tl->lines_slow && tl->now_us <= tl->lines_due_us) {
+		/* the full pass below would only set last_log_us: no grace has run out, no facts are
+		 * due, and nothing changed since it last ran */
+		if (line->pid > 0)
+			for (int k = 0; k < tl->nline_apps; k++)
+				if (tl->line_pid[k] == line->pid)
+					tl->apps[tl->line_app[k]].last_log_us = line->time_us;
+		return;
+	}
 	uint64_t flags_before = tl->flags;
 	/* in index order, as a loop over every app would go (tl->tested read afresh: settling one
 	 * app may put a later one under test) */
@@ -1858,11 +1910,13 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 	}
 	if (tl->flags != flags_before)
 		report_states(tl, line);
+	lines_quiet_path(tl);
 }
 
 void
 cs_timeline_app_facts(struct cs_timeline *tl, const char *bundle, const struct cs_app_facts *f)
 {
+	tl->lines_slow = true;
 	cs_strlcpy(tl->facts_bundle, bundle, sizeof tl->facts_bundle);
 	tl->facts = *f;
 	tl->facts.known = true;
@@ -1878,6 +1932,7 @@ cs_timeline_app_facts(struct cs_timeline *tl, const char *bundle, const struct c
 void
 cs_timeline_finish(struct cs_timeline *tl)
 {
+	tl->lines_slow = true;
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *a = &tl->apps[i];
 		if (a->used && a->under_test) {
@@ -1915,6 +1970,7 @@ cs_timeline_sdk(const struct cs_timeline *tl)
 void
 cs_timeline_set_rules(struct cs_timeline *tl, const struct cs_rules *rules)
 {
+	tl->lines_slow = true;
 	tl->opt.rules = rules;
 }
 
@@ -1960,6 +2016,7 @@ cs_timeline_flag_count(const struct cs_timeline *tl)
 void
 cs_timeline_report(struct cs_timeline *tl, const struct cs_crash_report *report)
 {
+	tl->lines_slow = true;
 	if (tl->nreports == MAX_REPORTS) {	/* the oldest goes */
 		free(tl->reports[0]);
 		memmove(tl->reports, tl->reports + 1, (MAX_REPORTS - 1) * sizeof tl->reports[0]);
@@ -1983,6 +2040,7 @@ cs_timeline_reports_done(struct cs_timeline *tl)
 	/* the fetch is over: the kill is settled now (a quiet phone sends no line to wait for; the
 	 * verdict still reads only the lines up to the kill's grace, see diagnose());
 	 * settle_pending() re-arms the wait for the next kill */
+	tl->lines_slow = true;
 	tl->reports_done = true;
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *a = &tl->apps[i];
@@ -1996,6 +2054,7 @@ struct cs_timeline *
 cs_timeline_new(const struct cs_timeline_options *options, cs_flag_cb cb, void *ctx)
 {
 	struct cs_timeline *tl = cs_xcalloc(1, sizeof *tl);
+	tl->lines_slow = true;
 	if (options)
 		tl->opt = *options;
 	if (options && options->app)
