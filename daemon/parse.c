@@ -224,16 +224,40 @@ needs_cleaning(const char *p, const char *end)
 }
 
 /*
- * The first byte in [p, end) that needs cleaning, or end. Eight bytes at a time: a word is looked
- * at byte by byte only if it may hold a control byte, a high byte, DEL or a backslash (TABs make
- * Console words fall through to the byte check, which lets them pass).
+ * The first byte in [p, end) that needs cleaning, or end. Every byte of every line passes here, and
+ * no library call answers "the first byte of this class" (memchr finds one value, strcspn stops at
+ * NUL and walks a set), so: sixteen bytes at a time with the compiler's portable vector extension
+ * (SSE2 on x86-64, NEON on arm64; GCC and clang), then eight at a time. A block is looked at byte
+ * by byte only if it may hold a control byte other than TAB, a high byte, DEL or a backslash.
  */
+#if defined(__GNUC__) || defined(__clang__)
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+#endif
+
 static const char *
 find_special(const char *p, const char *end)
 {
 	const uint64_t ones = UINT64_C(0x0101010101010101);
 	const uint64_t highs = UINT64_C(0x8080808080808080);
 
+#if defined(__GNUC__) || defined(__clang__)
+	while (end - p >= 16) {
+		bytes16 x, bad;
+		uint64_t w[2];
+
+		memcpy(&x, p, 16);
+		/* unsigned: >= 0x7f is DEL and every high byte */
+		bad = (bytes16)((x < 0x20) & (x != '\t')) | (bytes16)(x >= 0x7f) |
+		    (bytes16)(x == '\\');
+		memcpy(w, &bad, 16);
+		if (w[0] | w[1]) {
+			for (int i = 0; i < 16; i++)
+				if (needs_cleaning(p + i, end))
+					return p + i;
+		}
+		p += 16;
+	}
+#endif
 	while (end - p >= 8) {
 		uint64_t x, del, bs;
 
@@ -453,27 +477,48 @@ skip_spaces(const char *s, const char *end)
 	return s;
 }
 
+/* Three bytes as one number, to compare names with an integer compare: every stamp is read, and a
+ * library memcmp call per name tried (19 of them for "Mon dd") cost more than the rest of it. */
+static uint32_t
+three(const char *s)
+{
+	return (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
+	    (unsigned char)s[2];
+}
+
+#define THREE(a, b, c)	((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+
 /* "Thu " before a syslog stamp (pre-iOS-10 syslog as ASL and old Xcode Organizer printed it) */
 static bool
 is_weekday(const char *s, const char *end)
 {
-	static const char names[] = "MonTueWedThuFriSatSun";
+	static const uint32_t names[7] = {
+		THREE('M', 'o', 'n'), THREE('T', 'u', 'e'), THREE('W', 'e', 'd'), THREE('T', 'h', 'u'),
+		THREE('F', 'r', 'i'), THREE('S', 'a', 't'), THREE('S', 'u', 'n'),
+	};
 
 	if (end - s < 4 || s[3] != ' ')
 		return false;
+	uint32_t k = three(s);
 	for (int i = 0; i < 7; i++)
-		if (memcmp(s, names + 3 * i, 3) == 0)
+		if (k == names[i])
 			return true;
 	return false;
 }
 
+/* s has 3 bytes */
 static int
 month_number(const char *s)
 {
-	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const uint32_t names[12] = {
+		THREE('J', 'a', 'n'), THREE('F', 'e', 'b'), THREE('M', 'a', 'r'), THREE('A', 'p', 'r'),
+		THREE('M', 'a', 'y'), THREE('J', 'u', 'n'), THREE('J', 'u', 'l'), THREE('A', 'u', 'g'),
+		THREE('S', 'e', 'p'), THREE('O', 'c', 't'), THREE('N', 'o', 'v'), THREE('D', 'e', 'c'),
+	};
+	uint32_t k = three(s);
 
 	for (int i = 0; i < 12; i++)
-		if (memcmp(s, names + 3 * i, 3) == 0)
+		if (k == names[i])
 			return i + 1;
 	return 0;
 }

@@ -669,6 +669,50 @@ test_vis_and_invalid_utf8(void **state)
 	sink_free(&s);
 }
 
+/* Each kind of byte that needs cleaning is found at every offset of a line (the reader looks at
+ * 16 and 8 bytes at a time: every lane of both, and the tail); a TAB, DEL's neighbours and a
+ * backslash without "M" are left as they are. */
+static void
+test_special_byte_at_every_offset(void **state)
+{
+	static const struct {
+		const char	*bytes;		/* put into the message at the offset */
+		const char	*becomes;	/* what the message holds there afterwards */
+		bool		 sanitized;
+		uint64_t	 garbage;
+	} kinds[] = {
+		{ "\x01", "", true, 1 },		/* a control byte: dropped */
+		{ "\x1f", "", true, 1 },
+		{ "\x7f", "", true, 1 },		/* DEL */
+		{ "\xff", "\xef\xbf\xbd", true, 0 },	/* invalid UTF-8: U+FFFD */
+		{ "\xc3\xa9", "\xc3\xa9", false, 0 },	/* valid UTF-8: kept, not flagged */
+		{ "\\M-b\\M^@\\M^T", "\xe2\x80\x94", false, 0 },	/* vis(3): an em dash */
+		{ "\t", "\t", false, 0 },
+		{ "~ \\x", "~ \\x", false, 0 },	/* a backslash that is no vis escape */
+	};
+	const char *head = "Jul 15 09:37:48 iPhoneSE app[1] <Notice>: ";
+	char text[256], want[256];
+
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		for (size_t at = 0; at <= 40; at++) {
+			struct sink s = { 0 };
+			struct cs_reader_stats st;
+			char msg[64];
+
+			memset(msg, 'a', at);
+			msg[at] = '\0';
+			snprintf(text, sizeof text, "%s%s%sz\n", head, msg, kinds[k].bytes);
+			snprintf(want, sizeof want, "%s%sz", msg, kinds[k].becomes);
+			read_chunked(&opt_2017, text, strlen(text), 0, &s, &st, NULL);
+			assert_int_equal(s.n, 1);
+			assert_string_equal(s.v[0].message, want);
+			assert_int_equal(!!(s.v[0].flags & CS_LINE_SANITIZED), kinds[k].sanitized);
+			assert_int_equal(st.garbage_bytes, kinds[k].garbage);
+			sink_free(&s);
+		}
+	}
+}
+
 static void
 test_relay_nuls_and_garbage(void **state)
 {
@@ -1207,6 +1251,7 @@ main(void)
 		cmocka_unit_test(test_plain_after_continuation_bound),
 		cmocka_unit_test(test_blank_lines_inside_and_after),
 		cmocka_unit_test(test_vis_and_invalid_utf8),
+		cmocka_unit_test(test_special_byte_at_every_offset),
 		cmocka_unit_test(test_relay_nuls_and_garbage),
 		cmocka_unit_test(test_binary_garbage),
 		cmocka_unit_test(test_megabyte_line),
