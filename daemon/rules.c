@@ -130,7 +130,22 @@ struct literal_entry {
 	size_t		 len;
 	uint32_t	 rule;
 	int32_t		 next;		/* next entry with the same hash, -1 at the end */
+	uint64_t	 head;		/* its first (up to) 8 bytes as loaded from memory ... */
+	uint64_t	 head_mask;	/* ... and which of the 8 they are (find_candidates) */
 };
+
+#define LOWER_PAD	8		/* bytes after the lower-cased message a word load may read */
+
+/* The first n (<= 8) bytes at p as one word, as memcpy loads them (any byte order). */
+static uint64_t
+head_word(const char *p, size_t n)
+{
+	unsigned char b[8] = { 0 };
+	uint64_t w;
+	memcpy(b, p, n < 8 ? n : 8);
+	memcpy(&w, b, 8);
+	return w;
+}
 
 struct proc_slot {
 	const char	*name;		/* NULL = empty slot */
@@ -1574,8 +1589,10 @@ index_literals(struct cs_rules *rules)
 		for (size_t k = r->nliterals; k-- > 0;) {
 			struct literal_entry *e = &rules->entries[rules->nentries];
 			uint32_t h = hash3((const unsigned char *)r->literals[k]);
-			*e = (struct literal_entry){ r->literals[k], strlen(r->literals[k]), (uint32_t)i,
-			    rules->hash_heads[h] };
+			size_t len = strlen(r->literals[k]);
+			*e = (struct literal_entry){ r->literals[k], len, (uint32_t)i,
+			    rules->hash_heads[h], head_word(r->literals[k], len),
+			    len >= 8 ? ~UINT64_C(0) : head_word("\xff\xff\xff\xff\xff\xff\xff", len) };
 			rules->hash_heads[h] = (int32_t)rules->nentries++;
 			rules->hash_bits[h / 64] |= 1ull << (h % 64);
 		}
@@ -1903,10 +1920,16 @@ find_candidates(struct cs_rules *rules, const char *lower, size_t len)
 		uint32_t h = hash3(p + i);
 		if (!(rules->hash_bits[h / 64] & (1ull << (h % 64))))
 			continue;
+		/* literals sharing a 3-byte hash share their start ("app", "ses"): their first 8
+		 * bytes are compared as one word (lower has LOWER_PAD bytes after the message), and
+		 * only the rest of a longer one with memcmp */
+		uint64_t w;
+		memcpy(&w, p + i, 8);
 		for (int32_t e = rules->hash_heads[h]; e >= 0; e = rules->entries[e].next) {
 			const struct literal_entry *le = &rules->entries[e];
 			if (rules->rule_mark[le->rule] != rules->generation && le->len <= len - i &&
-			    memcmp(p + i, le->text, le->len) == 0)
+			    (w & le->head_mask) == le->head &&
+			    (le->len <= 8 || memcmp(p + i + 8, le->text + 8, le->len - 8) == 0))
 				add_candidate(rules, &n, le->rule);
 		}
 	}
@@ -2004,11 +2027,12 @@ cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb c
 		rules->generation = 1;
 	}
 	size_t len = line->message_len;
-	char *lower = scratch(&rules->lower, &rules->lower_cap, len + 1);
+	char *lower = scratch(&rules->lower, &rules->lower_cap, len + LOWER_PAD);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line->message[i];
 		lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
+	memset(lower + len, 0, LOWER_PAD);
 	size_t n = find_candidates(rules, lower, len);
 	if (n == 0)
 		return;
