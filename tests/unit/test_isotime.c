@@ -8,7 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -80,12 +83,53 @@ test_bad_times_refused(void **state)
 	}
 }
 
+/* cs_format_time writes its digits itself: the same text as gmtime_r + snprintf, for times from
+ * before 1970 to past year 9999 (where it hands over to snprintf) and every millisecond part. */
+static void
+test_format_time_as_snprintf(void **state)
+{
+	(void)state;
+	const int64_t fixed[] = { 0, 1, 999, 1000, 999999, -1, -1000, -1000000, INT64_C(1764547200123456),
+	    INT64_C(253402300799999999) /* 9999-12-31T23:59:59.999 */, INT64_C(253402300800000000),
+	    INT64_C(-62135596800000000) /* 0001-01-01 */, INT64_C(-62198755200000000) /* year 0 */,
+	    INT64_C(-62230291200000000) /* year -1 */ };
+	uint64_t x = 88172645463325252u;
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] + 20000; i++) {
+		int64_t t;
+		if (i < sizeof fixed / sizeof fixed[0]) {
+			t = fixed[i];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			t = (int64_t)(x % UINT64_C(300000000000000000)) - INT64_C(30000000000000000);
+		}
+		int64_t secs = t / 1000000, us = t % 1000000;
+		if (us < 0) {
+			us += 1000000;
+			secs -= 1;
+		}
+		time_t tt = (time_t)secs;
+		struct tm tm;
+		char want[64], got[64];
+		assert_non_null(gmtime_r(&tt, &tm));
+		snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us / 1000));
+		cs_format_time(t, got, sizeof got);
+		assert_string_equal(got, want);
+	}
+	char small[10];
+	cs_format_time(0, small, sizeof small);		/* cut, never overrun */
+	assert_string_equal(small, "1970-01-0");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_times),
 		cmocka_unit_test(test_bad_times_refused),
+		cmocka_unit_test(test_format_time_as_snprintf),
 	};
 	return cmocka_run_group_tests_name("isotime", tests, NULL, NULL);
 }
