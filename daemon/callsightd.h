@@ -480,6 +480,8 @@ struct cs_store_options {
 	int64_t		 max_bytes;	/* 0 = unbounded; oldest data pruned first */
 	int64_t		 max_age_us;	/* 0 = unbounded */
 	bool		 read_only;	/* replaying a store (maybe someone else's): open it to read only */
+	bool		 no_check;	/* skip the integrity check at open (a second connection to a store
+					 * the daemon checked when it opened it) */
 };
 
 enum cs_record_type {	/* bits for history queries */
@@ -541,6 +543,7 @@ const char *cs_store_record_type_name(unsigned type);	/* "flag", ...; NULL if no
 int cs_store_device_name(struct cs_store *s, const char *udid, char *out, size_t outlen);
 const char *cs_store_path(const struct cs_store *s);	/* resolved; NULL for ":memory:" */
 const char *cs_store_error(const struct cs_store *s);	/* the last error, with SQLite's words */
+bool cs_store_check_partial(const struct cs_store *s);	/* the check at open ran out of time */
 uint64_t cs_store_take_lost(struct cs_store *s);	/* rows not stored since the last call */
 void cs_store_close(struct cs_store *s);	/* commits what is open */
 

@@ -571,11 +571,11 @@ run_store_replay(const options_t *opt, struct cs_rules *rules, struct replay_out
 	struct store_replay sr = { .rules = rules, .opt = opt, .out = r, .sink = *sink };
 	int rc = cs_store_raw_lines(store, NULL, 0, 0, store_replay_line, &sr);
 	store_replay_end_device(&sr);
+	if (rc < 0)	/* damage past what the check at open covered: said, with SQLite's cause */
+		fprintf(stderr, "callsightd: cannot read the lines of %s: %s\n", opt->replay, cs_store_error(store));
 	cs_store_close(store);
-	if (rc < 0) {
-		fprintf(stderr, "callsightd: cannot read the lines of %s\n", opt->replay);
+	if (rc < 0)
 		return 1;
-	}
 	if (opt->json) {
 		json_t *s = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "type", "summary",
 		    "lines", (json_int_t)sr.reader_total.lines, "events", (json_int_t)sr.total.events,

@@ -26,6 +26,10 @@
  * growing at about max_bytes; the WAL is checkpointed every max_bytes/16 (at most 4 MiB) so it
  * stays small beside it.
  *
+ * Damage: a store is checked when it is opened (its length against its header, then PRAGMA
+ * quick_check for at most CHECK_BUDGET_MS) and a damaged one is refused with what is wrong (issue 14
+ * §7); damage met later comes back from the reads as an error with SQLite's words.
+ *
  * Records are stored as the protocol JSON text (built by output.c for events, states and flags)
  * next to the indexed columns (device, time_us, kind/cause). Lines are stored as columns, the
  * message as an offset into the raw text when it is part of it (it nearly always is), and turned
@@ -34,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +62,7 @@
 #define PRUNE_LOW	80		/* ... down to this % (hysteresis: not a prune every commit) */
 #define BUSY_TIMEOUT_MS	1000		/* a reader (replay of this file) never blocks us longer */
 #define RAW_PAGE	5000		/* raw lines read by one statement (raw_lines_of) */
+#define CHECK_BUDGET_MS	2000		/* PRAGMA quick_check at open stops after this long */
 
 static const char sqlite_header[16] = "SQLite format 3";	/* with its NUL: 16 bytes */
 
@@ -153,6 +159,9 @@ struct cs_store {
 	uint64_t	 lost;		/* rows that could not be stored (cs_store_take_lost) */
 	char		 error[256];	/* the last error, for the daemon's log */
 	char		 path[PATH_MAX];	/* resolved: a second reader (reports) opens this */
+	bool		 check_at_open;	/* quick_check at open (not a report's second connection) */
+	bool		 check_partial;	/* the check at open ran out of time before the end */
+	bool		 corrupt;	/* the open found the file damaged */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -176,6 +185,12 @@ const char *
 cs_store_path(const struct cs_store *s)
 {
 	return strcmp(s->path, ":memory:") == 0 ? NULL : s->path;
+}
+
+bool
+cs_store_check_partial(const struct cs_store *s)
+{
+	return s->check_partial;
 }
 
 const char *
@@ -477,6 +492,164 @@ immutable_uri(const char *path, char *out, size_t outlen)
 		memcpy(out + n, "?immutable=1", sizeof "?immutable=1");
 }
 
+/* ---------------------------------------------------------------- the check at open (issue 14 §7) */
+
+/* A corrupt store must not start quietly. Measured on a 916 MB store (3 M lines, warm cache, two
+ * busy cores): PRAGMA quick_check takes 6-8 s, integrity_check 20 s; so at open:
+ *  - the header against the file: a file shorter than the pages its header counts was truncated
+ *    (instant; only without a WAL, whose checkpoint may be caught half-way by a kill -9);
+ *  - PRAGMA quick_check (every b-tree page's structure, no index cross-check) for at most
+ *    CHECK_BUDGET_MS: a store up to a few hundred MB is checked whole, a bigger one from its
+ *    start, and the rest shows itself when it is read (history and report answer with an error
+ *    record naming SQLite's cause, writes with a store_error). */
+/* The check's watchdog: quick_check is one long VDBE instruction (SQLite 3.40 calls no progress
+ * handler inside it), so a thread interrupts it (sqlite3_interrupt is thread-safe) when the budget
+ * is spent, unless the check ended first. */
+struct check_watch {
+	sqlite3		*db;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	bool		 done, fired;
+	struct timespec	 deadline;	/* CLOCK_REALTIME, as pthread_cond_timedwait wants everywhere */
+};
+
+static void *
+check_watchdog(void *arg)
+{
+	struct check_watch *w = arg;
+	pthread_mutex_lock(&w->mu);
+	while (!w->done && pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline) != ETIMEDOUT)
+		;
+	if (!w->done) {
+		w->fired = true;
+		sqlite3_interrupt(w->db);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* the last error says the file is damaged (not busy, not unwritable, not missing) */
+static bool
+damaged(sqlite3 *db)
+{
+	int code = sqlite3_extended_errcode(db) & 0xff;
+	return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+/* why (what is wrong) made into the whole message: what the user can do about it */
+static void
+damaged_message(const char *path, bool read_only, char *why, size_t whylen)
+{
+	char what[400];
+	cs_strlcpy(what, why, sizeof what);
+	if (read_only)
+		cs_set_error(why, whylen, "damaged (corrupt): %s; it cannot be replayed as it is: "
+		    "save what is left with `sqlite3 %s .recover | sqlite3 recovered.db` and replay that",
+		    what, path);
+	else
+		cs_set_error(why, whylen, "damaged (corrupt): %s; callsightd will not write into it: "
+		    "move it aside (the next start makes a new one), or save what is left with `sqlite3 %s "
+		    ".recover | sqlite3 recovered.db`", what, path);
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The header's page count against the file's size; -1 with why filled when the file was cut. */
+static int
+check_length(const char *path, char *why, size_t whylen)
+{
+	char wal[PATH_MAX + 8];
+	struct stat st;
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	if (stat(wal, &st) == 0 && st.st_size > 0)
+		return 0;	/* the WAL holds pages the file does not have yet */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char h[100];
+	if (fd < 0)
+		return 0;	/* SQLite's open says why */
+	bool ok = pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && fstat(fd, &st) == 0;
+	close(fd);
+	if (!ok)
+		return 0;
+	uint32_t page_size = (uint32_t)h[16] << 8 | h[17];
+	if (page_size == 1)
+		page_size = 65536;
+	uint32_t pages = be32(h + 28);
+	/* the count is valid when "version-valid-for" (92) matches the change counter (24) */
+	if (page_size < 512 || pages == 0 || be32(h + 92) != be32(h + 24))
+		return 0;
+	if ((uint64_t)st.st_size < (uint64_t)pages * page_size) {
+		cs_set_error(why, whylen, "the file is truncated: its header counts %lu pages of %lu bytes "
+		    "(%llu bytes), the file has %lld", (unsigned long)pages, (unsigned long)page_size,
+		    (unsigned long long)pages * page_size, (long long)st.st_size);
+		return -1;
+	}
+	return 0;
+}
+
+/* PRAGMA quick_check within the budget; -1 with why filled when it finds damage. */
+static int
+check_pages(sqlite3 *db, bool *partial, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(3)", -1, &st, NULL) != SQLITE_OK) {
+		if (!damaged(db))
+			return 0;	/* not about the pages (a folder we cannot write): the open says */
+		cs_set_error(why, whylen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	struct check_watch w = { .db = db };
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	clock_gettime(CLOCK_REALTIME, &w.deadline);
+	w.deadline.tv_sec += CHECK_BUDGET_MS / 1000;
+	w.deadline.tv_nsec += (long)(CHECK_BUDGET_MS % 1000) * 1000000;
+	if (w.deadline.tv_nsec >= 1000000000) {
+		w.deadline.tv_sec++;
+		w.deadline.tv_nsec -= 1000000000;
+	}
+	pthread_t watchdog;
+	bool watched = pthread_create(&watchdog, NULL, check_watchdog, &w) == 0;
+	char found[512] = "";
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *row = (const char *)sqlite3_column_text(st, 0);
+		if (row == NULL || strcmp(row, "ok") == 0)
+			continue;
+		/* a row may hold several lines, the first naming the schema: one line of findings */
+		for (const char *p = row, *end; *p && n < sizeof found - 1; p = *end ? end + 1 : end) {
+			end = strchr(p, '\n');
+			if (end == NULL)
+				end = p + strlen(p);
+			if (end > p && strncmp(p, "*** in database", 15) != 0)
+				n += (size_t)snprintf(found + n, sizeof found - n, "%s%.*s", n ? "; " : "",
+				    (int)(end - p), p);
+		}
+	}
+	pthread_mutex_lock(&w.mu);
+	w.done = true;
+	pthread_cond_signal(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+	if (watched)
+		pthread_join(watchdog, NULL);
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	*partial = (rc & 0xff) == SQLITE_INTERRUPT && w.fired;
+	if (rc != SQLITE_DONE && !*partial && found[0] == '\0' && damaged(db))
+		cs_set_error(found, sizeof found, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	if (found[0]) {
+		cs_set_error(why, whylen, "%s", found);
+		return -1;
+	}
+	return 0;
+}
+
 /* Open the SQLite handle and read the schema; -1 with why filled. */
 static int
 open_db(struct cs_store *s, const char *path, bool memory, bool read_only, bool immutable, char *why,
@@ -495,13 +668,24 @@ open_db(struct cs_store *s, const char *path, bool memory, bool read_only, bool 
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (s->check_at_open && (check_length(path, why, whylen) < 0 ||
+	    check_pages(s->db, &s->check_partial, why, whylen) < 0)) {
+		s->corrupt = true;
+		damaged_message(path, read_only, why, whylen);
+		return -1;
+	}
 	int64_t last_mark;
 	if ((!read_only && set_journal(s->db, memory, why, whylen) < 0) ||
 	    check_or_create_schema(s->db, path, why, whylen) < 0 ||
 	    (!read_only && exec_sql(s->db, forward_sql, why, whylen, "cannot add the forward table") < 0) ||
 	    prepare_statements(s, why, whylen) < 0 ||
-	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, whylen) < 0)
+	    query_int(s->db, "SELECT coalesce(max(id), 0) FROM marks", &last_mark, why, whylen) < 0) {
+		if (damaged(s->db)) {	/* the schema's own pages are damaged */
+			s->corrupt = true;
+			damaged_message(path, read_only, why, whylen);
+		}
 		return -1;
+	}
 	s->next_mark_id = last_mark + 1;
 	if (!read_only && !memory && s->max_bytes > 0) {
 		/* a bounded store keeps its WAL small beside it: checkpoint every max_bytes/16, and cut
@@ -556,16 +740,17 @@ cs_store_open(const struct cs_store_options *options, char *err, size_t errlen)
 	s->max_bytes = options->max_bytes;
 	s->max_age_us = options->max_age_us;
 	cs_strlcpy(s->path, real, sizeof s->path);
-	char why[200] = "";
+	s->check_at_open = !memory && !options->no_check;
+	char why[1024] = "";
 	int rc = open_db(s, real, memory, read_only, false, why, sizeof why);
-	if (rc < 0 && read_only) {
+	if (rc < 0 && read_only && !s->corrupt) {
 		/* a folder we cannot write (a mounted bug report, a read-only share): SQLite cannot make
 		 * the -shm a WAL store needs; nobody writes there either, so read it as immutable */
-		char first[200];
+		char first[1024];
 		cs_strlcpy(first, why, sizeof first);
 		close_db(s);
 		rc = open_db(s, real, memory, read_only, true, why, sizeof why);
-		if (rc < 0)
+		if (rc < 0 && !s->corrupt)
 			cs_set_error(why, sizeof why, "%s", first);
 	}
 	if (rc < 0) {

@@ -274,6 +274,77 @@ test_refuses_garbage_and_foreign_files(void **state)
 	tmp_clean(&t);
 }
 
+/* A real store of n lines (closed: its WAL checkpointed into the file); its size in bytes. */
+static long
+make_real_store(const char *path, int n)
+{
+	struct cs_store *s = open_store(path, 0, 0);
+	assert_non_null(s);
+	for (int i = 0; i < n; i++) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "line %06d of a store that will be damaged, with some payload", i);
+		struct fake_line f;
+		fake_line(&f, "UDID-1", (uint64_t)i + 1, T0 + i * 1000LL, "VideoCall", msg);
+		assert_int_equal(cs_store_line(s, NULL, &f.line), 0);
+	}
+	write_session(s, "UDID-1", T0 + 3600 * SEC);
+	cs_store_close(s);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return (long)st.st_size;
+}
+
+/* §7: a damaged store is refused at open with a message that names the file and what is wrong,
+ * whether it is to be written (the daemon) or only read (--replay of a store); a healthy one
+ * still opens, both ways. */
+static void
+test_refuses_damaged_store(void **state)
+{
+	struct tmp t;
+	tmp_make(&t, "capture.db");
+	long size = make_real_store(t.path, 30000);
+	assert_true(size > 1024 * 1024);
+	char err[1024] = "", cmd[1024];
+	struct cs_store_options rw = { .path = t.path }, ro = { .path = t.path, .read_only = true };
+	struct cs_store *s = cs_store_open(&ro, err, sizeof err);
+	assert_non_null(s);
+	cs_store_close(s);
+
+	/* garbage over eight pages in the middle (as `dd conv=notrunc` would write it) */
+	snprintf(cmd, sizeof cmd, "head -c 32768 /dev/zero | tr '\\0' 'X' | dd of='%s' bs=4096 seek=%ld "
+	    "conv=notrunc status=none", t.path, size / 4096 / 2);
+	assert_int_equal(system(cmd), 0);
+	assert_null(cs_store_open(&rw, err, sizeof err));
+	fprintf(stderr, "# %s\n", err);
+	assert_non_null(strstr(err, t.path));
+	assert_non_null(strstr(err, "damaged (corrupt)"));
+	assert_non_null(strstr(err, "will not write into it"));
+	err[0] = '\0';
+	assert_null(cs_store_open(&ro, err, sizeof err));
+	assert_non_null(strstr(err, t.path));
+	assert_non_null(strstr(err, "damaged (corrupt)"));
+	assert_non_null(strstr(err, "cannot be replayed"));
+	/* the refused file is left as it was, for the user to recover */
+	struct stat st;
+	assert_int_equal(stat(t.path, &st), 0);
+	assert_int_equal(st.st_size, size);
+
+	/* a truncated store (half of it) */
+	unlink(t.path);
+	size = make_real_store(t.path, 30000);
+	assert_int_equal(truncate(t.path, size / 2), 0);
+	err[0] = '\0';
+	assert_null(cs_store_open(&rw, err, sizeof err));
+	fprintf(stderr, "# %s\n", err);
+	assert_non_null(strstr(err, t.path));
+	assert_non_null(strstr(err, "damaged (corrupt)"));
+	assert_non_null(strstr(err, "truncated"));
+	err[0] = '\0';
+	assert_null(cs_store_open(&ro, err, sizeof err));
+	assert_non_null(strstr(err, "truncated"));
+	tmp_clean(&t);
+}
+
 static void
 test_refuses_path_it_cannot_create(void **state)
 {
@@ -627,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_creates_private_wal_store),
 		cmocka_unit_test(test_refuses_store_open_to_others),
 		cmocka_unit_test(test_refuses_garbage_and_foreign_files),
+		cmocka_unit_test(test_refuses_damaged_store),
 		cmocka_unit_test(test_refuses_path_it_cannot_create),
 		cmocka_unit_test(test_history_in_time_order_with_filters),
 		cmocka_unit_test(test_line_message_outside_raw_is_kept),
