@@ -294,9 +294,26 @@ make_real_store(const char *path, int n)
 	return (long)st.st_size;
 }
 
+/* The store at path is refused both ways, written (the daemon) and read (--replay), each message
+ * naming the file, "damaged (corrupt)", what (both ways) and what to do (written, read). */
+static void
+expect_refused(const char *path, const char *what, const char *written, const char *read)
+{
+	struct cs_store_options rw = { .path = path }, ro = { .path = path, .read_only = true };
+	for (int k = 0; k < 2; k++) {
+		char err[1024] = "";
+		assert_null(cs_store_open(k ? &ro : &rw, err, sizeof err));
+		fprintf(stderr, "# %s\n", err);
+		assert_non_null(strstr(err, path));
+		assert_non_null(strstr(err, "damaged (corrupt)"));
+		assert_non_null(strstr(err, what));
+		assert_non_null(strstr(err, k ? read : written));
+	}
+}
+
 /* §7: a damaged store is refused at open with a message that names the file and what is wrong,
  * whether it is to be written (the daemon) or only read (--replay of a store); a healthy one
- * still opens, both ways. */
+ * still opens. */
 static void
 test_refuses_damaged_store(void **state)
 {
@@ -305,7 +322,7 @@ test_refuses_damaged_store(void **state)
 	long size = make_real_store(t.path, 30000);
 	assert_true(size > 1024 * 1024);
 	char err[1024] = "", cmd[1024];
-	struct cs_store_options rw = { .path = t.path }, ro = { .path = t.path, .read_only = true };
+	struct cs_store_options ro = { .path = t.path, .read_only = true };
 	struct cs_store *s = cs_store_open(&ro, err, sizeof err);
 	assert_non_null(s);
 	cs_store_close(s);
@@ -314,16 +331,7 @@ test_refuses_damaged_store(void **state)
 	snprintf(cmd, sizeof cmd, "head -c 32768 /dev/zero | tr '\\0' 'X' | dd of='%s' bs=4096 seek=%ld "
 	    "conv=notrunc status=none", t.path, size / 4096 / 2);
 	assert_int_equal(system(cmd), 0);
-	assert_null(cs_store_open(&rw, err, sizeof err));
-	fprintf(stderr, "# %s\n", err);
-	assert_non_null(strstr(err, t.path));
-	assert_non_null(strstr(err, "damaged (corrupt)"));
-	assert_non_null(strstr(err, "will not write into it"));
-	err[0] = '\0';
-	assert_null(cs_store_open(&ro, err, sizeof err));
-	assert_non_null(strstr(err, t.path));
-	assert_non_null(strstr(err, "damaged (corrupt)"));
-	assert_non_null(strstr(err, "cannot be replayed"));
+	expect_refused(t.path, "Page ", "will not write into it", "cannot be replayed");
 	/* the refused file is left as it was, for the user to recover */
 	struct stat st;
 	assert_int_equal(stat(t.path, &st), 0);
@@ -333,15 +341,7 @@ test_refuses_damaged_store(void **state)
 	unlink(t.path);
 	size = make_real_store(t.path, 30000);
 	assert_int_equal(truncate(t.path, size / 2), 0);
-	err[0] = '\0';
-	assert_null(cs_store_open(&rw, err, sizeof err));
-	fprintf(stderr, "# %s\n", err);
-	assert_non_null(strstr(err, t.path));
-	assert_non_null(strstr(err, "damaged (corrupt)"));
-	assert_non_null(strstr(err, "truncated"));
-	err[0] = '\0';
-	assert_null(cs_store_open(&ro, err, sizeof err));
-	assert_non_null(strstr(err, "truncated"));
+	expect_refused(t.path, "the file is truncated", "will not write into it", "cannot be replayed");
 	tmp_clean(&t);
 }
 
