@@ -605,13 +605,7 @@ check_pages(sqlite3 *db, bool *partial, char *why, size_t whylen)
 	struct check_watch w = { .db = db };
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
-	clock_gettime(CLOCK_REALTIME, &w.deadline);
-	w.deadline.tv_sec += CHECK_BUDGET_MS / 1000;
-	w.deadline.tv_nsec += (long)(CHECK_BUDGET_MS % 1000) * 1000000;
-	if (w.deadline.tv_nsec >= 1000000000) {
-		w.deadline.tv_sec++;
-		w.deadline.tv_nsec -= 1000000000;
-	}
+	cs_realtime_after_ms(&w.deadline, CHECK_BUDGET_MS);
 	pthread_t watchdog;
 	bool watched = pthread_create(&watchdog, NULL, check_watchdog, &w) == 0;
 	char found[512] = "";
