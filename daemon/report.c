@@ -529,6 +529,18 @@ rekey(json_t *old, bool with_lane)
 	return fresh;
 }
 
+/* every string of the list with the phones' names and UDIDs made their pseudonyms */
+static void
+apply_pseudonyms(struct cs_pseudonyms *ps, struct string_list *l)
+{
+	char *s;
+	for (size_t i = 0; i < l->n; i++)
+		if ((s = cs_pseudonyms_apply(ps, json_string_value(l->v[i]))) != NULL) {
+			json_string_set(l->v[i], s);
+			free(s);
+		}
+}
+
 /* Every phone's name and UDID replaced by its pseudonym (pseudonym.c) in the strings and the
  * device asked for; the pseudonyms are kept (r->ps) for the records and lines streamed later, so a
  * phone reads the same in the whole bundle. -1 when no key could be drawn (then no bundle: fail
@@ -545,12 +557,8 @@ pseudonymise(struct report *r, struct string_list *l, json_t *device)
 		cs_pseudonyms_add_device(ps, key, jstr(value, "name"));
 	if (r->device)
 		cs_pseudonyms_add_device(ps, r->device, NULL);
+	apply_pseudonyms(ps, l);
 	char *s;
-	for (size_t i = 0; i < l->n; i++)
-		if ((s = cs_pseudonyms_apply(ps, json_string_value(l->v[i]))) != NULL) {
-			json_string_set(l->v[i], s);
-			free(s);
-		}
 	if (device && (s = cs_pseudonyms_apply(ps, json_string_value(device))) != NULL) {
 		json_string_set(device, s);
 		free(s);
@@ -659,12 +667,7 @@ flush_records(struct report *r)
 	if (r->stream_rc == 0 && r->opt->redact) {
 		struct string_list l = { 0 };
 		collect_strings(r->page, &l);
-		char *s;
-		for (size_t k = 0; k < l.n; k++)
-			if ((s = cs_pseudonyms_apply(r->ps, json_string_value(l.v[k]))) != NULL) {
-				json_string_set(l.v[k], s);
-				free(s);
-			}
+		apply_pseudonyms(r->ps, &l);
 		if (redact_strings(&l) < 0)
 			stream_failed(r, "redaction failed: no report written%s", "");
 		free(l.v);
