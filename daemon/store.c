@@ -17,9 +17,9 @@
  * belongs to someone else is refused rather than silently chmod-ed.
  *
  * Bounds: max_bytes (live pages: (page_count - freelist_count) * page_size) and max_age_us.
- * cs_store_prune() deletes the oldest lines first (then events, states, flags, devices) in chunks of
- * PRUNE_CHUNK rows. Its budget is PRUNE_BUDGET rows plus twice the rows written since the last
- * call, so pruning keeps up with any inflow (a fixed budget let a fast device outgrow the cap:
+ * cs_store_prune() deletes the oldest stretch of time from lines, events, states and flags at once
+ * (so each keeps the same window), in rounds of PRUNE_CHUNK rows per table at most. Its budget
+ * is PRUNE_BUDGET rows plus twice the rows written since the last call, so pruning keeps up with any inflow (a fixed budget let a fast device outgrow the cap:
  * issue 14 §1) while each call stays about as long as the writes it follows. The size is also
  * checked every SIZE_CHECK_ROWS rows written (three PRAGMAs), so between two checks the file
  * grows by a few hundred KB at most whatever the rate. Freed pages are reused, so the file stops
@@ -55,7 +55,8 @@
 #define APPLICATION_ID	0x43534431	/* "CSD1": marks the file as a callsight store */
 #define PRUNE_CHUNK	2000		/* rows deleted by one statement */
 #define PRUNE_BUDGET	20000		/* rows deleted by one cs_store_prune() call at most */
-#define SIZE_CHECK_ROWS	500		/* rows written between two checks of the size bound */
+#define SIZE_CHECK_ROWS	500		/* rows written between two checks of the size bound, */
+#define SIZE_CHECK_SHARE 64		/* ... or bytes: max_bytes / this (a flag storm's records are big) */
 #define TX_CHECKS	2		/* bounded store: commit after this many checks */
 #define AGE_PRUNE_EVERY_US (10 * 1000000LL)	/* the age bound is checked this often */
 #define PRUNE_HIGH	90		/* prune when live pages exceed this % of max_bytes ... */
@@ -103,12 +104,16 @@ enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_DEVICE, ST_APP, ST_LINE, ST_EVENT, ST_STATE, ST_FLAG, ST_MARK,
 	ST_PAGE_COUNT, ST_FREELIST_COUNT, ST_PAGE_SIZE,
-	ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES, ST_PRUNE_FLAGS, ST_PRUNE_DEVICES,	/* size bound */
+	ST_SPAN_LINES, ST_SPAN_EVENTS, ST_SPAN_STATES, ST_SPAN_FLAGS,		/* size bound */
+	ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES, ST_PRUNE_FLAGS, ST_PRUNE_DEVICES,
 	ST_AGE_LINES, ST_AGE_EVENTS, ST_AGE_STATES, ST_AGE_FLAGS, ST_AGE_MARKS, ST_AGE_DEVICES,
 	ST_COUNT
 };
 
-/* Oldest rows first, in capture order (rowid); bounded by the chunk so a call is short. */
+/* Oldest rows first, in capture order (rowid); bounded by the chunk so a call is short. SPAN_SQL
+ * reads the times of a table's first and last rows (NULLs when it is empty). */
+#define SPAN_SQL(t) "SELECT (SELECT time_us FROM " t " ORDER BY id LIMIT 1)," \
+	" (SELECT time_us FROM " t " ORDER BY id DESC LIMIT 1)"
 #define PRUNE_SQL(t) "DELETE FROM " t " WHERE id IN (SELECT id FROM " t " ORDER BY id LIMIT ?1)"
 #define AGE_SQL(t) "DELETE FROM " t " WHERE id IN (SELECT id FROM " t " ORDER BY id LIMIT ?1)" \
 	" AND time_us < ?2"
@@ -131,6 +136,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PAGE_COUNT] = "PRAGMA page_count",
 	[ST_FREELIST_COUNT] = "PRAGMA freelist_count",
 	[ST_PAGE_SIZE] = "PRAGMA page_size",
+	[ST_SPAN_LINES] = SPAN_SQL("lines"),
+	[ST_SPAN_EVENTS] = SPAN_SQL("events"),
+	[ST_SPAN_STATES] = SPAN_SQL("states"),
+	[ST_SPAN_FLAGS] = SPAN_SQL("flags"),
 	[ST_PRUNE_LINES] = PRUNE_SQL("lines"),
 	[ST_PRUNE_EVENTS] = PRUNE_SQL("events"),
 	[ST_PRUNE_STATES] = PRUNE_SQL("states"),
@@ -154,6 +163,7 @@ struct cs_store {
 	int64_t		 changes_after_prune;	/* sqlite3_total_changes64() when the last prune ended */
 	int64_t		 last_age_prune_us;
 	int		 rows_unchecked;	/* rows written since the size was last checked */
+	int64_t		 bytes_unchecked;	/* and their text's bytes */
 	int		 checks_in_tx;	/* size checks in the open transaction */
 	uint64_t	 tx_rows;	/* rows written in the open transaction */
 	uint64_t	 lost;		/* rows that could not be stored (cs_store_take_lost) */
@@ -770,16 +780,21 @@ cs_store_close(struct cs_store *s)
 
 static int prune_by_size(struct cs_store *s, int64_t *budget);
 
-/* A row was written: every SIZE_CHECK_ROWS rows, hold the size bound (any inflow rate). */
+/* A row of about `bytes` was written: every SIZE_CHECK_ROWS rows or max_bytes / SIZE_CHECK_SHARE
+ * bytes, whichever comes first, hold the size bound (any inflow rate, any record size). */
 static int
-written(struct cs_store *s, int rc)
+written(struct cs_store *s, int rc, size_t bytes)
 {
 	if (rc < 0)
 		s->lost++;
 	else
 		s->tx_rows++;
-	if (rc == 0 && s->max_bytes > 0 && ++s->rows_unchecked >= SIZE_CHECK_ROWS) {
+	if (rc != 0 || s->max_bytes <= 0)
+		return rc;
+	s->bytes_unchecked += (int64_t)bytes;
+	if (++s->rows_unchecked >= SIZE_CHECK_ROWS || s->bytes_unchecked >= s->max_bytes / SIZE_CHECK_SHARE) {
 		s->rows_unchecked = 0;
+		s->bytes_unchecked = 0;
 		int64_t budget = PRUNE_BUDGET;
 		prune_by_size(s, &budget);	/* an error is kept in s->error; the row itself is stored */
 		/* and a bounded store commits often enough that the WAL (one transaction at least)
@@ -871,10 +886,11 @@ insert_with_json(struct cs_store *s, enum stmt_id id, int json_index, json_t *re
 		cs_set_error(s->error, sizeof s->error, "%s: cannot serialize the record", what);
 		return -1;
 	}
-	sqlite3_bind_text(s->stmt[id], json_index, text, -1, SQLITE_STATIC);
+	size_t len = strlen(text);
+	sqlite3_bind_text(s->stmt[id], json_index, text, (int)len, SQLITE_STATIC);
 	int rc = step_done(s, s->stmt[id], what);
 	free(text);
-	return rc;
+	return written(s, rc, len);
 }
 
 static void
@@ -1006,7 +1022,7 @@ cs_store_line(struct cs_store *s, const char *device, const struct cs_line *line
 	} else {
 		sqlite3_bind_text(st, 12, msg, (int)msg_len, SQLITE_STATIC);
 	}
-	return written(s, step_done(s, st, "store line"));
+	return written(s, step_done(s, st, "store line"), raw_len + (at ? 0 : msg_len));
 }
 
 /* The record's "device" follows the device the caller files it under. */
@@ -1029,7 +1045,7 @@ cs_store_event(struct cs_store *s, const char *device, const struct cs_event *ev
 	sqlite3_bind_int64(st, 2, event->line->time_us);
 	bind_text(st, 3, cs_event_name(event->kind));
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)event->line->number);
-	return written(s, insert_with_json(s, ST_EVENT, 5, with_device(cs_event_json(event), dev), "store event"));
+	return insert_with_json(s, ST_EVENT, 5, with_device(cs_event_json(event), dev), "store event");
 }
 
 int
@@ -1043,7 +1059,7 @@ cs_store_state(struct cs_store *s, const struct cs_state_change *change)
 	bind_text(st, 3, cs_lane_name(change->lane));
 	bind_text(st, 4, change->state);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)change->line);
-	return written(s, insert_with_json(s, ST_STATE, 6, cs_state_json(change), "store state"));
+	return insert_with_json(s, ST_STATE, 6, cs_state_json(change), "store state");
 }
 
 int
@@ -1057,7 +1073,7 @@ cs_store_flag(struct cs_store *s, const struct cs_flag *flag)
 	sqlite3_bind_int64(st, 3, flag->time_us);
 	bind_text(st, 4, cs_cause_name(flag->cause));
 	bind_text(st, 5, cs_severity_name(cs_cause_severity(flag->cause)));
-	return written(s, insert_with_json(s, ST_FLAG, 6, cs_flag_json(flag), "store flag"));
+	return insert_with_json(s, ST_FLAG, 6, cs_flag_json(flag), "store flag");
 }
 
 int64_t
@@ -1149,29 +1165,90 @@ prune_by_age(struct cs_store *s, int64_t now_us_, int64_t *budget)
 	return 0;
 }
 
-/* Size: lines first, then events, states, flags (a flag storm is data too) and device records,
- * until the live pages are under the low mark. */
+/* The tables the size bound trims by time, each with the statement reading its first and last
+ * rows' times, the one deleting its oldest rows before a time and the one deleting its oldest. */
+static const struct {
+	enum stmt_id	span, older_than, oldest;
+} windowed_tables[] = {
+	{ ST_SPAN_LINES, ST_AGE_LINES, ST_PRUNE_LINES },
+	{ ST_SPAN_EVENTS, ST_AGE_EVENTS, ST_PRUNE_EVENTS },
+	{ ST_SPAN_STATES, ST_AGE_STATES, ST_PRUNE_STATES },
+	{ ST_SPAN_FLAGS, ST_AGE_FLAGS, ST_PRUNE_FLAGS },
+};
+#define NWINDOWED (sizeof windowed_tables / sizeof windowed_tables[0])
+
+/* The time span the tables hold together: the oldest first row and the newest last row (*last
+ * starts at INT64_MIN), and the table whose first row is the oldest (-1: every table is empty).
+ * 0, or -1 on error. */
+static int
+stored_span(struct cs_store *s, int64_t *first, int64_t *last, int *oldest_table)
+{
+	*oldest_table = -1;
+	for (size_t i = 0; i < NWINDOWED; i++) {
+		sqlite3_stmt *st = s->stmt[windowed_tables[i].span];
+		int rc = sqlite3_step(st);
+		bool has_rows = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+		int64_t head = has_rows ? sqlite3_column_int64(st, 0) : 0;
+		int64_t tail = has_rows ? sqlite3_column_int64(st, 1) : 0;
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return fail(s, stmt_sql[windowed_tables[i].span]);
+		if (!has_rows)
+			continue;
+		if (*oldest_table < 0 || head < *first) {
+			*first = head;
+			*oldest_table = (int)i;
+		}
+		if (tail > *last)
+			*last = tail;
+	}
+	return 0;
+}
+
+/* One round: the oldest part of the stored time span, in proportion to the bytes to free, goes
+ * from every table at once (at most a chunk of each). When the clocks make that delete nothing
+ * (a clock set back, one instant for everything), the table with the oldest first row loses its
+ * oldest chunk instead, so each round makes progress. The rows deleted, or -1. */
+static int64_t
+prune_round(struct cs_store *s, int64_t used, int64_t low)
+{
+	int64_t first = 0, last = INT64_MIN, n = 0;
+	int oldest;
+	if (stored_span(s, &first, &last, &oldest) < 0)
+		return -1;
+	if (oldest < 0)
+		return delete_chunk(s, ST_PRUNE_DEVICES, 0);	/* nothing else is left */
+	double share = (double)(used - low) / (double)used;
+	int64_t cutoff = first + (int64_t)((double)(last > first ? last - first : 0) * share) + 1;
+	for (size_t i = 0; i < NWINDOWED; i++) {
+		int64_t gone = delete_chunk(s, windowed_tables[i].older_than, cutoff);
+		if (gone < 0)
+			return -1;
+		n += gone;
+	}
+	return n > 0 ? n : delete_chunk(s, windowed_tables[oldest].oldest, 0);
+}
+
+/* Size: the oldest stretch of time goes from lines, events, states and flags together, so what is
+ * kept is the same window in each. (Lines first, as before, let a flag storm's big records fill
+ * the cap while every line was deleted: the flags then named evidence no longer kept.) Device
+ * records go last, once nothing else is left. Until the live pages are under the low mark. */
 static int
 prune_by_size(struct cs_store *s, int64_t *budget)
 {
-	static const enum stmt_id order[] = {
-		ST_PRUNE_LINES, ST_PRUNE_EVENTS, ST_PRUNE_STATES, ST_PRUNE_FLAGS, ST_PRUNE_DEVICES
-	};
 	int64_t used;
 	if (live_bytes(s, &used) < 0)
 		return -1;
 	if (used <= s->max_bytes / 100 * PRUNE_HIGH)
 		return 0;
 	int64_t low = s->max_bytes / 100 * PRUNE_LOW;
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-		while (used > low && *budget > 0) {
-			int64_t n = delete_chunk(s, order[i], 0);
-			if (n < 0 || live_bytes(s, &used) < 0)
-				return -1;
-			*budget -= n;
-			if (n < PRUNE_CHUNK)
-				break;	/* this table is empty: go on to the next */
-		}
+	while (used > low && *budget > 0) {
+		int64_t n = prune_round(s, used, low);
+		if (n < 0 || live_bytes(s, &used) < 0)
+			return -1;
+		*budget -= n;
+		if (n == 0)
+			break;	/* nothing is left to delete */
 	}
 	return 0;
 }

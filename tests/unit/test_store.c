@@ -673,6 +673,60 @@ test_size_bound_holds_under_load(void **state)
 	tmp_clean(&t);
 }
 
+/* A flag storm under the size bound: flags are big records, lines small ones. The store keeps the
+ * same stretch of time in both (pruning lines first used to delete every line while the flags filled
+ * the cap: flags then named evidence that was gone; CI saw "0 lines kept" at full speed). */
+static void
+test_size_bound_keeps_one_window(void **state)
+{
+	struct tmp t;
+	tmp_make(&t, "store.db");
+	const int64_t max_bytes = 1024 * 1024;
+	struct cs_store *s = open_store(t.path, max_bytes, 0);
+	assert_non_null(s);
+	const char *udid = "00008030-001A2D1E3C02802E";
+	int64_t biggest = 0;
+	for (int i = 1; i <= 20000; i++) {
+		int64_t when = T0 + (int64_t)i * 1000;
+		struct fake_line f;
+		fake_line(&f, udid, (uint64_t)i, when, "VideoCall", "sessionDidDisconnect:");
+		assert_int_equal(cs_store_line(s, NULL, &f.line), 0);
+		struct cs_flag flag = { .id = (uint64_t)i, .cause = CS_CAUSE_missing_background_mode,
+			.confidence = 0.9, .time_us = when, .line = (uint64_t)i, .nevidence = CS_MAX_EVIDENCE };
+		cs_strlcpy(flag.device, udid, sizeof flag.device);
+		cs_strlcpy(flag.app, "com.example.VideoCall", sizeof flag.app);
+		memset(flag.detail, 'd', sizeof flag.detail - 1);
+		for (size_t k = 0; k < CS_MAX_EVIDENCE; k++)
+			flag.evidence[k] = (struct cs_evidence){ .line = (uint64_t)i, .kind = CS_EV_app_suspended,
+				.time_us = when, .text = "running-suspended (role: NonUserInteractive) reason: the "
+				"app is no longer a foreground app and holds no assertion that keeps it running" };
+		assert_int_equal(cs_store_flag(s, &flag), 0);
+		if (i % 100 == 0) {
+			assert_int_equal(cs_store_prune(s, when), 0);
+			assert_int_equal(cs_store_commit(s), 0);
+			int64_t size = cs_store_size(s);
+			if (size > biggest)
+				biggest = size;
+		}
+	}
+	cs_store_close(s);
+	int64_t lines = count_rows(t.path, "SELECT count(*) FROM lines");
+	int64_t flags = count_rows(t.path, "SELECT count(*) FROM flags");
+	int64_t first_line = count_rows(t.path, "SELECT min(number) FROM lines");
+	int64_t first_flag = (count_rows(t.path, "SELECT min(time_us) FROM flags") - T0) / 1000;
+	printf("flag storm under a 1 MiB cap: store at most %lld bytes; %lld lines (from #%lld), %lld flags "
+	    "(from line #%lld) kept\n", (long long)biggest, (long long)lines, (long long)first_line,
+	    (long long)flags, (long long)first_flag);
+	assert_true(biggest <= max_bytes + max_bytes / 8);
+	assert_true(lines > 0 && flags > 0);
+	assert_int_equal(count_rows(t.path, "SELECT max(number) FROM lines"), 20000);	/* the newest */
+	/* one window: every kept flag's line is kept too, and the lines reach back no further than
+	 * one pruning chunk before the oldest flag */
+	assert_true(first_line <= first_flag);
+	assert_true(first_flag - first_line <= 2000);
+	tmp_clean(&t);
+}
+
 static void
 test_age_bound(void **state)
 {
@@ -707,6 +761,7 @@ main(void)
 		cmocka_unit_test(test_committed_lines_survive_kill_9),
 		cmocka_unit_test(test_write_error_returns_and_recovers),
 		cmocka_unit_test(test_size_bound_holds_under_load),
+		cmocka_unit_test(test_size_bound_keeps_one_window),
 		cmocka_unit_test(test_age_bound),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
