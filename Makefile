@@ -62,6 +62,12 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude -Idaemo
 LDFLAGS	?=
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
+# common/: what the daemon and the TUI share (include/callsight/common.h), a library of its own that
+# sees only include/, never a daemon or TUI header
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(patsubst common/%.c,$(B)/obj/common/%.o,$(COMMON_SRC))
+COMMON_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CFLAGS)
+
 # the pure core: reader, rules, timeline, output (no devices, no sockets) - shared by the daemon,
 # the unit tests and the fuzzers
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
@@ -105,8 +111,8 @@ $(B)/obj/%.o: daemon/%.c $(HEADERS) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # the builtin rules' Vectorscan database, compiled at build time (tools/scandb.c says why)
-$(B)/scandb: tools/scandb.c $(CORE_OBJ) $(HEADERS)
-	$(CC) $(ALL_CFLAGS) -o $@ tools/scandb.c $(CORE_OBJ) $(CORE_LIBS) $(ALL_LDFLAGS) -lm
+$(B)/scandb: tools/scandb.c $(CORE_OBJ) $(COMMON_OBJ) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) -o $@ tools/scandb.c $(CORE_OBJ) $(COMMON_OBJ) $(CORE_LIBS) $(ALL_LDFLAGS) -lm
 
 $(B)/scan_db.c: $(B)/scandb
 	$(B)/scandb $@
@@ -114,7 +120,17 @@ $(B)/scan_db.c: $(B)/scandb
 $(B)/obj/scan_db.o: $(B)/scan_db.c | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/libcore.a: $(CORE_OBJ) $(B)/obj/scan_db.o
+$(B)/obj/common:
+	@mkdir -p $@
+
+$(B)/obj/common/%.o: common/%.c $(wildcard include/callsight/*.h) | $(B)/obj/common
+	$(CC) $(COMMON_CFLAGS) -c -o $@ $<
+
+$(B)/libcommon.a: $(COMMON_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# the core carries common/ too, so whatever links the core (daemon, tests, fuzzers) has it
+$(B)/libcore.a: $(CORE_OBJ) $(B)/obj/scan_db.o $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/obj/forward.o: ALL_CFLAGS += $(FWD_CFLAGS)

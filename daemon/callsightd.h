@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "callsight/common.h"
 #include "callsight/version.h"
 
 /* ---------------------------------------------------------------- kinds, lanes, causes */
@@ -583,7 +584,6 @@ struct event_base;
 typedef void (*cs_request_cb)(struct cs_client *c, const char *request, struct json_t *req, void *ctx);
 typedef void (*cs_client_cb)(struct cs_client *c, void *ctx);
 
-int cs_socket_default_path(char *out, size_t outlen);
 int cs_private_dir(const char *path, char *err, size_t errlen);	/* the socket's dir: 0700, ours */
 int cs_peer_uid(int fd, uid_t *uid);
 bool cs_socket_alive(const char *path);
@@ -734,27 +734,8 @@ int cs_daemon_run(const struct cs_daemon_options *options, struct cs_rules *rule
 
 /* ---------------------------------------------------------------- utilities (util.c) */
 
-void *cs_xmalloc(size_t size);
-void *cs_xcalloc(size_t n, size_t size);
-void *cs_xrealloc(void *ptr, size_t size);
-char *cs_xstrdup(const char *s);
-char *cs_xstrndup(const char *s, size_t n);
-/* Format µs since the epoch as ISO 8601 UTC with milliseconds: 2026-11-25T17:20:05.123Z */
-void cs_format_time(int64_t time_us, char *out, size_t outlen);
-size_t cs_strlcpy(char *dst, const char *src, size_t size);
-/* err/errlen as every fallible function here takes them (NULL or 0: no message) */
-void cs_set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* mkdir -p; the folders created are 0700. what names the folder in messages ("store", "report") */
 int cs_make_dirs(const char *dir, const char *what, char *err, size_t errlen);
-/* ISO 8601 "2026-11-25T17:20:05Z" (date alone, fraction, ±HH:MM zone optional; no zone = UTC) to
- * µs since the epoch; every field range-checked (util.c); -1 with a message naming the field */
-int cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen);
-int64_t cs_days_from_civil(int64_t y, int m, int d);	/* proleptic Gregorian (parse.c) */
-int64_t cs_wall_us(void);	/* realtime, µs: what records are stamped with */
-int64_t cs_mono_ms(void);	/* monotonic, ms: for timeouts and intervals */
-struct timespec;
-/* now + ms on CLOCK_REALTIME: the deadline pthread_cond_timedwait takes */
-void cs_realtime_after_ms(struct timespec *ts, int ms);
 /* "PORT", "HOST:PORT", "[V6]:PORT" (host defaults to default_host); 0 ok, -1 malformed */
 int cs_parse_host_port(const char *spec, const char *default_host, char *host, size_t hostlen,
     unsigned *port);

@@ -49,7 +49,7 @@
 #define HALF_YEAR_US	  (183 * US_PER_DAY)
 #define HALF_DAY_US	  (US_PER_DAY / 2)
 #define MAX_YEAR	  9999			/* inferred years and days stay in 1..9999: no overflow */
-#define MAX_DAY		  INT64_C(2932896)	/* days_from_civil(9999, 12, 31) */
+#define MAX_DAY		  INT64_C(2932896)	/* cs_days_from_civil(9999, 12, 31) */
 #define MAX_REF_TIME	  INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 #define CLOCK_JUMP_US	  (60 * US_PER_SEC)	/* a stamp this far back is a clock jump, not jitter */
 #define HOLD_LINES	  256			/* headerless lines held before the first stamp ... */
@@ -1162,20 +1162,6 @@ recognise_header(struct cs_reader *r, const struct text *t, struct header *h)
 
 /* ---------------------------------------------------------------- time */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* The Gregorian date of a day number (the inverse of days_from_civil). */
 static void
 civil_from_days(int64_t z, int *year, int *month, int *day)
@@ -1230,7 +1216,7 @@ stamp_in_year(struct cs_reader *r, const struct stamp *st, int year)
 
 	if (key != r->civil_key) {
 		r->civil_key = key;
-		r->civil_days = days_from_civil(year, st->month, st->day);
+		r->civil_days = cs_days_from_civil(year, st->month, st->day);
 	}
 	return stamp_at_day(r, st, r->civil_days);
 }
@@ -1294,10 +1280,10 @@ resolve_dateless(struct cs_reader *r, const struct stamp *st)
 
 	if (!r->day_known) {
 		if (r->opt.date_year != 0) {
-			r->day = days_from_civil(r->opt.date_year, r->opt.date_month, r->opt.date_day);
+			r->day = cs_days_from_civil(r->opt.date_year, r->opt.date_month, r->opt.date_day);
 			t = stamp_at_day(r, st, r->day);
 		} else if (r->opt.ref_time == 0 && r->opt.year != 0) {
-			r->day = days_from_civil(r->opt.year, 1, 1);
+			r->day = cs_days_from_civil(r->opt.year, 1, 1);
 			t = stamp_at_day(r, st, r->day);
 		} else {
 			r->day = floor_div(r->ref_time + stamp_zone(r, st), 86400);
@@ -1310,7 +1296,7 @@ resolve_dateless(struct cs_reader *r, const struct stamp *st)
 				civil_from_days(r->day, &y, &m, &d);
 				if (m == 2 && d == 29)
 					d = 28;
-				r->day = days_from_civil(r->opt.year, m, d);
+				r->day = cs_days_from_civil(r->opt.year, m, d);
 				t = stamp_at_day(r, st, r->day);
 			}
 		}
@@ -1486,7 +1472,7 @@ static int64_t
 fallback_time(const struct cs_reader *r)
 {
 	if (r->opt.date_year != 0)
-		return (days_from_civil(r->opt.date_year, r->opt.date_month, r->opt.date_day) * 86400 -
+		return (cs_days_from_civil(r->opt.date_year, r->opt.date_month, r->opt.date_day) * 86400 -
 		    r->opt.utc_offset_min * 60) * US_PER_SEC;
 	return r->ref_time * US_PER_SEC;
 }
@@ -2028,11 +2014,4 @@ cs_reader_free(struct cs_reader *r)
 	for (size_t i = 0; i < r->nheld; i++)
 		free(r->held[i].raw);
 	free(r);
-}
-
-/* The reader's date arithmetic for the rest of the daemon (request times, util.c). */
-int64_t
-cs_days_from_civil(int64_t y, int m, int d)
-{
-	return days_from_civil(y, m, d);
 }

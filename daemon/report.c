@@ -128,22 +128,11 @@ jint(const json_t *obj, const char *key)
 
 /* "2026-03-04T12:00:02.123Z" -> µs since the epoch (0 when it does not parse) */
 static int64_t
-parse_time(const char *iso)
-{
-	struct tm tm = { 0 };
-	int ms = 0;
-	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-	    &tm.tm_min, &tm.tm_sec, &ms) < 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm) * SEC + (int64_t)ms * 1000;
-}
-
-static int64_t
 record_time(const json_t *record)
 {
-	return parse_time(jstr(record, "time"));
+	int64_t us;
+	const char *iso = jstr(record, "time");
+	return iso != NULL && cs_parse_iso_time(iso, &us, NULL, 0) == 0 ? us : 0;
 }
 
 /* the key of the last state of a lane before the window */

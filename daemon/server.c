@@ -75,22 +75,6 @@ struct cs_server {
 
 /* ---------------------------------------------------------------- the socket's place */
 
-int
-cs_socket_default_path(char *out, size_t outlen)
-{
-	const char *runtime = getenv("XDG_RUNTIME_DIR");
-	int n;
-	if (runtime && runtime[0] == '/') {
-		n = snprintf(out, outlen, "%s/callsight/sock", runtime);
-	} else {
-		const char *tmp = getenv("TMPDIR");
-		if (tmp == NULL || tmp[0] != '/')
-			tmp = "/tmp";
-		n = snprintf(out, outlen, "%s/callsight-%ld/sock", tmp, (long)getuid());
-	}
-	return n > 0 && (size_t)n < outlen ? 0 : -1;
-}
-
 /* Create the socket's directory 0700, or check an existing one is the user's alone. */
 int
 cs_private_dir(const char *path, char *err, size_t errlen)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <callsight/peercred.h>
+#include <callsight/common.h>
 #include <callsight/privdir.h>
 #include <callsight/sockcompat.h>
 #include <callsight/version.h>
@@ -34,18 +35,13 @@
 
 /* ---------------------------------------------------------------- paths */
 
+/* --socket PATH, else the daemon's default place (common/paths.c: one rule for both programs) */
 int
 client_socket_path(const char *opt, char *out, size_t len)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
-	int n;
-	if (opt != NULL)
-		n = snprintf(out, len, "%s", opt);
-	else if (xdg != NULL && *xdg != '\0')
-		n = snprintf(out, len, "%s/callsight/sock", xdg);
-	else
-		n = snprintf(out, len, "%s/callsight-%ld/sock", tmp && *tmp ? tmp : "/tmp",
-		    (long)getuid());
+	if (opt == NULL)
+		return cs_socket_default_path(out, len);
+	int n = snprintf(out, len, "%s", opt);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -91,21 +87,6 @@ daemon_path(const char *argv0, char *out, size_t len)
 			return;
 	}
 	snprintf(out, len, "callsightd");
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
 }
 
 /* ---------------------------------------------------------------- connecting */
@@ -225,10 +206,10 @@ read_fd_text(int fd, char *buf, size_t len)
 static int
 wait_listen(struct tui_client *c, const char *path, pid_t pid, bool exits_when_ready, int errfd, char *err, size_t errlen)
 {
-	int64_t until = mono_ms() + START_WAIT_MS;
+	int64_t until = cs_mono_ms() + START_WAIT_MS;
 	bool reaped = false;
 	int status = 0;
-	while (mono_ms() < until) {
+	while (cs_mono_ms() < until) {
 		int fd = try_connect(c, path);
 		if (fd >= 0)
 			return fd;
@@ -249,7 +230,7 @@ wait_listen(struct tui_client *c, const char *path, pid_t pid, bool exits_when_r
 				return -1;
 			}
 		}
-		sleep_ms(50);
+		cs_sleep_ms(50);
 	}
 	snprintf(err, errlen, "callsightd did not listen on %s within %d s", path, START_WAIT_MS / 1000);
 	return -1;
@@ -397,7 +378,7 @@ client_close(struct tui *t)
 	if (c->child > 0) {
 		kill(c->child, SIGTERM);
 		for (int i = 0; i < 40 && waitpid(c->child, NULL, WNOHANG) == 0; i++)
-			sleep_ms(25);
+			cs_sleep_ms(25);
 		if (waitpid(c->child, NULL, WNOHANG) == 0) {
 			kill(c->child, SIGKILL);
 			waitpid(c->child, NULL, 0);
@@ -423,7 +404,7 @@ went_away(struct tui *t, const char *why)
 		close(c->fd);
 	c->fd = -1;
 	c->state = CONN_DOWN;
-	c->retry_at = mono_ms() + RETRY_MS;
+	c->retry_at = cs_mono_ms() + RETRY_MS;
 	if (c->child > 0 && waitpid(c->child, NULL, WNOHANG) != 0) {
 		c->child = 0;
 		c->state = CONN_FAILED;
@@ -439,7 +420,7 @@ void
 client_tick(struct tui *t)
 {
 	struct tui_client *c = &t->client;
-	if (c->state != CONN_DOWN || mono_ms() < c->retry_at)
+	if (c->state != CONN_DOWN || cs_mono_ms() < c->retry_at)
 		return;
 	int fd = try_connect(c, c->path);
 	if (fd < 0 && errno == EPERM) {	/* someone else serves there now: stop, say who */
@@ -449,7 +430,7 @@ client_tick(struct tui *t)
 		return;
 	}
 	if (fd < 0) {
-		c->retry_at = mono_ms() + RETRY_MS;
+		c->retry_at = cs_mono_ms() + RETRY_MS;
 		return;
 	}
 	on_connected(t, fd);

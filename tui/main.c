@@ -35,14 +35,6 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
-int64_t
-tui_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 tui_status(struct tui *t, bool error, const char *fmt, ...)
 {
@@ -51,7 +43,7 @@ tui_status(struct tui *t, bool error, const char *fmt, ...)
 	vsnprintf(t->status, sizeof t->status, fmt, ap);
 	va_end(ap);
 	t->status_error = error;
-	t->status_until = tui_now_ms() + STATUS_MS;
+	t->status_until = cs_mono_ms() + STATUS_MS;
 	t->dirty = true;
 }
 
@@ -176,7 +168,7 @@ tui_layout(struct tui *t)
 void
 tui_redraw(struct tui *t)
 {
-	if (t->status[0] && t->status_until && tui_now_ms() > t->status_until)
+	if (t->status[0] && t->status_until && cs_mono_ms() > t->status_until)
 		t->status[0] = '\0';
 	tui_layout(t);
 	keys_sync_view(t);
@@ -228,7 +220,7 @@ run(struct tui *t)
 			t->exit_code = got_signal == SIGINT ? 130 : 0;
 			break;
 		}
-		int64_t now = tui_now_ms();
+		int64_t now = cs_mono_ms();
 		if (t->dirty || now >= next_tick) {
 			tui_redraw(t);
 			next_tick = now + 1000;

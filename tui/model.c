@@ -119,36 +119,14 @@ tui_cause_advice(const char *cause)
 
 /* ---------------------------------------------------------------- time */
 
-/* "2026-11-25T17:20:05.123Z" (or +HH:MM, or no fraction) -> ms since the epoch; 0 if malformed */
+/* a record's ISO time (common/time.c, the daemon's own parser) -> ms since the epoch; 0 if malformed */
 int64_t
 tui_parse_time(const char *s)
 {
-	struct tm tm = { 0 };
-	int ms = 0, n = 0;
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+	int64_t us;
+	if (s == NULL || cs_parse_iso_time(s, &us, NULL, 0) < 0)
 		return 0;
-	s += n;
-	if (*s == '.') {
-		int digits = 0;
-		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*s - '0');
-		for (; digits < 3; digits++)
-			ms *= 10;
-	}
-	int off = 0;
-	if (*s == '+' || *s == '-') {
-		int h = 0, m = 0;
-		sscanf(s + 1, "%2d:%2d", &h, &m);
-		off = (h * 60 + m) * 60 * (*s == '-' ? -1 : 1);
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t secs = timegm(&tm);
-	if (secs == (time_t)-1)
-		return 0;
-	return ((int64_t)secs - off) * 1000 + ms;
+	return us / 1000;
 }
 
 /* local wall-clock time, as the person beside the phone reads it */
@@ -188,7 +166,7 @@ jint(json_t *o, const char *key, long dflt)
 static char *
 xstrdup(const char *s)
 {
-	return s == NULL ? NULL : strdup(s);
+	return s == NULL ? NULL : cs_xstrdup(s);
 }
 
 static void

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include <callsight/common.h>
+
 /* ---------------------------------------------------------------- lanes, states, colours */
 
 enum tui_lane {
@@ -238,7 +240,6 @@ int	 draw_wrap_count(const char *s, int w);
 /* main.c / keys.c */
 void	 tui_status(struct tui *t, bool error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-int64_t	 tui_now_ms(void);
 struct tui_device *tui_device(struct tui *t);	/* the device shown, or NULL */
 void	 tui_layout(struct tui *t);
 void	 tui_redraw(struct tui *t);

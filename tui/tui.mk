@@ -1,6 +1,7 @@
 # tui/tui.mk - builds callsight, the ncurses client, into $(B)/callsight. Included by the top
 # Makefile, whose B, CC, OPT, WARN, SANFLAGS, CFLAGS, PKG_CONFIG and ALL_LDFLAGS it uses. The TUI
-# never sees the daemon's headers: only include/ (the shared X-macro lists and version.h).
+# never sees the daemon's headers: only include/ (the shared X-macro lists, version.h and common.h,
+# whose code it links from $(B)/libcommon.a).
 #
 #   make build/callsight     (or make tui)
 
@@ -26,5 +27,5 @@ $(B)/obj/tui:
 $(B)/obj/tui/%.o: tui/%.c $(TUI_HDR) | $(B)/obj/tui
 	$(CC) $(TUI_ALL_CFLAGS) -c -o $@ $<
 
-$(B)/callsight: $(TUI_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TUI_OBJ) $(TUI_LIBS)
+$(B)/callsight: $(TUI_OBJ) $(B)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TUI_OBJ) $(B)/libcommon.a $(TUI_LIBS)

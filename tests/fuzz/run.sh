@@ -9,7 +9,7 @@ mkdir -p "$out"
 if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzz: clang is needed (apt-get install clang)"; echo "0 passed, 1 failed"; exit 1
 fi
-core="$here/daemon/parse.c $here/daemon/rules.c $here/daemon/util.c $here/daemon/names.c $here/daemon/crashreport.c"
+core="$(ls "$here"/common/*.c) $here/daemon/parse.c $here/daemon/rules.c $here/daemon/util.c $here/daemon/names.c $here/daemon/crashreport.c"
 sh "$here/tools/embed.sh" "$out/rules_builtin.c" "$here"/daemon/rules/*.rules
 flags="-g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$here/include -I$here/daemon"
 passed=0; failed=0

@@ -1,0 +1,60 @@
+/*
+ * common.h - what callsightd and callsight share, built once in common/ and linked by both: memory
+ * that cannot run out quietly, bounded strings, error messages, the clocks, ISO 8601 times and the
+ * place of the daemon's socket. One fact, one place: a second copy in daemon/ or tui/ drifts (the
+ * TUI and the daemon once disagreed on which XDG_RUNTIME_DIR counts and on time zones).
+ */
+#ifndef CALLSIGHT_COMMON_H
+#define CALLSIGHT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct timespec;
+
+/* ---------------------------------------------------------------- memory and strings (util.c) */
+
+void *cs_xmalloc(size_t size);
+void *cs_xcalloc(size_t n, size_t size);
+void *cs_xrealloc(void *ptr, size_t size);
+char *cs_xstrdup(const char *s);
+char *cs_xstrndup(const char *s, size_t n);
+size_t cs_strlcpy(char *dst, const char *src, size_t size);
+/* err/errlen as every fallible function here takes them (NULL or 0: no message) */
+void cs_set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---------------------------------------------------------------- time (time.c) */
+
+/* Format µs since the epoch as ISO 8601 UTC with milliseconds: 2026-11-25T17:20:05.123Z */
+void cs_format_time(int64_t time_us, char *out, size_t outlen);
+/* ISO 8601 "2026-11-25T17:20:05Z" (date alone, fraction, ±HH:MM zone optional; no zone = UTC) to
+ * µs since the epoch; every field range-checked; -1 with a message naming the field */
+int cs_parse_iso_time(const char *s, int64_t *time_us, char *err, size_t errlen);
+int64_t cs_wall_us(void);	/* realtime, µs: what records are stamped with */
+int64_t cs_mono_ms(void);	/* monotonic, ms: for timeouts and intervals */
+void cs_sleep_ms(int ms);
+/* now + ms on CLOCK_REALTIME: the deadline pthread_cond_timedwait takes */
+void cs_realtime_after_ms(struct timespec *ts, int ms);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). Inline: the
+ * reader calls it for every new date it meets. */
+static inline int64_t
+cs_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* ---------------------------------------------------------------- the socket's place (paths.c) */
+
+/* $XDG_RUNTIME_DIR/callsight/sock when XDG_RUNTIME_DIR is an absolute path (the XDG spec says to
+ * ignore any other), else $TMPDIR (absolute, or /tmp)/callsight-UID/sock. 0 ok, -1 too long. */
+int cs_socket_default_path(char *out, size_t outlen);
+
+#endif
