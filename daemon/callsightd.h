@@ -20,13 +20,6 @@
 
 /* ---------------------------------------------------------------- kinds, lanes, causes */
 
-enum cs_lane {
-#define CS_LANE(id, label) CS_LANE_##id,
-#include "callsight/lanes.def"
-#undef CS_LANE
-	CS_LANE_COUNT
-};
-
 enum cs_event_kind {
 #define CS_EVENT(id, lane, label) CS_EV_##id,
 #include "callsight/events.def"

@@ -116,8 +116,9 @@ metrics_call(struct cs_daemon *d, const struct dev_entry *e, const struct cs_sta
 	if (d->metrics == NULL || change->lane != CS_LANE_call)
 		return;
 	const char *labels[] = { e->udid, change->app };
-	bool up = strcmp(change->state, "connected") == 0;
-	if (up && (before == NULL || strcmp(before, "connected") != 0))
+	const char *connected = cs_state_name(CS_ST_call_connected);
+	bool up = strcmp(change->state, connected) == 0;
+	if (up && (before == NULL || strcmp(before, connected) != 0))
 		cs_metrics_add(d->metrics, CS_M_calls_total, labels, 1);
 	cs_metrics_set(d->metrics, CS_M_call_up, labels, up);
 }
@@ -141,7 +142,7 @@ metrics_device(struct cs_daemon *d, const struct cs_device_info *old, const stru
 	const char *new_state[] = { info->udid, info->state };
 	if (!same_device_labels(old, info) && cs_metrics_get(d->metrics, CS_M_device_connected, was) != 0)
 		cs_metrics_set(d->metrics, CS_M_device_connected, was, 0);
-	cs_metrics_set(d->metrics, CS_M_device_connected, now, strcmp(info->state, "detached") != 0);
+	cs_metrics_set(d->metrics, CS_M_device_connected, now, strcmp(info->state, cs_state_name(CS_ST_link_detached)) != 0);
 	if (strcmp(old->state, info->state) != 0 && cs_metrics_get(d->metrics, CS_M_stream_state, old_state))
 		cs_metrics_set(d->metrics, CS_M_stream_state, old_state, 0);
 	cs_metrics_set(d->metrics, CS_M_stream_state, new_state, 1);
@@ -429,7 +430,7 @@ dev_get(struct cs_daemon *d, const char *udid)
 	struct dev_entry *e = cs_xcalloc(1, sizeof *e + sizeof(struct sink_ctx));
 	cs_strlcpy(e->udid, udid, sizeof e->udid);
 	cs_strlcpy(e->info.udid, udid, sizeof e->info.udid);
-	cs_strlcpy(e->info.state, "attached", sizeof e->info.state);
+	cs_strlcpy(e->info.state, cs_state_name(CS_ST_link_attached), sizeof e->info.state);
 	struct sink_ctx *sc = (struct sink_ctx *)(e + 1);
 	sc->daemon = d;
 	sc->dev = e;
@@ -474,11 +475,11 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 {
 	struct cs_daemon *d = ctx;
 	struct dev_entry *e = dev_get(d, info->udid);
-	bool was_gone = strcmp(e->info.state, "detached") == 0;
+	bool was_gone = strcmp(e->info.state, cs_state_name(CS_ST_link_detached)) == 0;
 	metrics_device(d, &e->info, info);
 	e->info = *info;
 	e->info_us = cs_wall_us();
-	if (strcmp(info->state, "detached") == 0 || was_gone)
+	if (strcmp(info->state, cs_state_name(CS_ST_link_detached)) == 0 || was_gone)
 		cs_pipeline_flush(e->pipeline);
 	int64_t now = cs_wall_us();
 	if (d->store) {
@@ -486,7 +487,7 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 		    info->state, info->detail, now);
 	}
 	publish(d, info->udid, false, device_json(info, now));
-	if (d->opt->exit_on_detach && strcmp(info->state, "detached") == 0 &&
+	if (d->opt->exit_on_detach && strcmp(info->state, cs_state_name(CS_ST_link_detached)) == 0 &&
 	    strcmp(info->detail, "unplugged") == 0)
 		event_base_loopexit(d->base, NULL);
 }
@@ -1294,7 +1295,7 @@ replay_into(struct cs_daemon *d)
 	base = base ? base + 1 : file;
 	struct dev_entry *e = dev_get(d, base);
 	cs_strlcpy(e->info.name, base, sizeof e->info.name);
-	cs_strlcpy(e->info.state, "replay", sizeof e->info.state);
+	cs_strlcpy(e->info.state, cs_state_name(CS_ST_link_replay), sizeof e->info.state);
 	int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "callsightd: cannot read %s: %s\n", file, strerror(errno));

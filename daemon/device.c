@@ -376,7 +376,7 @@ stream(struct device *d, idevice_t dev, idevice_connection_t conn)
 			continue;
 		}
 		if (e != IDEVICE_E_SUCCESS && e != IDEVICE_E_TIMEOUT) {
-			set_state(d, "detached", "the syslog connection closed");
+			set_state(d, cs_state_name(CS_ST_link_detached), "the syslog connection closed");
 			break;
 		}
 		int64_t silent = cs_mono_ms() - last_bytes;
@@ -391,7 +391,7 @@ stream(struct device *d, idevice_t dev, idevice_connection_t conn)
 			char detail[96];
 			snprintf(detail, sizeof detail, "no bytes for %d s: reconnecting",
 			    d->owner->opt.stall_timeout_s);
-			set_state(d, "stalled", detail);
+			set_state(d, cs_state_name(CS_ST_link_stalled), detail);
 			break;
 		}
 	}
@@ -411,7 +411,7 @@ capture_once(struct device *d)
 		lookup = IDEVICE_LOOKUP_NETWORK;
 
 	if (idevice_new_with_options(&dev, d->udid, lookup) != IDEVICE_E_SUCCESS) {
-		set_state(d, "detached", "not reachable through usbmuxd");
+		set_state(d, cs_state_name(CS_ST_link_detached), "not reachable through usbmuxd");
 		return;
 	}
 	lockdownd_error_t le = lockdownd_client_new_with_handshake(dev, &lc, "callsightd");
@@ -423,7 +423,8 @@ capture_once(struct device *d)
 			snprintf(detail, sizeof detail, "tap Trust on the phone");
 		else
 			snprintf(detail, sizeof detail, "lockdownd handshake failed (%d)", (int)le);
-		set_state(d, le == LOCKDOWN_E_PASSWORD_PROTECTED ? "locked" : "error", detail);
+		set_state(d, cs_state_name(le == LOCKDOWN_E_PASSWORD_PROTECTED ? CS_ST_link_locked : CS_ST_link_error),
+		    detail);
 		idevice_free(dev);
 		return;
 	}
@@ -432,20 +433,20 @@ capture_once(struct device *d)
 	lockdownd_client_free(lc);
 	if (le != LOCKDOWN_E_SUCCESS) {
 		if (le == LOCKDOWN_E_PASSWORD_PROTECTED)
-			set_state(d, "locked", "passcode protected: unlock the phone to stream its log");
+			set_state(d, cs_state_name(CS_ST_link_locked), "passcode protected: unlock the phone to stream its log");
 		else {
 			char detail[96];
 			snprintf(detail, sizeof detail, "could not start com.apple.syslog_relay (%d)", (int)le);
-			set_state(d, "error", detail);
+			set_state(d, cs_state_name(CS_ST_link_error), detail);
 		}
 		idevice_free(dev);
 		return;
 	}
 	if (idevice_connect(dev, svc->port, &conn) != IDEVICE_E_SUCCESS ||
 	    (svc->ssl_enabled && idevice_connection_enable_ssl(conn) != IDEVICE_E_SUCCESS)) {
-		set_state(d, "error", "could not connect to com.apple.syslog_relay");
+		set_state(d, cs_state_name(CS_ST_link_error), "could not connect to com.apple.syslog_relay");
 	} else {
-		set_state(d, "streaming", "");
+		set_state(d, cs_state_name(CS_ST_link_streaming), "");
 		stream(d, dev, conn);
 	}
 	if (conn)
@@ -520,7 +521,7 @@ device_added(struct cs_devices *ds, const struct hotplug *h)
 			cs_strlcpy(d->app_wanted, ds->opt.app, sizeof d->app_wanted);
 	}
 	d->info.network = h->network;
-	cs_strlcpy(d->info.state, "attached", sizeof d->info.state);
+	cs_strlcpy(d->info.state, cs_state_name(CS_ST_link_attached), sizeof d->info.state);
 	d->info.detail[0] = '\0';
 	if (ds->hooks.state)
 		ds->hooks.state(&d->info, ds->hooks.ctx);
@@ -534,7 +535,7 @@ device_removed(struct cs_devices *ds, const struct hotplug *h)
 	if (d == NULL)
 		return;
 	stop_thread(d);
-	cs_strlcpy(d->info.state, "detached", sizeof d->info.state);
+	cs_strlcpy(d->info.state, cs_state_name(CS_ST_link_detached), sizeof d->info.state);
 	cs_strlcpy(d->info.detail, "unplugged", sizeof d->info.detail);
 	d->info_changed = false;
 	if (ds->hooks.idle)

@@ -1,21 +1,11 @@
 /*
  * names.c - the lookup tables generated from the X-macro lists in include/callsight/: event kinds,
- * lanes, causes and formats by id, name, label and advice. No other file spells these out.
+ * causes and formats by id, name, label and advice (lanes and their states: common/states.c). No
+ * other file spells these out.
  */
 #include <string.h>
 
 #include "callsightd.h"
-
-static const char *const lane_names[] = {
-#define CS_LANE(id, label) #id,
-#include "callsight/lanes.def"
-#undef CS_LANE
-};
-static const char *const lane_labels[] = {
-#define CS_LANE(id, label) label,
-#include "callsight/lanes.def"
-#undef CS_LANE
-};
 
 static const struct {
 	const char	*name;
@@ -44,8 +34,8 @@ static const char *const format_names[] = {
 #undef X
 };
 
-const char *cs_lane_name(enum cs_lane lane) { return lane < CS_LANE_COUNT ? lane_names[lane] : "?"; }
-const char *cs_lane_label(enum cs_lane lane) { return lane < CS_LANE_COUNT ? lane_labels[lane] : "?"; }
+const char *cs_lane_name(enum cs_lane lane) { return lane < CS_LANE_COUNT ? cs_lane_names[lane] : "?"; }
+const char *cs_lane_label(enum cs_lane lane) { return lane < CS_LANE_COUNT ? cs_lane_labels[lane] : "?"; }
 
 const char *
 cs_event_name(enum cs_event_kind kind)

@@ -1076,33 +1076,23 @@ write_facts(FILE *out, const struct report *r)
 #define FLAG_ROW	34	/* flag labels above the lanes */
 #define AXIS_H		30
 
-enum tone { TONE_NONE, TONE_GOOD, TONE_NOTE, TONE_WARN, TONE_BAD, TONE_DARK };
-
-/* What a lane state means, for colour and pattern (greyscale keeps the pattern and the label). */
-static enum tone
-state_tone(const char *state)
-{
-	static const struct { const char *state; enum tone tone; } tones[] = {
-		{ "unlocked", TONE_NOTE }, { "locked", TONE_DARK }, { "foreground", TONE_GOOD },
-		{ "background", TONE_WARN }, { "suspended", TONE_BAD }, { "gone", TONE_BAD },
-		{ "active", TONE_GOOD }, { "interrupted", TONE_WARN }, { "inactive", TONE_NONE },
-		{ "connecting", TONE_NOTE }, { "connected", TONE_GOOD }, { "reconnecting", TONE_WARN },
-		{ "disconnected", TONE_BAD }, { "up", TONE_GOOD }, { "down", TONE_BAD },
-	};
-	for (size_t i = 0; i < sizeof tones / sizeof tones[0]; i++)
-		if (strcmp(tones[i].state, state) == 0)
-			return tones[i].tone;
-	return TONE_NONE;
-}
-
-static const struct { const char *fill, *text, *pattern, *legend; } tone_style[] = {
-	[TONE_NONE] = { "#eceff1", "#78838f", NULL, "unknown / none / inactive" },
-	[TONE_GOOD] = { "#66bb6a", "#0d2e10", NULL, "running, active, connected, up" },
-	[TONE_NOTE] = { "#90caf9", "#0d2a45", NULL, "unlocked, connecting" },
-	[TONE_WARN] = { "#ffb74d", "#4a2a00", "url(#dots)", "background, interrupted, reconnecting" },
-	[TONE_BAD] = { "#e57373", "#4a0b0b", "url(#hatch)", "suspended, gone, disconnected, down" },
-	[TONE_DARK] = { "#455a64", "#ffffff", NULL, "locked" },
+/* What a lane state means (states.def's tone), for colour and pattern (greyscale keeps the pattern
+ * and the label); the legend names every state of a tone from the same list. */
+static const struct { const char *fill, *text, *pattern; } tone_style[CS_TONE_COUNT] = {
+	[CS_TONE_none] = { "#eceff1", "#78838f", NULL },
+	[CS_TONE_good] = { "#66bb6a", "#0d2e10", NULL },
+	[CS_TONE_note] = { "#90caf9", "#0d2a45", NULL },
+	[CS_TONE_warn] = { "#ffb74d", "#4a2a00", "url(#dots)" },
+	[CS_TONE_bad] = { "#e57373", "#4a0b0b", "url(#hatch)" },
+	[CS_TONE_dark] = { "#455a64", "#ffffff", NULL },
 };
+
+static enum cs_tone
+state_tone(enum cs_lane lane, const char *state)
+{
+	int s = cs_state_find(lane, state);
+	return s < 0 ? CS_TONE_none : cs_states[s].tone;
+}
 
 struct axis {
 	int64_t	t0, t1;
@@ -1133,11 +1123,11 @@ svg_defs(FILE *out)
 
 /* one span of a lane: a filled (maybe patterned) box with the state's name when it fits */
 static void
-svg_span(FILE *out, double x0, double x1, double y, const char *state)
+svg_span(FILE *out, double x0, double x1, double y, enum cs_lane lane, const char *state)
 {
 	if (x1 - x0 < 0.5)
 		return;
-	enum tone tone = state_tone(state);
+	enum cs_tone tone = state_tone(lane, state);
 	const char *fill = tone_style[tone].pattern ? tone_style[tone].pattern : tone_style[tone].fill;
 	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\" stroke=\"#fff\" "
 	    "stroke-width=\"1\"><title>", x0, y, x1 - x0, LANE_H, fill);
@@ -1177,12 +1167,12 @@ svg_lane(FILE *out, const struct report *r, const struct axis *a, const char *ud
 			continue;
 		int64_t t = record_time(rec);
 		if (state)
-			svg_span(out, x_of(a, from), x_of(a, t), y, state);
+			svg_span(out, x_of(a, from), x_of(a, t), y, lane, state);
 		state = jstr(rec, "state");
 		from = t;
 	}
 	if (state)
-		svg_span(out, x_of(a, from), a->x1, y, state);
+		svg_span(out, x_of(a, from), a->x1, y, lane, state);
 	/* events of this lane: small ticks along the lane's foot */
 	json_array_foreach(r->records, i, rec) {
 		if (strcmp(jstr(rec, "type"), "event") != 0 || strcmp(jstr(rec, "lane"), lane_name) != 0 ||
@@ -1365,19 +1355,34 @@ zoom_range(const struct report *r, struct axis *zoom)
 	return true;
 }
 
+/* one legend entry of a tone: the states that have it, each once ("unknown / none / inactive") */
+static void
+legend_tone(FILE *out, enum cs_tone tone)
+{
+	fprintf(out, "<span><i style=\"background:%s\"></i>", tone_style[tone].fill);
+	int said = 0;
+	for (int i = 0; i < CS_STATE_COUNT; i++) {
+		bool seen = false;
+		for (int k = 0; k < i && !seen; k++)
+			seen = cs_states[k].tone == tone && strcmp(cs_states[k].name, cs_states[i].name) == 0;
+		if (cs_states[i].tone == tone && !seen)
+			fprintf(out, "%s%s", said++ ? ", " : "", cs_states[i].name);
+	}
+	fputs("</span>", out);
+}
+
 static void
 svg_legend(FILE *out)
 {
 	fputs("<div class=\"legend\">", out);
-	for (int t = TONE_GOOD; t <= TONE_DARK; t++)
-		fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", tone_style[t].fill, tone_style[t].legend);
-	fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", tone_style[TONE_NONE].fill,
-	    tone_style[TONE_NONE].legend);
+	for (int t = CS_TONE_good; t < CS_TONE_COUNT; t++)
+		legend_tone(out, (enum cs_tone)t);
+	legend_tone(out, CS_TONE_none);
 	fputs("<span><i style=\"background:#c62828;width:4px\"></i>drop (cause id)</span>"
 	    "<span><i style=\"background:#c77700;width:4px\"></i>warning</span>"
 	    "<span><i style=\"background:#1565c0;width:4px\"></i>mark</span>"
 	    "<span><i style=\"background:#1d2330;width:2px\"></i>event</span>"
-	    "<span class=\"muted\">suspended/disconnected are hatched, background/interrupted dotted</span>"
+	    "<span class=\"muted\">bad states are hatched, warnings dotted</span>"
 	    "</div>\n", out);
 }
 

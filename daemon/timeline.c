@@ -69,15 +69,18 @@ struct tl_ring {
 };
 
 enum call_state { CALL_NONE, CALL_CONNECTING, CALL_CONNECTED, CALL_RECONNECTING, CALL_DISCONNECTED };
-static const char *const call_state_names[] = {
-	"none", "connecting", "connected", "reconnecting", "disconnected"
+static const enum cs_state call_states[] = {	/* the timeline's call states as states.def names them */
+	CS_ST_call_none, CS_ST_call_connecting, CS_ST_call_connected, CS_ST_call_reconnecting,
+	CS_ST_call_disconnected
 };
 enum app_state { APP_UNKNOWN, APP_FOREGROUND, APP_BACKGROUND, APP_SUSPENDED, APP_GONE };
-static const char *const app_state_names[] = {
-	"unknown", "foreground", "background", "suspended", "gone"
+static const enum cs_state app_states[] = {
+	CS_ST_app_unknown, CS_ST_app_foreground, CS_ST_app_background, CS_ST_app_suspended, CS_ST_app_gone
 };
 enum audio_state { AUDIO_UNKNOWN, AUDIO_ACTIVE, AUDIO_INTERRUPTED, AUDIO_INACTIVE };
-static const char *const audio_state_names[] = { "unknown", "active", "interrupted", "inactive" };
+static const enum cs_state audio_states[] = {
+	CS_ST_audio_unknown, CS_ST_audio_active, CS_ST_audio_interrupted, CS_ST_audio_inactive
+};
 
 struct tl_app {
 	bool		used;
@@ -1805,8 +1808,8 @@ report_states(struct cs_timeline *tl, const struct cs_line *line)
 		const char *state = cs_timeline_lane_state(tl, lanes[i]);
 		if (state == tl->reported[lanes[i]])
 			continue;
-		if (tl->reported[lanes[i]] == NULL && (strcmp(state, "unknown") == 0 ||
-		    strcmp(state, "none") == 0 || strcmp(state, "up") == 0)) {
+		if (tl->reported[lanes[i]] == NULL &&
+		    cs_state_find(lanes[i], state) == cs_lane_default_state(lanes[i])) {
 			tl->reported[lanes[i]] = state;	/* nothing to say yet */
 			continue;
 		}
@@ -1980,16 +1983,16 @@ cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane)
 	const struct tl_app *a = focus_app(tl);
 	switch (lane) {
 	case CS_LANE_screen:
-		return tl->screen == SCREEN_LOCKED ? "locked" : tl->screen == SCREEN_UNLOCKED ? "unlocked"
-		    : "unknown";
+		return cs_state_name(tl->screen == SCREEN_LOCKED ? CS_ST_screen_locked
+		    : tl->screen == SCREEN_UNLOCKED ? CS_ST_screen_unlocked : CS_ST_screen_unknown);
 	case CS_LANE_network:
-		return tl->network_down ? "down" : "up";
+		return cs_state_name(tl->network_down ? CS_ST_network_down : CS_ST_network_up);
 	case CS_LANE_app:
-		return a ? app_state_names[a->state] : "unknown";
+		return cs_state_name(a ? app_states[a->state] : CS_ST_app_unknown);
 	case CS_LANE_audio:
-		return a ? audio_state_names[a->audio] : "unknown";
+		return cs_state_name(a ? audio_states[a->audio] : CS_ST_audio_unknown);
 	case CS_LANE_call:
-		return a ? call_state_names[a->call] : "none";
+		return cs_state_name(a ? call_states[a->call] : CS_ST_call_none);
 	default:
 		return "";
 	}

@@ -14,18 +14,6 @@
 
 /* ---------------------------------------------------------------- the shared lists */
 
-const char *const tui_lane_names[LANE_COUNT] = {
-#define CS_LANE(id, label) #id,
-#include <callsight/lanes.def>
-#undef CS_LANE
-};
-
-const char *const tui_lane_labels[LANE_COUNT] = {
-#define CS_LANE(id, label) label,
-#include <callsight/lanes.def>
-#undef CS_LANE
-};
-
 static const struct { const char *id, *label; } events[] = {
 #define CS_EVENT(id, lane, label) { #id, label },
 #include <callsight/events.def>
@@ -38,51 +26,15 @@ static const struct { const char *id, *label, *advice; } causes[] = {
 #undef CS_CAUSE
 };
 
-/* Every state of every lane (protocol.md "Lanes and states"): its letter, colour and fill. */
-const struct tui_state_def tui_states[] = {
-	{ LANE_screen,  "unknown",      '?', COL_DIM,     FILL_DOT,    0 },
-	{ LANE_screen,  "unlocked",     'U', COL_GREEN,   FILL_LINE,   1 },
-	{ LANE_screen,  "locked",       'L', COL_BLUE,    FILL_SOLID,  2 },
-	{ LANE_app,     "unknown",      '?', COL_DIM,     FILL_DOT,    0 },
-	{ LANE_app,     "foreground",   'F', COL_GREEN,   FILL_SOLID,  1 },
-	{ LANE_app,     "background",   'B', COL_YELLOW,  FILL_MEDIUM, 2 },
-	{ LANE_app,     "suspended",    'S', COL_MAGENTA, FILL_LIGHT,  3 },
-	{ LANE_app,     "gone",         'X', COL_RED,     FILL_BLANK,  4 },
-	{ LANE_audio,   "unknown",      '?', COL_DIM,     FILL_DOT,    0 },
-	{ LANE_audio,   "active",       'A', COL_GREEN,   FILL_SOLID,  1 },
-	{ LANE_audio,   "inactive",     '-', COL_DIM,     FILL_LINE,   2 },
-	{ LANE_audio,   "interrupted",  'I', COL_RED,     FILL_MEDIUM, 3 },
-	{ LANE_call,    "none",         '.', COL_DIM,     FILL_DOT,    0 },
-	{ LANE_call,    "connecting",   'c', COL_CYAN,    FILL_LIGHT,  1 },
-	{ LANE_call,    "connected",    'C', COL_GREEN,   FILL_SOLID,  2 },
-	{ LANE_call,    "reconnecting", 'R', COL_YELLOW,  FILL_MEDIUM, 3 },
-	{ LANE_call,    "disconnected", 'D', COL_RED,     FILL_LINE,   4 },
-	{ LANE_network, "up",           'U', COL_GREEN,   FILL_LINE,   1 },
-	{ LANE_network, "down",         'D', COL_RED,     FILL_MEDIUM, 2 },
-	{ LANE_link,    "attached",     'A', COL_GREEN,   FILL_LINE,   1 },
-	{ LANE_link,    "streaming",    'A', COL_GREEN,   FILL_LINE,   1 },
-	{ LANE_link,    "locked",       'L', COL_YELLOW,  FILL_LIGHT,  2 },
-	{ LANE_link,    "stalled",      'S', COL_YELLOW,  FILL_MEDIUM, 3 },
-	{ LANE_link,    "detached",     'D', COL_RED,     FILL_BLANK,  4 },
-};
-const size_t tui_nstates = sizeof tui_states / sizeof tui_states[0];
-
-int
-tui_lane_find(const char *name)
+/* A state's colour is its tone's (states.def): the same meaning as the HTML report's colours. */
+enum tui_colour
+tui_state_colour(int state)
 {
-	for (int i = 0; name != NULL && i < LANE_COUNT; i++)
-		if (strcmp(tui_lane_names[i], name) == 0)
-			return i;
-	return -1;
-}
-
-int
-tui_state_find(int lane, const char *name)
-{
-	for (size_t i = 0; name != NULL && i < tui_nstates; i++)
-		if ((int)tui_states[i].lane == lane && strcmp(tui_states[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	static const enum tui_colour tone_colour[CS_TONE_COUNT] = {
+		[CS_TONE_none] = COL_DIM, [CS_TONE_good] = COL_GREEN, [CS_TONE_note] = COL_CYAN,
+		[CS_TONE_warn] = COL_YELLOW, [CS_TONE_bad] = COL_RED, [CS_TONE_dark] = COL_BLUE,
+	};
+	return state >= 0 && state < CS_STATE_COUNT ? tone_colour[cs_states[state].tone] : COL_NONE;
 }
 
 const char *
@@ -462,7 +414,7 @@ on_event(struct tui_model *m, struct tui_device *d, json_t *rec)
 	if (it == NULL)
 		return -1;
 	it->kind = strdup(kind);
-	it->lane = tui_lane_find(jstr(rec, "lane"));
+	it->lane = cs_lane_find(jstr(rec, "lane"));
 	char attrs[512], row[1024];
 	attrs_text(json_object_get(rec, "attrs"), attrs, sizeof attrs);
 	const char *label = tui_event_label(kind);
@@ -472,7 +424,7 @@ on_event(struct tui_model *m, struct tui_device *d, json_t *rec)
 	if (proc != NULL)
 		snprintf(who, sizeof who, pid ? "%s[%ld]" : "%s", proc, pid);
 	snprintf(row, sizeof row, "%-7s %-24s %s %s  (%s)", it->lane >= 0 && it->lane < NLANES ?
-	    tui_lane_names[it->lane] : "-", kind, who, attrs, label ? label : kind);
+	    cs_lane_names[it->lane] : "-", kind, who, attrs, label ? label : kind);
 	it->text = strdup(row);
 	item_add(m, d, it);
 	return 0;
@@ -590,11 +542,11 @@ on_mark(struct tui_model *m, struct tui_device *d, json_t *rec)
 static int
 on_state(struct tui_model *m, struct tui_device *d, json_t *rec)
 {
-	int lane = tui_lane_find(jstr(rec, "lane"));
+	int lane = cs_lane_find(jstr(rec, "lane"));
 	int64_t t = tui_parse_time(jstr(rec, "time"));
 	if (lane < 0 || lane >= NLANES || t == 0)
 		return -1;
-	lane_add(d, lane, t, tui_state_find(lane, jstr(rec, "state")));
+	lane_add(d, lane, t, cs_state_find((enum cs_lane)lane, jstr(rec, "state")));
 	set_str(&d->app, jstr(rec, "app"));
 	return 0;
 }
@@ -609,7 +561,7 @@ on_device(struct tui_model *m, struct tui_device *d, json_t *rec)
 	set_str(&d->link, state);
 	int64_t t = tui_parse_time(jstr(rec, "time"));
 	if (state != NULL && t != 0)
-		lane_add(d, LANE_link, t, tui_state_find(LANE_link, state));
+		lane_add(d, LANE_link, t, cs_state_find(CS_LANE_link, state));
 	return 0;
 }
 

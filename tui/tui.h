@@ -32,25 +32,16 @@ enum tui_colour {
 	COL_HEADER, COL_STATUS, COL_TITLE, COL_TITLE_FOCUS, COL_COUNT
 };
 
-/* fill patterns of a span: each state of a lane has its own, so monochrome still tells them apart */
-enum tui_fill { FILL_SOLID, FILL_DARK, FILL_MEDIUM, FILL_LIGHT, FILL_LINE, FILL_DOT, FILL_BLANK, FILL_COUNT };
-
-struct tui_state_def {
-	enum tui_lane	 lane;
-	const char	*name;
-	char		 letter;	/* drawn where a span starts: the state without colour */
-	enum tui_colour	 colour;
-	enum tui_fill	 fill;
-	int		 rank;		/* a column holding several states shows the highest rank */
+/* fill patterns of a span (states.def's patterns, in their order): each state of a lane has its own,
+ * so monochrome still tells them apart */
+enum tui_fill {
+	FILL_SOLID = CS_PAT_solid, FILL_DARK = CS_PAT_dark, FILL_MEDIUM = CS_PAT_medium,
+	FILL_LIGHT = CS_PAT_light, FILL_LINE = CS_PAT_line, FILL_DOT = CS_PAT_dot,
+	FILL_BLANK = CS_PAT_blank, FILL_COUNT = CS_PAT_COUNT
 };
 
-extern const struct tui_state_def tui_states[];
-extern const size_t tui_nstates;
-extern const char *const tui_lane_names[LANE_COUNT];	/* "screen", ... */
-extern const char *const tui_lane_labels[LANE_COUNT];	/* "Screen", ... */
-
-int		 tui_lane_find(const char *name);			/* -1 when unknown */
-int		 tui_state_find(int lane, const char *name);		/* index in tui_states, -1 */
+/* lanes and states: include/callsight/states.def through cs_states[], cs_state_find() (common/) */
+enum tui_colour	 tui_state_colour(int state);	/* its tone's colour; COL_NONE for -1 */
 const char	*tui_event_label(const char *kind);			/* events.def, or NULL */
 const char	*tui_cause_label(const char *cause);			/* causes.def, or NULL */
 const char	*tui_cause_advice(const char *cause);
@@ -63,7 +54,7 @@ const char	*tui_cause_advice(const char *cause);
 
 struct tui_change {
 	int64_t	 t;		/* ms since the epoch, UTC */
-	int	 state;		/* index in tui_states, -1 a state this build does not know */
+	int	 state;		/* index in cs_states, -1 a state this build does not know */
 };
 
 struct tui_lanebuf {

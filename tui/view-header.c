@@ -73,10 +73,10 @@ states_line(struct tui *t, struct tui_rect r, const struct tui_device *d)
 		int s = model_lane_at(d, lane, t->cursor);
 		if (s < 0 && lane == LANE_link)
 			continue;
-		x += draw_text(t, r.y, x, r.x + r.w - x, draw_attr(t, COL_DIM), tui_lane_labels[lane]);
+		x += draw_text(t, r.y, x, r.x + r.w - x, draw_attr(t, COL_DIM), cs_lane_labels[lane]);
 		x += draw_text(t, r.y, x, r.x + r.w - x, 0, " ");
-		const char *name = s >= 0 ? tui_states[s].name : "?";
-		int attr = s >= 0 ? draw_attr(t, tui_states[s].colour) | A_BOLD : 0;
+		const char *name = s >= 0 ? cs_states[s].name : "?";
+		int attr = s >= 0 ? draw_attr(t, tui_state_colour(s)) | A_BOLD : 0;
 		x += draw_text(t, r.y, x, r.x + r.w - x, attr, name);
 		x += draw_text(t, r.y, x, r.x + r.w - x, 0, "  ");
 	}

@@ -13,18 +13,18 @@ legend(struct tui *t, int y, int x, int w)
 {
 	for (int lane = 0; lane < NLANES; lane++, y++) {
 		int cx = x;
-		cx += draw_text(t, y, cx, 9, draw_attr(t, COL_TITLE), tui_lane_labels[lane]);
+		cx += draw_text(t, y, cx, 9, draw_attr(t, COL_TITLE), cs_lane_labels[lane]);
 		cx = x + 9;
-		for (size_t i = 0; i < tui_nstates && cx < x + w; i++) {
-			const struct tui_state_def *s = &tui_states[i];
-			if ((int)s->lane != lane || (i > 0 && tui_states[i - 1].lane == s->lane &&
-			    tui_states[i - 1].letter == s->letter))
+		for (size_t i = 0; i < CS_STATE_COUNT && cx < x + w; i++) {
+			const struct cs_state_def *s = &cs_states[i];
+			if ((int)s->lane != lane || (i > 0 && cs_states[i - 1].lane == s->lane &&
+			    cs_states[i - 1].letter == s->letter))
 				continue;	/* an alias (streaming = attached) */
 			char l[2] = { s->letter, '\0' };
-			int a = draw_attr(t, s->colour);
+			int a = draw_attr(t, tui_state_colour((int)i));
 			cx += draw_text(t, y, cx, 1, a | A_REVERSE | A_BOLD, l);
-			cx += draw_text(t, y, cx, 2, a, draw_fill(t, s->fill));
-			cx += draw_text(t, y, cx, 1, a, draw_fill(t, s->fill));
+			cx += draw_text(t, y, cx, 2, a, draw_fill(t, (enum tui_fill)s->pattern));
+			cx += draw_text(t, y, cx, 1, a, draw_fill(t, (enum tui_fill)s->pattern));
 			cx += draw_text(t, y, cx, x + w - cx, 0, " ");
 			cx += draw_text(t, y, cx, x + w - cx, 0, s->name);
 			cx += draw_text(t, y, cx, x + w - cx, 0, "  ");

@@ -51,7 +51,7 @@ column_state(const struct tui_lanebuf *lb, size_t *pos, int64_t c0, int64_t c1, 
 	*first = best;
 	for (size_t i = *pos; i < lb->n && lb->v[i].t < c1; i++) {
 		int s = lb->v[i].state;
-		if (best < 0 || (s >= 0 && tui_states[s].rank > tui_states[best].rank))
+		if (best < 0 || (s >= 0 && s > best))
 			best = s;
 	}
 	return best;
@@ -62,7 +62,7 @@ lane_row(struct tui *t, const struct tui_device *d, int lane, int y, int x, int 
     int64_t s, int cc)
 {
 	const struct tui_lanebuf *lb = &d->lanes[lane];
-	draw_text(t, y, x - LABEL_W, LABEL_W - 1, draw_attr(t, COL_TITLE), tui_lane_labels[lane]);
+	draw_text(t, y, x - LABEL_W, LABEL_W - 1, draw_attr(t, COL_TITLE), cs_lane_labels[lane]);
 	size_t pos = 0;
 	int prev = -3;
 	for (int c = 0; c < pw; c++) {
@@ -76,19 +76,19 @@ lane_row(struct tui *t, const struct tui_device *d, int lane, int y, int x, int 
 			prev = -3;
 			continue;
 		}
-		int attr = st >= 0 ? draw_attr(t, tui_states[st].colour) : 0;
+		int attr = st >= 0 ? draw_attr(t, tui_state_colour(st)) : 0;
 		const char *glyph;
-		char letter[2] = { st >= 0 ? tui_states[st].letter : '?', '\0' };
+		char letter[2] = { st >= 0 ? cs_states[st].letter : '?', '\0' };
 		bool start = st != prev || c == 0;
 		if (start) {
 			glyph = letter;
 			attr |= A_REVERSE | A_BOLD;
 		} else {
-			glyph = draw_fill(t, st >= 0 ? tui_states[st].fill : FILL_DOT);
+			glyph = draw_fill(t, st >= 0 ? (enum tui_fill)cs_states[st].pattern : FILL_DOT);
 		}
 		if (cursor)
 			attr ^= A_REVERSE;
-		if (cursor && !start && st >= 0 && tui_states[st].fill == FILL_BLANK)
+		if (cursor && !start && st >= 0 && (enum tui_fill)cs_states[st].pattern == FILL_BLANK)
 			glyph = letter;
 		draw_text(t, y, x + c, 1, attr, glyph);
 		prev = st;

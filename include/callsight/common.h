@@ -57,4 +57,50 @@ cs_days_from_civil(int64_t y, int m, int d)
  * ignore any other), else $TMPDIR (absolute, or /tmp)/callsight-UID/sock. 0 ok, -1 too long. */
 int cs_socket_default_path(char *out, size_t outlen);
 
+/* ---------------------------------------------------------------- lanes and their states (states.c) */
+
+enum cs_lane {
+#define CS_LANE(id, label) CS_LANE_##id,
+#include <callsight/lanes.def>
+#undef CS_LANE
+	CS_LANE_COUNT
+};
+
+enum cs_state {
+#define CS_STATE(lane, id, letter, tone, pattern) CS_ST_##lane##_##id,
+#include <callsight/states.def>
+#undef CS_STATE
+	CS_STATE_COUNT
+};
+
+enum cs_tone { CS_TONE_none, CS_TONE_good, CS_TONE_note, CS_TONE_warn, CS_TONE_bad, CS_TONE_dark,
+	CS_TONE_COUNT };
+enum cs_pattern { CS_PAT_solid, CS_PAT_dark, CS_PAT_medium, CS_PAT_light, CS_PAT_line, CS_PAT_dot,
+	CS_PAT_blank, CS_PAT_COUNT };
+
+struct cs_state_def {
+	enum cs_lane	 lane;
+	const char	*name;
+	char		 letter;
+	enum cs_tone	 tone;
+	enum cs_pattern	 pattern;
+};
+
+extern const struct cs_state_def cs_states[CS_STATE_COUNT];	/* states.def, in its order */
+extern const char *const cs_lane_names[CS_LANE_COUNT];		/* "screen", ... */
+extern const char *const cs_lane_labels[CS_LANE_COUNT];		/* "Screen", ... */
+extern const char *const cs_tone_names[CS_TONE_COUNT];		/* "none", "good", ... */
+
+/* the state's index in cs_states, or -1 for a state this build does not know in that lane */
+int cs_state_find(enum cs_lane lane, const char *name);
+/* the state a lane is in until something is known: the first states.def lists for it */
+int cs_lane_default_state(enum cs_lane lane);
+/* lanes.def: the lane's index, or -1 */
+int cs_lane_find(const char *name);
+static inline const char *
+cs_state_name(enum cs_state s)
+{
+	return cs_states[s].name;
+}
+
 #endif

@@ -54,8 +54,8 @@ test_lanes(void **state)
 	assert_int_equal(d->lanes[LANE_app].n, 2);
 	int64_t t0 = tui_parse_time("2026-03-04T12:00:00.000Z");
 	assert_int_equal(model_lane_at(d, LANE_app, t0 - 1), -1);
-	assert_string_equal(tui_states[model_lane_at(d, LANE_app, t0 + 5000)].name, "foreground");
-	assert_string_equal(tui_states[model_lane_at(d, LANE_app, t0 + 10000)].name, "suspended");
+	assert_string_equal(cs_states[model_lane_at(d, LANE_app, t0 + 5000)].name, "foreground");
+	assert_string_equal(cs_states[model_lane_at(d, LANE_app, t0 + 10000)].name, "suspended");
 	assert_int_equal(d->tmin, t0);
 	assert_int_equal(d->tmax, t0 + 10000);
 	model_clear(&m);
