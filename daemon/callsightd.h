@@ -18,38 +18,7 @@
 #include "callsight/common.h"
 #include "callsight/version.h"
 
-/* ---------------------------------------------------------------- kinds, lanes, causes */
-
-enum cs_event_kind {
-#define CS_EVENT(id, lane, label) CS_EV_##id,
-#include "callsight/events.def"
-#undef CS_EVENT
-	CS_EV_COUNT
-};
-
-enum cs_severity { CS_SEV_disconnect, CS_SEV_warning };
-
-enum cs_cause {
-#define CS_CAUSE(id, severity, label, advice) CS_CAUSE_##id,
-#include "callsight/causes.def"
-#undef CS_CAUSE
-	CS_CAUSE_COUNT
-};
-
-/* names.c: tables built from the .def lists */
-const char *cs_lane_name(enum cs_lane lane);
-const char *cs_lane_label(enum cs_lane lane);
-const char *cs_event_name(enum cs_event_kind kind);
-const char *cs_event_label(enum cs_event_kind kind);
-enum cs_lane cs_event_lane(enum cs_event_kind kind);
-int cs_event_from_name(const char *name);	/* -1 when unknown */
-const char *cs_cause_name(enum cs_cause cause);
-const char *cs_cause_label(enum cs_cause cause);
-const char *cs_cause_advice(enum cs_cause cause);
-enum cs_severity cs_cause_severity(enum cs_cause cause);
-const char *cs_severity_name(enum cs_severity severity);
-int cs_cause_from_name(const char *name);	/* -1 when unknown */
-
+/* kinds, lanes, states and causes: include/callsight/common.h (common/names.c, common/states.c) */
 /* ---------------------------------------------------------------- line (reader output) */
 
 /* The source format a line was read in. */

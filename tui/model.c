@@ -14,18 +14,6 @@
 
 /* ---------------------------------------------------------------- the shared lists */
 
-static const struct { const char *id, *label; } events[] = {
-#define CS_EVENT(id, lane, label) { #id, label },
-#include <callsight/events.def>
-#undef CS_EVENT
-};
-
-static const struct { const char *id, *label, *advice; } causes[] = {
-#define CS_CAUSE(id, severity, label, advice) { #id, label, advice },
-#include <callsight/causes.def>
-#undef CS_CAUSE
-};
-
 /* A state's colour is its tone's (states.def): the same meaning as the HTML report's colours. */
 enum tui_colour
 tui_state_colour(int state)
@@ -37,36 +25,27 @@ tui_state_colour(int state)
 	return state >= 0 && state < CS_STATE_COUNT ? tone_colour[cs_states[state].tone] : COL_NONE;
 }
 
+/* labels and advice for the names records carry (common/names.c), or NULL for a name this build
+ * does not know (a newer daemon's) */
 const char *
 tui_event_label(const char *kind)
 {
-	for (size_t i = 0; kind != NULL && i < sizeof events / sizeof events[0]; i++)
-		if (strcmp(events[i].id, kind) == 0)
-			return events[i].label;
-	return NULL;
-}
-
-static int
-cause_find(const char *cause)
-{
-	for (size_t i = 0; cause != NULL && i < sizeof causes / sizeof causes[0]; i++)
-		if (strcmp(causes[i].id, cause) == 0)
-			return (int)i;
-	return -1;
+	int k = kind ? cs_event_from_name(kind) : -1;
+	return k < 0 ? NULL : cs_event_label((enum cs_event_kind)k);
 }
 
 const char *
 tui_cause_label(const char *cause)
 {
-	int i = cause_find(cause);
-	return i < 0 ? NULL : causes[i].label;
+	int c = cause ? cs_cause_from_name(cause) : -1;
+	return c < 0 ? NULL : cs_cause_label((enum cs_cause)c);
 }
 
 const char *
 tui_cause_advice(const char *cause)
 {
-	int i = cause_find(cause);
-	return i < 0 ? NULL : causes[i].advice;
+	int c = cause ? cs_cause_from_name(cause) : -1;
+	return c < 0 ? NULL : cs_cause_advice((enum cs_cause)c);
 }
 
 /* ---------------------------------------------------------------- time */
