@@ -29,7 +29,6 @@
 
 #include "tui.h"
 
-#define LINE_MAX_BYTES	(1024 * 1024)	/* a longer record is garbage: dropped */
 #define START_WAIT_MS	5000		/* how long a starting daemon may take to listen */
 #define RETRY_MS	1000
 
@@ -343,7 +342,9 @@ on_connected(struct tui *t, int fd)
 	c->state = CONN_UP;
 	c->hello = false;
 	c->history_done = false;
-	c->inlen = c->outlen = 0;
+	c->outlen = 0;
+	cs_ndjson_free(&c->in);		/* a new connection starts at a line's start */
+	cs_ndjson_init(&c->in, CS_RECORD_MAX);
 	snprintf(t->conn_msg, sizeof t->conn_msg, "connected to %s", c->path);
 }
 
@@ -390,10 +391,10 @@ client_close(struct tui *t)
 		rmdir(c->privdir);
 		c->privdir[0] = '\0';
 	}
-	free(c->in);
+	cs_ndjson_free(&c->in);
 	free(c->out);
-	c->in = c->out = NULL;
-	c->inlen = c->incap = c->outlen = c->outcap = 0;
+	c->out = NULL;
+	c->outlen = c->outcap = 0;
 }
 
 static void
@@ -512,10 +513,10 @@ on_hello(struct tui *t, json_t *rec)
 	json_t *p = json_object_get(rec, "protocol");
 	const char *mode = json_string_value(json_object_get(rec, "mode"));
 	const char *ver = json_string_value(json_object_get(rec, "version"));
-	if (!json_is_integer(p) || json_integer_value(p) != CALLSIGHT_PROTOCOL) {
-		tui_status(t, true, "the daemon speaks protocol %lld, this callsight speaks %d: "
-		    "upgrade the older one", json_is_integer(p) ? (long long)json_integer_value(p) : -1LL,
-		    CALLSIGHT_PROTOCOL);
+	char why[256];
+	if (cs_hello_check("hello", json_is_integer(p), json_is_integer(p) ? (long long)json_integer_value(p)
+	    : -1, why, sizeof why) < 0) {
+		tui_status(t, true, "%s", why);
 		snprintf(t->conn_msg, sizeof t->conn_msg, "incompatible daemon (protocol mismatch)");
 		close(c->fd);
 		c->fd = -1;
@@ -674,19 +675,13 @@ client_read(struct tui *t)
 				went_away(t, strerror(errno));
 			return;
 		}
-		buf_append(&c->in, &c->inlen, &c->incap, buf, (size_t)n);
-		size_t start = 0;
-		for (size_t i = 0; i < c->inlen; i++) {
-			if (c->in[i] != '\n')
-				continue;
-			on_record(t, c->in + start, i - start);
-			start = i + 1;
+		cs_ndjson_feed(&c->in, buf, (size_t)n);
+		char *line;
+		size_t len;
+		while ((line = cs_ndjson_next(&c->in, &len)) != NULL) {
+			on_record(t, line, len);
 			if (c->fd < 0)
 				return;
 		}
-		memmove(c->in, c->in + start, c->inlen - start);
-		c->inlen -= start;
-		if (c->inlen > LINE_MAX_BYTES)
-			c->inlen = 0;	/* one absurdly long line: garbage */
 	}
 }

@@ -21,6 +21,7 @@ cmd_connect(struct cmd_conn *c, const char *socket_opt, char *err, size_t errlen
 {
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
+	cs_ndjson_init(&c->in, CS_RECORD_MAX);
 	char path[PATH_MAX];
 	if (client_socket_path(socket_opt, path, sizeof path) < 0) {
 		snprintf(err, errlen, "cannot build the socket path");
@@ -36,19 +37,16 @@ cmd_connect(struct cmd_conn *c, const char *socket_opt, char *err, size_t errlen
 		return -1;
 	}
 	json_t *hello = cmd_read(c, 5000);
-	const char *type = hello ? json_string_value(json_object_get(hello, "type")) : NULL;
-	if (type == NULL || strcmp(type, "hello") != 0) {
-		const char *msg = hello ? json_string_value(json_object_get(hello, "message")) : NULL;
-		snprintf(err, errlen, "%s did not greet: %s", path, msg ? msg : "no hello");
-		json_decref(hello);
-		cmd_close(c);
-		return -1;
-	}
-	json_int_t proto = json_integer_value(json_object_get(hello, "protocol"));
+	json_t *proto = hello ? json_object_get(hello, "protocol") : NULL;
+	char why[256];
+	int rc = cs_hello_check(hello ? json_string_value(json_object_get(hello, "type")) : NULL,
+	    json_is_integer(proto), json_is_integer(proto) ? (long long)json_integer_value(proto) : -1,
+	    why, sizeof why);
+	const char *msg = hello ? json_string_value(json_object_get(hello, "message")) : NULL;
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : why);
 	json_decref(hello);
-	if (proto != CALLSIGHT_PROTOCOL) {
-		snprintf(err, errlen, "the daemon speaks protocol %lld, this client %d: upgrade both",
-		    (long long)proto, CALLSIGHT_PROTOCOL);
+	if (rc < 0) {
 		cmd_close(c);
 		return -1;
 	}
@@ -61,9 +59,7 @@ cmd_close(struct cmd_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	free(c->buf);
-	c->buf = NULL;
-	c->len = c->cap = 0;
+	cs_ndjson_free(&c->in);
 }
 
 int
@@ -85,36 +81,21 @@ cmd_send(struct cmd_conn *c, json_t *req)
 char *
 cmd_read_line(struct cmd_conn *c, int timeout_ms)
 {
-	if (c->consumed) {	/* drop the line handed out last time */
-		memmove(c->buf, c->buf + c->consumed, c->len - c->consumed);
-		c->len -= c->consumed;
-		c->consumed = 0;
-	}
 	for (;;) {
-		char *nl = c->buf ? memchr(c->buf, '\n', c->len) : NULL;
-		if (nl) {
-			*nl = '\0';
-			c->consumed = (size_t)(nl - c->buf) + 1;
-			return c->buf;
-		}
+		char *line = cs_ndjson_next(&c->in, NULL);
+		if (line)
+			return line;
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		int n = poll(&p, 1, timeout_ms);
-		if (n < 0 && errno == EINTR)
+		if (n <= 0)	/* a timeout, or a signal (EINTR): the caller decides */
 			return NULL;
-		if (n <= 0)
-			return NULL;
-		if (c->cap - c->len < 65536) {
-			c->cap = c->cap ? c->cap * 2 : 131072;
-			c->buf = realloc(c->buf, c->cap);
-			if (c->buf == NULL)
-				return NULL;
-		}
-		ssize_t r = read(c->fd, c->buf + c->len, c->cap - c->len);
+		char buf[65536];
+		ssize_t r = read(c->fd, buf, sizeof buf);
 		if (r <= 0) {
 			c->eof = true;
 			return NULL;
 		}
-		c->len += (size_t)r;
+		cs_ndjson_feed(&c->in, buf, (size_t)r);
 	}
 }
 

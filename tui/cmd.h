@@ -10,11 +10,12 @@
 
 #include <jansson.h>
 
+#include <callsight/common.h>
+
 struct cmd_conn {
-	int	 fd;
-	char	*buf;
-	size_t	 len, cap, consumed;
-	bool	 eof;
+	int			 fd;
+	struct cs_ndjson	 in;	/* the daemon's lines (common/ndjson.c) */
+	bool			 eof;
 };
 
 int	 cmd_connect(struct cmd_conn *c, const char *socket_opt, char *err, size_t errlen);

@@ -143,8 +143,7 @@ struct tui_client {
 	bool		 hello;		/* hello seen and accepted */
 	bool		 history_done;
 	long		 next_id;
-	char		*in;		/* partial line read */
-	size_t		 inlen, incap;
+	struct cs_ndjson in;		/* the daemon's lines (common/ndjson.c) */
 	char		*out;		/* requests not yet written */
 	size_t		 outlen, outcap;
 	int64_t		 retry_at;	/* monotonic ms of the next reconnect */

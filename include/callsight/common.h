@@ -7,6 +7,7 @@
 #ifndef CALLSIGHT_COMMON_H
 #define CALLSIGHT_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,27 @@ cs_days_from_civil(int64_t y, int m, int d)
 /* $XDG_RUNTIME_DIR/callsight/sock when XDG_RUNTIME_DIR is an absolute path (the XDG spec says to
  * ignore any other), else $TMPDIR (absolute, or /tmp)/callsight-UID/sock. 0 ok, -1 too long. */
 int cs_socket_default_path(char *out, size_t outlen);
+
+/* ---------------------------------------------------------------- the client's framing (ndjson.c) */
+
+/* A record from the daemon longer than this is garbage (a 64 KiB log line, escaped, is far less) */
+#define CS_RECORD_MAX	(1024 * 1024)
+
+/* Lines in from the daemon's socket: feed what read() gave, take complete lines. */
+struct cs_ndjson {
+	char	*buf;
+	size_t	 len, cap, start;	/* start: the first byte not yet handed out */
+	size_t	 max_line;		/* a longer line is dropped whole */
+	size_t	 dropped;		/* lines dropped so */
+	bool	 discarding;		/* inside a dropped line, until its newline */
+};
+void cs_ndjson_init(struct cs_ndjson *n, size_t max_line);
+void cs_ndjson_free(struct cs_ndjson *n);
+void cs_ndjson_feed(struct cs_ndjson *n, const char *data, size_t len);
+/* the next complete line without its newline (NUL-terminated, valid until the next feed), or NULL */
+char *cs_ndjson_next(struct cs_ndjson *n, size_t *linelen);
+/* a hello record's "type" and "protocol": 0 when this client can talk to it, else -1 and why */
+int cs_hello_check(const char *type, bool has_protocol, long long protocol, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- lanes and their states (states.c) */
 
