@@ -353,7 +353,8 @@ struct json_t *cs_flag_json(const struct cs_flag *flag);
 const char *cs_flag_advice(const struct cs_flag *flag);	/* the SDK's advice, else the cause's */
 struct json_t *cs_state_json(const struct cs_state_change *change);
 const char *cs_line_device(const struct cs_line *line);	/* the UDID, else the name the line gives */
-/* The "app" record: what the app declares (live check or --app-info); device NULL = none named. */
+/* The "app" record: what the app declares (live check or --app-info); device NULL = none named;
+ * background_modes_json NULL = the modes the facts give (audio, voip). */
 struct json_t *cs_app_json(const char *device, const char *bundle, const struct cs_app_facts *facts,
     const char *background_modes_json);
 /* The hot records (events, states) as text: the line json_dumps gives for cs_event_json /
@@ -367,6 +368,27 @@ void cs_state_text(struct cs_text *t, const struct cs_state_change *change);
 void cs_text_free(struct cs_text *t);
 /* Write one record as a line of compact JSON; consumes the reference. */
 void cs_json_write(FILE *out, struct json_t *record);
+/* The other records of docs/protocol.md (the caller owns the reference). */
+struct cs_device_info;
+struct json_t *cs_background_modes_json(const char *background_modes_json, const struct cs_app_facts *facts);
+struct json_t *cs_line_json(const char *device, const struct cs_line *line);
+struct json_t *cs_device_json(const struct cs_device_info *info, int64_t time_us);
+struct json_t *cs_mark_json(int64_t id, int64_t time_us, const char *device, const char *note,
+    int64_t lost);	/* lost < 0: no "lost" field */
+struct json_t *cs_hello_json(bool replay);
+struct json_t *cs_store_error_json(int64_t time_us, const char *message, uint64_t lost);
+struct json_t *cs_reply_json(const char *type, struct json_t *id);	/* ok, pong, devices, ... */
+struct json_t *cs_error_json(struct json_t *id, const char *message);
+struct json_t *cs_end_json(struct json_t *id, uint64_t count);
+struct json_t *cs_report_reply_json(struct json_t *id, const char *path);
+struct json_t *cs_device_entry_json(const struct cs_device_info *info, uint64_t flags);
+struct cs_summary {
+	uint64_t	 lines, events, flags, disconnects, warnings, unparsed, truncated, garbage_bytes;
+	uint64_t	 candidates, matched, clock_jumps;
+	const char	*format, *app, *sdk, *date_source;	/* NULL or "": not known */
+};
+struct json_t *cs_summary_json(const struct cs_summary *summary);
+struct json_t *cs_replay_report_json(uint64_t flag, const char *path);
 
 struct cs_text_style {
 	bool	color;		/* ANSI colours (off for --no-colors, NO_COLOR, not a tty) */

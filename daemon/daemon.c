@@ -230,17 +230,6 @@ publish(struct cs_daemon *d, const char *device, bool is_line, json_t *record)
 	json_decref(record);
 }
 
-static json_t *
-device_json(const struct cs_device_info *info, int64_t time_us)
-{
-	char when[40];
-	cs_format_time(time_us, when, sizeof when);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "type", "device", "time", when,
-	    "device", info->udid, "name", info->name, "product_version", info->product_version,
-	    "product_type", info->product_type, "state", info->state, "detail", info->detail,
-	    "network", info->network);
-}
-
 static void want_crash_reports(struct cs_daemon *d, struct dev_entry *e, const struct cs_event *event);
 static int default_store_path(char *out, size_t outlen);
 
@@ -261,16 +250,8 @@ sink_line(const struct cs_line *line, void *arg)
 		const char *labels[] = { sc->dev->udid };
 		cs_metrics_add(d->metrics, CS_M_lines_total, labels, 1);
 	}
-	if (d->server && cs_server_wants_lines(d->server)) {
-		char when[40];
-		cs_format_time(line->time_us, when, sizeof when);
-		json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "type", "line",
-		    "time", when, "device", sc->dev->udid, "line", (json_int_t)line->number,
-		    "process", line->process, "image", line->image, "pid", (json_int_t)line->pid,
-		    "level", line->level, "message", line->message);
-		if (rec)
-			publish(d, sc->dev->udid, true, rec);
-	}
+	if (d->server && cs_server_wants_lines(d->server))
+		publish(d, sc->dev->udid, true, cs_line_json(sc->dev->udid, line));
 }
 
 static void
@@ -486,7 +467,7 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 		cs_store_device(d->store, info->udid, info->name, info->product_version, info->product_type,
 		    info->state, info->detail, now);
 	}
-	publish(d, info->udid, false, device_json(info, now));
+	publish(d, info->udid, false, cs_device_json(info, now));
 	if (d->opt->exit_on_detach && strcmp(info->state, cs_state_name(CS_ST_link_detached)) == 0 &&
 	    strcmp(info->detail, "unplugged") == 0)
 		event_base_loopexit(d->base, NULL);
@@ -620,12 +601,12 @@ req_subscribe(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 {
 	const char *device = json_string_value(json_object_get(req, "device"));
 	cs_client_subscribe(c, device, json_is_true(json_object_get(req, "lines")));
-	cs_client_send(c, json_pack("{s:s, s:O?}", "type", "ok", "id", id));
+	cs_client_send(c, cs_reply_json("ok", id));
 	int64_t now = cs_wall_us();
 	for (struct dev_entry *e = d->devs; e; e = e->next) {
 		if (device && strcmp(device, e->udid) != 0)
 			continue;
-		cs_client_send(c, device_json(&e->info, e->info_us ? e->info_us : now));
+		cs_client_send(c, cs_device_json(&e->info, e->info_us ? e->info_us : now));
 		if (e->app_record)
 			cs_client_send(c, json_incref(e->app_record));
 		for (int lane = 0; lane < CS_LANE_COUNT; lane++) {
@@ -741,7 +722,7 @@ history_pump(struct cs_client *c, void *arg)
 		    cs_store_error(d->store));
 		say_store_error(d, cs_store_error(d->store));
 	}
-	json_t *end = json_pack("{s:s, s:O?, s:I}", "type", "end", "id", h->id, "count", (json_int_t)h->count);
+	json_t *end = cs_end_json(h->id, h->count);
 	if (rc < 0)
 		json_object_set_new(end, "error", json_string(cs_store_error(d->store)));
 	if (h->cur.unreadable)
@@ -793,10 +774,10 @@ req_devices(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 {
 	json_t *list = json_array();
 	for (struct dev_entry *e = d->devs; e; e = e->next)
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:I}", "device", e->udid,
-		    "name", e->info.name, "product_version", e->info.product_version,
-		    "state", e->info.state, "flags", (json_int_t)e->flags));
-	cs_client_send(c, json_pack("{s:s, s:O?, s:o}", "type", "devices", "id", id, "devices", list));
+		json_array_append_new(list, cs_device_entry_json(&e->info, e->flags));
+	json_t *answer = cs_reply_json("devices", id);
+	json_object_set_new(answer, "devices", list);
+	cs_client_send(c, answer);
 }
 
 static void
@@ -810,11 +791,10 @@ req_mark(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 		cs_client_error(c, id, "mark: the store could not be written");
 		return;
 	}
-	char when[40];
-	cs_format_time(now, when, sizeof when);
-	cs_client_send(c, json_pack("{s:s, s:O?, s:I}", "type", "ok", "id", id, "mark", (json_int_t)mark));
-	publish(d, device, false, json_pack("{s:s, s:I, s:s, s:s, s:s}", "type", "mark", "id",
-	    (json_int_t)mark, "time", when, "device", device ? device : "", "note", note ? note : ""));
+	json_t *ok = cs_reply_json("ok", id);
+	json_object_set_new(ok, "mark", json_integer(mark));
+	cs_client_send(c, ok);
+	publish(d, device, false, cs_mark_json(mark, now, device, note, -1));
 }
 
 static int
@@ -921,8 +901,7 @@ on_report_done(evutil_socket_t fd, short what, void *arg)
 	if (c && j->rc < 0)
 		cs_client_error(c, j->id, "report: %s", j->err);
 	else if (c)
-		cs_client_send_final(c, json_pack("{s:s, s:O?, s:s}", "type", "report", "id", j->id, "path",
-		    j->path));
+		cs_client_send_final(c, cs_report_reply_json(j->id, j->path));
 	if (j->rc < 0 && strstr(j->err, "cannot read the store"))
 		say_store_error(d, j->err);
 	report_job_free(d, j);
@@ -992,13 +971,13 @@ req_report(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 			say_store_error(d, cs_store_error(d->store));
 		return;
 	}
-	cs_client_send(c, json_pack("{s:s, s:O?, s:s}", "type", "report", "id", id, "path", path));
+	cs_client_send(c, cs_report_reply_json(id, path));
 }
 
 static void
 req_ping(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id)
 {
-	cs_client_send(c, json_pack("{s:s, s:O?}", "type", "pong", "id", id));
+	cs_client_send(c, cs_reply_json("pong", id));
 }
 
 typedef void (*request_fn)(struct cs_daemon *d, struct cs_client *c, json_t *req, json_t *id);
@@ -1102,10 +1081,7 @@ check_store_health(struct cs_daemon *d)
 			cs_strlcpy(d->store_said, why, sizeof d->store_said);
 			fprintf(stderr, "callsightd: store: %s: records are not being stored (%llu lost so far); "
 			    "live clients are still served\n", why, (unsigned long long)d->gap_lost);
-			char when[40];
-			cs_format_time(now, when, sizeof when);
-			publish(d, NULL, false, json_pack("{s:s, s:s, s:s, s:I}", "type", "store_error", "time",
-			    when, "message", why, "lost", (json_int_t)d->gap_lost));
+			publish(d, NULL, false, cs_store_error_json(now, why, d->gap_lost));
 		}
 		return;
 	}
@@ -1119,8 +1095,7 @@ check_store_health(struct cs_daemon *d)
 	int64_t mark = cs_store_mark(d->store, "", now, note);
 	if (mark >= 0 && cs_store_commit(d->store) == 0) {
 		fprintf(stderr, "callsightd: store: writing again; %s\n", note);
-		publish(d, NULL, false, json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "type", "mark", "id",
-		    (json_int_t)mark, "time", to, "device", "", "note", note, "lost", (json_int_t)d->gap_lost));
+		publish(d, NULL, false, cs_mark_json(mark, now, "", note, (int64_t)d->gap_lost));
 		d->gap_start_us = 0;
 		d->gap_lost = 0;
 		d->store_said[0] = '\0';
@@ -1252,9 +1227,7 @@ open_server(struct cs_daemon *d)
 		}
 		p = path;
 	}
-	json_t *hello = json_pack("{s:s, s:i, s:s, s:I, s:s}", "type", "hello", "protocol",
-	    CALLSIGHT_PROTOCOL, "version", CALLSIGHT_VERSION, "pid", (json_int_t)getpid(), "mode",
-	    d->opt->replay ? "replay" : "live");
+	json_t *hello = cs_hello_json(d->opt->replay != NULL);
 	d->server = cs_server_new(d->base, p, hello, on_request, on_client_leave, d, err, sizeof err);
 	if (d->server == NULL) {
 		json_decref(hello);

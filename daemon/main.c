@@ -435,26 +435,15 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 	const struct cs_pipeline_stats *ps = cs_pipeline_stats(p);
 	struct cs_timeline *tl = cs_pipeline_timeline((struct cs_pipeline *)p);
 	if (r->opt->json) {
-		json_t *s = json_object();
-		json_object_set_new(s, "type", json_string("summary"));
-		json_object_set_new(s, "lines", json_integer((json_int_t)rs->lines));
-		json_object_set_new(s, "events", json_integer((json_int_t)ps->events));
-		json_object_set_new(s, "flags", json_integer((json_int_t)ps->flags));
-		json_object_set_new(s, "disconnects", json_integer((json_int_t)ps->disconnects));
-		json_object_set_new(s, "warnings", json_integer((json_int_t)ps->warnings));
-		json_object_set_new(s, "unparsed", json_integer((json_int_t)rs->unparsed));
-		json_object_set_new(s, "truncated", json_integer((json_int_t)rs->truncated));
-		json_object_set_new(s, "garbage_bytes", json_integer((json_int_t)garbage_bytes(rs)));
-		json_object_set_new(s, "format", json_string(cs_format_name(cs_pipeline_format(p))));
-		json_object_set_new(s, "app", json_string(cs_timeline_app(tl)));
-		json_object_set_new(s, "sdk", json_string(cs_timeline_sdk(tl)));
-		/* scan first (issue 12): records the rules ran on, and those that gave an event */
-		json_object_set_new(s, "candidates", json_integer((json_int_t)ps->candidates));
-		json_object_set_new(s, "matched", json_integer((json_int_t)ps->matched));
-		if (rs->date_source && rs->date_source[0])
-			json_object_set_new(s, "date_source", json_string(rs->date_source));
-		json_object_set_new(s, "clock_jumps", json_integer((json_int_t)rs->clock_jumps));
-		cs_json_write(r->out, s);
+		struct cs_summary s = {
+			.lines = rs->lines, .events = ps->events, .flags = ps->flags,
+			.disconnects = ps->disconnects, .warnings = ps->warnings, .unparsed = rs->unparsed,
+			.truncated = rs->truncated, .garbage_bytes = garbage_bytes(rs),
+			.format = cs_format_name(cs_pipeline_format(p)), .app = cs_timeline_app(tl),
+			.sdk = cs_timeline_sdk(tl), .candidates = ps->candidates, .matched = ps->matched,
+			.date_source = rs->date_source, .clock_jumps = rs->clock_jumps,
+		};
+		cs_json_write(r->out, cs_summary_json(&s));
 		return;
 	}
 	const char *app = cs_timeline_app(tl);
@@ -577,12 +566,12 @@ run_store_replay(const options_t *opt, struct cs_rules *rules, struct replay_out
 	if (rc < 0)
 		return 1;
 	if (opt->json) {
-		json_t *s = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "type", "summary",
-		    "lines", (json_int_t)sr.reader_total.lines, "events", (json_int_t)sr.total.events,
-		    "flags", (json_int_t)sr.total.flags, "disconnects", (json_int_t)sr.total.disconnects,
-		    "warnings", (json_int_t)sr.total.warnings, "unparsed", (json_int_t)sr.reader_total.unparsed,
-		    "format", "store");
-		cs_json_write(stdout, s);
+		struct cs_summary s = {
+			.lines = sr.reader_total.lines, .events = sr.total.events, .flags = sr.total.flags,
+			.disconnects = sr.total.disconnects, .warnings = sr.total.warnings,
+			.unparsed = sr.reader_total.unparsed, .format = "store",
+		};
+		cs_json_write(stdout, cs_summary_json(&s));
 	} else {
 		printf("%s: %llu lines, %llu events, %llu disconnects, %llu warnings\n", opt->replay,
 		    (unsigned long long)sr.reader_total.lines, (unsigned long long)sr.total.events,
@@ -690,8 +679,7 @@ write_reports(const options_t *opt, struct replay_out *r, struct cs_pipeline *p)
 			continue;
 		}
 		if (opt->json)
-			cs_json_write(r->out, json_pack("{s:s, s:I, s:s}", "type", "report",
-			    "flag", (json_int_t)r->flags[i].id, "path", path));
+			cs_json_write(r->out, cs_replay_report_json(r->flags[i].id, path));
 		else
 			fprintf(r->out, "Report for flag %llu: %s\n", (unsigned long long)r->flags[i].id, path);
 	}

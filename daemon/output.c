@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -439,22 +440,187 @@ cs_flag_print(FILE *out, const struct cs_flag *flag, const struct cs_text_style 
 	fputc('\n', out);
 }
 
+/* background_modes_json: a JSON array of strings (NULL when it is not one); NULL text = derive
+ * audio/voip from the facts */
+json_t *
+cs_background_modes_json(const char *background_modes_json, const struct cs_app_facts *facts)
+{
+	if (background_modes_json) {
+		json_t *modes = json_loads(background_modes_json, 0, NULL);
+		if (json_is_array(modes))
+			return modes;
+		json_decref(modes);
+		return NULL;
+	}
+	json_t *modes = json_array();
+	if (facts && facts->mode_audio)
+		json_array_append_new(modes, json_string("audio"));
+	if (facts && facts->mode_voip)
+		json_array_append_new(modes, json_string("voip"));
+	return modes;
+}
+
 json_t *
 cs_app_json(const char *device, const char *bundle, const struct cs_app_facts *facts,
     const char *background_modes_json)
 {
-	json_t *modes = json_loads(background_modes_json, 0, NULL);
-	if (!json_is_array(modes)) {
-		json_decref(modes);
+	json_t *modes = cs_background_modes_json(background_modes_json, facts);
+	if (modes == NULL)	/* not an array: none known */
 		modes = json_array();
-	}
 	json_t *rec = json_object();
 	json_object_set_new(rec, "type", json_string("app"));
 	if (device)
 		json_object_set_new(rec, "device", json_text(device));
-	json_object_set_new(rec, "bundle", json_text(bundle));
+	json_object_set_new(rec, "bundle", json_text(bundle ? bundle : ""));
 	json_object_set_new(rec, "background_modes", modes);
-	json_object_set_new(rec, "microphone_usage", json_boolean(facts->microphone_usage));
-	json_object_set_new(rec, "camera_usage", json_boolean(facts->camera_usage));
+	json_object_set_new(rec, "microphone_usage", json_boolean(facts && facts->microphone_usage));
+	json_object_set_new(rec, "camera_usage", json_boolean(facts && facts->camera_usage));
 	return rec;
+}
+
+/* ---------------------------------------------------------------- the other records */
+
+/* The rest of docs/protocol.md's records, each built here and nowhere else (test_output.c checks
+ * every one against the fields the document lists). */
+
+json_t *
+cs_line_json(const char *device, const struct cs_line *line)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("line"));
+	set_time(obj, "time", line->time_us);
+	json_object_set_new(obj, "device", json_text(device ? device : ""));
+	json_object_set_new(obj, "line", json_integer((json_int_t)line->number));
+	json_object_set_new(obj, "process", json_text(line->process ? line->process : ""));
+	json_object_set_new(obj, "image", json_text(line->image ? line->image : ""));
+	json_object_set_new(obj, "pid", json_integer(line->pid));
+	json_object_set_new(obj, "level", json_text(line->level ? line->level : ""));
+	json_t *message = json_stringn(line->message ? line->message : "", line->message ? line->message_len : 0);
+	json_object_set_new(obj, "message", message ? message : json_string("(invalid text)"));
+	return obj;
+}
+
+json_t *
+cs_device_json(const struct cs_device_info *info, int64_t time_us)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("device"));
+	set_time(obj, "time", time_us);
+	json_object_set_new(obj, "device", json_text(info->udid));
+	json_object_set_new(obj, "name", json_text(info->name));
+	json_object_set_new(obj, "product_version", json_text(info->product_version));
+	json_object_set_new(obj, "product_type", json_text(info->product_type));
+	json_object_set_new(obj, "state", json_text(info->state));
+	json_object_set_new(obj, "detail", json_text(info->detail));
+	json_object_set_new(obj, "network", json_boolean(info->network));
+	return obj;
+}
+
+json_t *
+cs_mark_json(int64_t id, int64_t time_us, const char *device, const char *note, int64_t lost)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("mark"));
+	json_object_set_new(obj, "id", json_integer(id));
+	set_time(obj, "time", time_us);
+	json_object_set_new(obj, "device", json_text(device ? device : ""));
+	json_object_set_new(obj, "note", json_text(note ? note : ""));
+	if (lost >= 0)	/* a gap the store could not write (issue 14 §7) */
+		json_object_set_new(obj, "lost", json_integer(lost));
+	return obj;
+}
+
+json_t *
+cs_hello_json(bool replay)
+{
+	return json_pack("{s:s, s:i, s:s, s:I, s:s}", "type", "hello", "protocol", CALLSIGHT_PROTOCOL,
+	    "version", CALLSIGHT_VERSION, "pid", (json_int_t)getpid(), "mode", replay ? "replay" : "live");
+}
+
+json_t *
+cs_store_error_json(int64_t time_us, const char *message, uint64_t lost)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("store_error"));
+	set_time(obj, "time", time_us);
+	json_object_set_new(obj, "message", json_text(message));
+	json_object_set_new(obj, "lost", json_integer((json_int_t)lost));
+	return obj;
+}
+
+/* an answer to a request: its type and the request's id (absent when the request had none) */
+json_t *
+cs_reply_json(const char *type, json_t *id)
+{
+	return json_pack("{s:s, s:O?}", "type", type, "id", id);
+}
+
+json_t *
+cs_error_json(json_t *id, const char *message)
+{
+	json_t *obj = cs_reply_json("error", id);
+	json_object_set_new(obj, "message", json_text(message));
+	return obj;
+}
+
+json_t *
+cs_end_json(json_t *id, uint64_t count)
+{
+	json_t *obj = cs_reply_json("end", id);
+	json_object_set_new(obj, "count", json_integer((json_int_t)count));
+	return obj;
+}
+
+json_t *
+cs_report_reply_json(json_t *id, const char *path)
+{
+	json_t *obj = cs_reply_json("report", id);
+	json_object_set_new(obj, "path", json_text(path));
+	return obj;
+}
+
+/* one entry of the devices answer */
+json_t *
+cs_device_entry_json(const struct cs_device_info *info, uint64_t flags)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:I}", "device", json_text(info->udid), "name",
+	    json_text(info->name), "product_version", json_text(info->product_version), "state",
+	    json_text(info->state), "flags", (json_int_t)flags);
+}
+
+/* the summary a replay ends with; a store replay knows fewer figures (its strings "" or NULL) */
+json_t *
+cs_summary_json(const struct cs_summary *s)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("summary"));
+	json_object_set_new(obj, "lines", json_integer((json_int_t)s->lines));
+	json_object_set_new(obj, "events", json_integer((json_int_t)s->events));
+	json_object_set_new(obj, "flags", json_integer((json_int_t)s->flags));
+	json_object_set_new(obj, "disconnects", json_integer((json_int_t)s->disconnects));
+	json_object_set_new(obj, "warnings", json_integer((json_int_t)s->warnings));
+	json_object_set_new(obj, "unparsed", json_integer((json_int_t)s->unparsed));
+	json_object_set_new(obj, "truncated", json_integer((json_int_t)s->truncated));
+	json_object_set_new(obj, "garbage_bytes", json_integer((json_int_t)s->garbage_bytes));
+	json_object_set_new(obj, "format", json_text(s->format ? s->format : ""));
+	json_object_set_new(obj, "app", json_text(s->app ? s->app : ""));
+	json_object_set_new(obj, "sdk", json_text(s->sdk ? s->sdk : ""));
+	/* scan first (issue 12): records the rules ran on, and those that gave an event */
+	json_object_set_new(obj, "candidates", json_integer((json_int_t)s->candidates));
+	json_object_set_new(obj, "matched", json_integer((json_int_t)s->matched));
+	if (s->date_source && s->date_source[0])
+		json_object_set_new(obj, "date_source", json_text(s->date_source));
+	json_object_set_new(obj, "clock_jumps", json_integer((json_int_t)s->clock_jumps));
+	return obj;
+}
+
+/* a bundle `--replay --report DIR` wrote for one flag */
+json_t *
+cs_replay_report_json(uint64_t flag, const char *path)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("report"));
+	json_object_set_new(obj, "flag", json_integer((json_int_t)flag));
+	json_object_set_new(obj, "path", json_text(path));
+	return obj;
 }

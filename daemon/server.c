@@ -212,7 +212,7 @@ cs_client_error(struct cs_client *c, json_t *id, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	json_t *rec = json_pack("{s:s, s:O?, s:s}", "type", "error", "id", id, "message", msg);
+	json_t *rec = cs_error_json(id, msg);
 	cs_client_send_final(c, rec);
 }
 

@@ -893,14 +893,6 @@ insert_with_json(struct cs_store *s, enum stmt_id id, int json_index, json_t *re
 	return written(s, rc, len);
 }
 
-static void
-set_time(json_t *obj, const char *key, int64_t time_us)
-{
-	char buf[40];
-	cs_format_time(time_us, buf, sizeof buf);
-	json_object_set_new(obj, key, json_string(buf));
-}
-
 static json_t *
 json_text_or_empty(const char *s)
 {
@@ -914,15 +906,14 @@ cs_store_device(struct cs_store *s, const char *udid, const char *name, const ch
 {
 	if (begin_if_needed(s) < 0)
 		return -1;
-	json_t *obj = json_object();
-	json_object_set_new(obj, "type", json_string("device"));
-	set_time(obj, "time", time_us);
-	json_object_set_new(obj, "device", json_text_or_empty(udid));
-	json_object_set_new(obj, "name", json_text_or_empty(name));
-	json_object_set_new(obj, "product_version", json_text_or_empty(product_version));
-	json_object_set_new(obj, "product_type", json_text_or_empty(product_type));
-	json_object_set_new(obj, "state", json_text_or_empty(state));
-	json_object_set_new(obj, "detail", json_text_or_empty(detail));
+	struct cs_device_info info = { .network = false };
+	cs_strlcpy(info.udid, udid ? udid : "", sizeof info.udid);
+	cs_strlcpy(info.name, name ? name : "", sizeof info.name);
+	cs_strlcpy(info.product_version, product_version ? product_version : "", sizeof info.product_version);
+	cs_strlcpy(info.product_type, product_type ? product_type : "", sizeof info.product_type);
+	cs_strlcpy(info.state, state ? state : "", sizeof info.state);
+	cs_strlcpy(info.detail, detail ? detail : "", sizeof info.detail);
+	json_t *obj = cs_device_json(&info, time_us);
 	sqlite3_stmt *st = s->stmt[ST_DEVICE];
 	bind_text(st, 1, udid);
 	sqlite3_bind_int64(st, 2, time_us);
@@ -930,38 +921,11 @@ cs_store_device(struct cs_store *s, const char *udid, const char *name, const ch
 	return insert_with_json(s, ST_DEVICE, 4, obj, "store device");
 }
 
-/* background_modes_json: a JSON array of strings; NULL = derive audio/voip from the facts */
-static json_t *
-background_modes(const char *modes_json, const struct cs_app_facts *f)
-{
-	if (modes_json) {
-		json_t *modes = json_loads(modes_json, 0, NULL);
-		if (json_is_array(modes))
-			return modes;
-		json_decref(modes);
-		return NULL;
-	}
-	json_t *modes = json_array();
-	if (f && f->mode_audio)
-		json_array_append_new(modes, json_string("audio"));
-	if (f && f->mode_voip)
-		json_array_append_new(modes, json_string("voip"));
-	return modes;
-}
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int
 cs_store_app(struct cs_store *s, const char *udid, const char *bundle, const struct cs_app_facts *f,
     const char *background_modes_json)
 {
-	json_t *modes = background_modes(background_modes_json, f);
+	json_t *modes = cs_background_modes_json(background_modes_json, f);
 	if (modes == NULL) {
 		cs_set_error(s->error, sizeof s->error, "store app %s: background modes are not a JSON array",
 		    bundle ? bundle : "");
@@ -971,17 +935,12 @@ cs_store_app(struct cs_store *s, const char *udid, const char *bundle, const str
 		json_decref(modes);
 		return -1;
 	}
-	json_t *obj = json_object();
-	json_object_set_new(obj, "type", json_string("app"));
-	json_object_set_new(obj, "device", json_text_or_empty(udid));
-	json_object_set_new(obj, "bundle", json_text_or_empty(bundle));
-	json_object_set_new(obj, "background_modes", modes);
-	json_object_set_new(obj, "microphone_usage", json_boolean(f && f->microphone_usage));
-	json_object_set_new(obj, "camera_usage", json_boolean(f && f->camera_usage));
+	json_decref(modes);	/* they are a JSON array: the record reads them again */
+	json_t *obj = cs_app_json(udid, bundle, f, background_modes_json);
 	sqlite3_stmt *st = s->stmt[ST_APP];
 	bind_text(st, 1, udid);
 	bind_text(st, 2, bundle);
-	sqlite3_bind_int64(st, 3, now_us());	/* when the facts were read: apps carry no time */
+	sqlite3_bind_int64(st, 3, cs_wall_us());	/* when the facts were read: apps carry no time */
 	return insert_with_json(s, ST_APP, 4, obj, "store app");
 }
 
@@ -1082,12 +1041,7 @@ cs_store_mark(struct cs_store *s, const char *device, int64_t time_us, const cha
 	if (begin_if_needed(s) < 0)
 		return -1;
 	int64_t id = s->next_mark_id;
-	json_t *obj = json_object();
-	json_object_set_new(obj, "type", json_string("mark"));
-	json_object_set_new(obj, "id", json_integer(id));
-	set_time(obj, "time", time_us);
-	json_object_set_new(obj, "device", json_text_or_empty(device));
-	json_object_set_new(obj, "note", json_text_or_empty(note));
+	json_t *obj = cs_mark_json(id, time_us, device, note, -1);
 	sqlite3_stmt *st = s->stmt[ST_MARK];
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, device);
@@ -1305,32 +1259,28 @@ column_text(sqlite3_stmt *st, int col)
 	return t ? t : "";
 }
 
-/* A `line` record from a lines row (columns 4.. of the history row). */
+/* A `line` record from a lines row (columns 4.. of the history row), built as live lines are. */
 static json_t *
 line_record(sqlite3_stmt *st)
 {
 	const char *raw = column_text(st, 10);
 	size_t raw_len = (size_t)sqlite3_column_bytes(st, 10);
-	json_t *obj = json_object();
-	json_object_set_new(obj, "type", json_string("line"));
-	set_time(obj, "time", sqlite3_column_int64(st, 0));
-	json_object_set_new(obj, "device", json_text_or_empty(column_text(st, 4)));
-	json_object_set_new(obj, "line", json_integer(sqlite3_column_int64(st, 5)));
-	json_object_set_new(obj, "process", json_text_or_empty(column_text(st, 6)));
-	json_object_set_new(obj, "image", json_text_or_empty(column_text(st, 7)));
-	json_object_set_new(obj, "pid", json_integer(sqlite3_column_int64(st, 8)));
-	json_object_set_new(obj, "level", json_text_or_empty(column_text(st, 9)));
-	json_t *message;
+	struct cs_line line = {
+		.time_us = sqlite3_column_int64(st, 0), .number = (uint64_t)sqlite3_column_int64(st, 5),
+		.process = column_text(st, 6), .image = column_text(st, 7), .pid = (long)sqlite3_column_int64(st, 8),
+		.level = column_text(st, 9),
+	};
 	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
 		size_t off = (size_t)sqlite3_column_int64(st, 11), len = (size_t)sqlite3_column_int64(st, 12);
 		if (off > raw_len || len > raw_len - off)
 			off = len = 0;
-		message = json_stringn(raw + off, len);
+		line.message = raw + off;
+		line.message_len = len;
 	} else {
-		message = json_stringn(column_text(st, 13), (size_t)sqlite3_column_bytes(st, 13));
+		line.message = column_text(st, 13);
+		line.message_len = (size_t)sqlite3_column_bytes(st, 13);
 	}
-	json_object_set_new(obj, "message", message ? message : json_string("(invalid text)"));
-	return obj;
+	return cs_line_json(column_text(st, 4), &line);
 }
 
 /* Append "<select> WHERE device = ?1 AND time_us BETWEEN ?2 AND ?3" for each wanted table; a paged
