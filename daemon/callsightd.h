@@ -389,6 +389,7 @@ struct cs_summary {
 };
 struct json_t *cs_summary_json(const struct cs_summary *summary);
 struct json_t *cs_replay_report_json(uint64_t flag, const char *path);
+struct json_t *cs_log_json(int64_t time_us, const char *level, const char *message);
 
 struct cs_text_style {
 	bool	color;		/* ANSI colours (off for --no-colors, NO_COLOR, not a tty) */
@@ -715,6 +716,21 @@ struct cs_daemon_options {
 /* Run the service until SIGTERM/SIGINT (or, with --serve, until its client leaves). Takes the
  * rules. ready_fd (or -1) gets a byte once the socket listens (-d waits for it). */
 int cs_daemon_run(const struct cs_daemon_options *options, struct cs_rules *rules, int ready_fd);
+
+/* ---------------------------------------------------------------- the log (log.c) */
+
+enum cs_log_level { CS_LOG_ERROR, CS_LOG_WARN, CS_LOG_INFO, CS_LOG_DEBUG };
+typedef void (*cs_log_hook)(enum cs_log_level level, const char *message, void *arg);
+/* say something: stderr in the foreground ("callsightd: ..."), the log file with -d */
+void cs_log(enum cs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cs_log_set_level(enum cs_log_level max);	/* warnings by default; -v: info; -vv: debug */
+/* stderr becomes this file (0600, no symlink), lines get a time and a level, errors go to syslog */
+int cs_log_to_file(const char *path, char *err, size_t errlen);
+const char *cs_log_path(void);			/* "" when logging to stderr */
+/* called with every warning and error (whatever the level), e.g. to tell the clients */
+void cs_log_set_hook(cs_log_hook hook, void *arg);
+const char *cs_log_level_name(enum cs_log_level level);
+void cs_log_close(void);				/* back to stderr, no hook (tests, exit) */
 
 /* ---------------------------------------------------------------- utilities (util.c) */
 

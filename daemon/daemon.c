@@ -167,7 +167,7 @@ open_metrics(struct cs_daemon *d)
 	d->metrics_http = cs_metrics_http_new(d->base, d->opt->metrics, d->metrics, metrics_gather, d, err,
 	    sizeof err);
 	if (d->metrics_http == NULL) {
-		fprintf(stderr, "callsightd: %s\n", err);
+		cs_log(CS_LOG_ERROR, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -191,7 +191,7 @@ open_forwarders(struct cs_daemon *d)
 	if (d->opt->nforward == 0)
 		return 0;
 	if (d->store == NULL) {
-		fprintf(stderr, "callsightd: --forward reads from the store: give --store, not --no-store\n");
+		cs_log(CS_LOG_ERROR, "--forward reads from the store: give --store, not --no-store");
 		return -1;
 	}
 	unsigned types = CS_REC_FLAG | CS_REC_DEVICE | CS_REC_APP | (d->opt->forward_events ? CS_REC_EVENT : 0)
@@ -204,7 +204,7 @@ open_forwarders(struct cs_daemon *d)
 		};
 		d->forwarders[i] = cs_forwarder_new(d->store, &fo, err, sizeof err);
 		if (d->forwarders[i] == NULL) {
-			fprintf(stderr, "callsightd: %s\n", err);
+			cs_log(CS_LOG_ERROR, "%s", err);
 			return -1;
 		}
 		d->nforwarders = i + 1;
@@ -339,8 +339,8 @@ schedule_report(struct cs_daemon *d, const struct cs_flag *flag, const char *dev
 	}
 	if (pending >= REPORTS_MAX) {
 		if (d->reports_dropped++ == 0)
-			fprintf(stderr, "callsightd: auto-report: %d bundles already wait to be written; flags "
-			    "are not bundled until one is (counted; said once)\n", REPORTS_MAX);
+			cs_log(CS_LOG_WARN, "auto-report: %d bundles already wait to be written; flags "
+			    "are not bundled until one is (counted; said once)", REPORTS_MAX);
 		return;
 	}
 	struct pending_report *r = cs_xcalloc(1, sizeof *r);
@@ -443,7 +443,7 @@ dev_get(struct cs_daemon *d, const char *udid)
 	char err[512];
 	if (d->opt->replay && d->opt->crash_dir &&
 	    cs_pipeline_crash_dir(e->pipeline, d->opt->crash_dir, err, sizeof err) < 0)
-		fprintf(stderr, "callsightd: --crash-dir: cannot read %s\n", err);
+		cs_log(CS_LOG_ERROR, "--crash-dir: cannot read %s", err);
 	if (d->opt->app)	/* device.c checks --app at attach: no second check when it shows up */
 		cs_strlcpy(e->app_checked, d->opt->app, sizeof e->app_checked);
 	e->next = d->devs;
@@ -511,7 +511,7 @@ on_device_report(const char *udid, const char *path, const struct cs_crash_repor
 {
 	struct cs_daemon *d = ctx;
 	if (d->opt->verbose)
-		fprintf(stderr, "callsightd: %s: copied the phone's report %s (bug_type %s) to %s\n", udid,
+		cs_log(CS_LOG_INFO, "%s: copied the phone's report %s (bug_type %s) to %s", udid,
 		    r->file, r->bug_type, path);
 	cs_pipeline_report(dev_get(d, udid)->pipeline, r);
 }
@@ -636,7 +636,7 @@ say_store_error(struct cs_daemon *d, const char *why)
 	if (strcmp(why, d->store_said) == 0)
 		return false;
 	cs_strlcpy(d->store_said, why, sizeof d->store_said);
-	fprintf(stderr, "callsightd: store: %s\n", why);
+	cs_log(CS_LOG_ERROR, "store: %s", why);
 	return true;
 }
 
@@ -1037,7 +1037,7 @@ write_due_reports(struct cs_daemon *d, bool all, int64_t deadline_ms)
 		}
 		*pp = r->next;
 		if (deadline_ms && cs_mono_ms() > deadline_ms) {
-			fprintf(stderr, "callsightd: auto-report for flag %llu (%zu flags) not written: stopping\n",
+			cs_log(CS_LOG_ERROR, "auto-report for flag %llu (%zu flags) not written: stopping",
 			    (unsigned long long)r->flag_id, r->nflags);
 			free(r);
 			continue;
@@ -1055,10 +1055,10 @@ write_due_reports(struct cs_daemon *d, bool all, int64_t deadline_ms)
 		}
 		char path[1024], err[512];
 		if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0)
-			fprintf(stderr, "callsightd: auto-report for flag %llu: %s\n",
+			cs_log(CS_LOG_ERROR, "auto-report for flag %llu: %s",
 			    (unsigned long long)r->flag_id, err);
 		else if (d->opt->verbose)
-			fprintf(stderr, "callsightd: wrote %s (%zu flags)\n", path, r->nflags);
+			cs_log(CS_LOG_INFO, "wrote %s (%zu flags)", path, r->nflags);
 		free(r);
 	}
 }
@@ -1079,8 +1079,8 @@ check_store_health(struct cs_daemon *d)
 		d->gap_lost += lost;
 		if (strcmp(why, d->store_said) != 0) {
 			cs_strlcpy(d->store_said, why, sizeof d->store_said);
-			fprintf(stderr, "callsightd: store: %s: records are not being stored (%llu lost so far); "
-			    "live clients are still served\n", why, (unsigned long long)d->gap_lost);
+			cs_log(CS_LOG_ERROR, "store: %s: records are not being stored (%llu lost so far); "
+			    "live clients are still served", why, (unsigned long long)d->gap_lost);
 			publish(d, NULL, false, cs_store_error_json(now, why, d->gap_lost));
 		}
 		return;
@@ -1094,7 +1094,7 @@ check_store_health(struct cs_daemon *d)
 	    (unsigned long long)d->gap_lost, from, to, d->store_said);
 	int64_t mark = cs_store_mark(d->store, "", now, note);
 	if (mark >= 0 && cs_store_commit(d->store) == 0) {
-		fprintf(stderr, "callsightd: store: writing again; %s\n", note);
+		cs_log(CS_LOG_INFO, "store: writing again; %s", note);
 		publish(d, NULL, false, cs_mark_json(mark, now, "", note, (int64_t)d->gap_lost));
 		d->gap_start_us = 0;
 		d->gap_lost = 0;
@@ -1137,7 +1137,7 @@ reload_rules(struct cs_daemon *d)
 	for (int i = 0; rc == 0 && i < d->opt->nrule_files; i++)
 		rc = cs_rules_load_file(rules, d->opt->rule_files[i], err, sizeof err);
 	if (rc < 0) {
-		fprintf(stderr, "callsightd: SIGHUP: rules not reloaded: %s\n", err);
+		cs_log(CS_LOG_ERROR, "SIGHUP: rules not reloaded: %s", err);
 		cs_rules_free(rules);
 		return;
 	}
@@ -1145,7 +1145,7 @@ reload_rules(struct cs_daemon *d)
 		cs_pipeline_set_rules(e->pipeline, rules);
 	cs_rules_free(d->rules);
 	d->rules = rules;
-	fprintf(stderr, "callsightd: rules reloaded (%zu rules)\n", cs_rules_count(rules));
+	cs_log(CS_LOG_INFO, "rules reloaded (%zu rules)", cs_rules_count(rules));
 }
 
 static void
@@ -1193,7 +1193,7 @@ open_store(struct cs_daemon *d)
 		p = ":memory:";
 	if (p == NULL) {
 		if (default_store_path(path, sizeof path) < 0) {
-			fprintf(stderr, "callsightd: no HOME: give --store PATH\n");
+			cs_log(CS_LOG_ERROR, "no HOME: give --store PATH");
 			return -1;
 		}
 		p = path;
@@ -1204,14 +1204,14 @@ open_store(struct cs_daemon *d)
 	d->store = cs_store_open(&so, err, sizeof err);
 	if (d->store == NULL) {
 		if (strstr(err, p))	/* the store's message names it already */
-			fprintf(stderr, "callsightd: %s\n", err);
+			cs_log(CS_LOG_ERROR, "%s", err);
 		else
-			fprintf(stderr, "callsightd: store %s: %s\n", p, err);
+			cs_log(CS_LOG_ERROR, "store %s: %s", p, err);
 		return -1;
 	}
 	if (cs_store_check_partial(d->store))
-		fprintf(stderr, "callsightd: store %s: the integrity check at start covered the file's start only "
-		    "(it is large); damage further in is reported when it is read\n", p);
+		cs_log(CS_LOG_WARN, "store %s: the integrity check at start covered the file's start only "
+		    "(it is large); damage further in is reported when it is read", p);
 	return 0;
 }
 
@@ -1222,7 +1222,7 @@ open_server(struct cs_daemon *d)
 	const char *p = d->opt->socket;
 	if (p == NULL) {
 		if (cs_socket_default_path(path, sizeof path) < 0) {
-			fprintf(stderr, "callsightd: cannot build the socket path\n");
+			cs_log(CS_LOG_ERROR, "cannot build the socket path");
 			return -1;
 		}
 		p = path;
@@ -1244,9 +1244,9 @@ open_server(struct cs_daemon *d)
 			close(pfd);
 		}
 		if (pid > 0 && strstr(err, "another callsightd"))
-			fprintf(stderr, "callsightd: %s (pid %ld)\n", err, pid);
+			cs_log(CS_LOG_ERROR, "%s (pid %ld)", err, pid);
 		else
-			fprintf(stderr, "callsightd: %s\n", err);
+			cs_log(CS_LOG_ERROR, "%s", err);
 		return -1;
 	}
 	return 0;	/* the server wrote path.pid (no-follow) and removes it on exit */
@@ -1271,7 +1271,7 @@ replay_into(struct cs_daemon *d)
 	cs_strlcpy(e->info.state, cs_state_name(CS_ST_link_replay), sizeof e->info.state);
 	int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "callsightd: cannot read %s: %s\n", file, strerror(errno));
+		cs_log(CS_LOG_ERROR, "cannot read %s: %s", file, strerror(errno));
 		return 1;
 	}
 	char err[256];
@@ -1279,7 +1279,7 @@ replay_into(struct cs_daemon *d)
 	if (fd != 0)
 		close(fd);
 	if (rc < 0) {
-		fprintf(stderr, "callsightd: cannot read %s: %s\n", file, err);
+		cs_log(CS_LOG_ERROR, "cannot read %s: %s", file, err);
 		return 1;
 	}
 	/* a replayed device lives in the capture's time, not the wall clock's */
@@ -1311,7 +1311,7 @@ daemon_free(struct cs_daemon *d)
 	if (d->reports && d->store)
 		write_due_reports(d, true, deadline);
 	if (d->reports_dropped)
-		fprintf(stderr, "callsightd: auto-report: %llu flags were not bundled (the queue was full)\n",
+		cs_log(CS_LOG_WARN, "auto-report: %llu flags were not bundled (the queue was full)",
 		    (unsigned long long)d->reports_dropped);
 	cs_server_free(d->server);
 	if (d->forward_timer)
@@ -1335,14 +1335,39 @@ daemon_free(struct cs_daemon *d)
 	cs_rules_free(d->rules);
 }
 
+/* -d: the log file's place, callsightd.log beside the store, else beside the socket */
+static int
+daemon_log_path(const struct cs_daemon *d, char *out, size_t outlen)
+{
+	const char *beside = d->store ? cs_store_path(d->store) : d->server ? cs_server_path(d->server) : NULL;
+	if (beside == NULL)
+		return -1;
+	const char *slash = strrchr(beside, '/');
+	int n = slash ? snprintf(out, outlen, "%.*s/callsightd.log", (int)(slash - beside), beside)
+	    : snprintf(out, outlen, "callsightd.log");
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+/* warnings and errors reach the clients too (a `log` record): the TUI's status line shows them,
+ * so a failing auto-report or rules reload is seen without reading the log */
+static void
+log_to_clients(enum cs_log_level level, const char *message, void *arg)
+{
+	struct cs_daemon *d = arg;
+	if (d->server)
+		cs_server_broadcast(d->server, NULL, false, cs_log_json(cs_wall_us(), cs_log_level_name(level),
+		    message));
+}
+
 int
 cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int ready_fd)
 {
+	cs_log_set_level(opt->verbose ? CS_LOG_DEBUG : CS_LOG_INFO);
 	struct cs_daemon d = { .opt = opt, .rules = rules };
 	signal(SIGPIPE, SIG_IGN);
 	/* capture threads wake the loop: libevent must have its locks before the base exists */
 	if (evthread_use_pthreads() < 0) {
-		fprintf(stderr, "callsightd: libevent has no pthreads support\n");
+		cs_log(CS_LOG_ERROR, "libevent has no pthreads support");
 		cs_rules_free(rules);
 		return 1;
 	}
@@ -1387,12 +1412,12 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 		};
 		d.devices = cs_devices_start(d.base, &dopt, &hooks, err, sizeof err);
 		if (d.devices == NULL) {
-			fprintf(stderr, "callsightd: %s\n", err);
+			cs_log(CS_LOG_ERROR, "%s", err);
 			goto out;
 		}
 		if (ready_fd < 0) {	/* in the foreground: say what we wait for, and where */
 			const char *mux = getenv("USBMUXD_SOCKET_ADDRESS");
-			fprintf(stderr, "callsightd: following %s through usbmuxd at %s%s%s\n",
+			cs_log(CS_LOG_INFO, "following %s through usbmuxd at %s%s%s",
 			    opt->udid ? opt->udid : "every attached iPhone",
 			    mux && mux[0] ? mux : "/var/run/usbmuxd",
 			    d.server ? "; clients: callsight --socket " : "",
@@ -1403,7 +1428,11 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 		ssize_t ignored = write(ready_fd, "ok", 2);
 		(void)ignored;
 		close(ready_fd);
-		if (!opt->verbose) {	/* detached: the terminal is no longer ours to write to */
+		/* detached: the terminal is no longer ours to write to; what the daemon says from now
+		 * on goes to its log, beside the store (or the socket), and errors to syslog */
+		char logfile[PATH_MAX + 32], err[PATH_MAX + 64];
+		if (daemon_log_path(&d, logfile, sizeof logfile) < 0 ||
+		    cs_log_to_file(logfile, err, sizeof err) < 0) {
 			int null = open("/dev/null", O_WRONLY);
 			if (null >= 0) {
 				dup2(null, STDERR_FILENO);
@@ -1411,9 +1440,12 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 			}
 		}
 	}
+	cs_log_set_hook(log_to_clients, &d);
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
+	cs_log_set_hook(NULL, NULL);
 	daemon_free(&d);	/* frees the rules too: a reload may have replaced them */
+	cs_log_close();
 	return rc;
 }

@@ -636,7 +636,7 @@ confirm(struct cs_forwarder *f)
 static void
 lost_connection(struct cs_forwarder *f)
 {
-	fprintf(stderr, "callsightd: forward %s: %s; %llu message%s to send again, retrying in %d s\n",
+	cs_log(CS_LOG_WARN, "forward %s: %s; %llu message%s to send again, retrying in %d s",
 	    f->url, f->last_error, (unsigned long long)(f->tail - f->confirmed),
 	    f->tail - f->confirmed == 1 ? "" : "s", f->backoff_s);
 	f->connected = false;
@@ -671,7 +671,7 @@ worker(void *arg)
 			pthread_mutex_lock(&f->mu);
 			if (rc < 0) {
 				if (!said_down)
-					fprintf(stderr, "callsightd: forward %s: %s; retrying (backoff up to %d s)\n",
+					cs_log(CS_LOG_WARN, "forward %s: %s; retrying (backoff up to %d s)",
 					    f->url, f->last_error, FWD_BACKOFF_MAX_S);
 				said_down = true;
 				retry_at = cs_mono_ms() + f->backoff_s * 1000LL;
@@ -679,7 +679,7 @@ worker(void *arg)
 				continue;
 			}
 			if (said_down || f->verbose)
-				fprintf(stderr, "callsightd: forward %s: connected\n", f->url);
+				cs_log(CS_LOG_INFO, "forward %s: connected", f->url);
 			said_down = false;
 			f->connected = true;
 			f->backoff_s = FWD_BACKOFF_MIN_S;

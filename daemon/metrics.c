@@ -97,7 +97,7 @@ find_series(struct cs_metrics *m, enum cs_metric_id id, const char *const *label
 		return NULL;
 	if (m->total >= m->max_series) {
 		if (!m->said_full)
-			fprintf(stderr, "callsightd: metrics: more than %zu series; new ones are not counted\n",
+			cs_log(CS_LOG_WARN, "metrics: more than %zu series; new ones are not counted",
 			    m->max_series);
 		m->said_full = true;
 		return NULL;

@@ -624,3 +624,15 @@ cs_replay_report_json(uint64_t flag, const char *path)
 	json_object_set_new(obj, "path", json_text(path));
 	return obj;
 }
+
+/* something the daemon logged at warning or error level, for its clients' status lines */
+json_t *
+cs_log_json(int64_t time_us, const char *level, const char *message)
+{
+	json_t *obj = json_object();
+	json_object_set_new(obj, "type", json_string("log"));
+	set_time(obj, "time", time_us);
+	json_object_set_new(obj, "level", json_text(level));
+	json_object_set_new(obj, "message", json_text(message));
+	return obj;
+}

@@ -453,7 +453,7 @@ on_accept_error(struct evconnlistener *listener, void *arg)
 	bool exhausted = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 	int64_t now = cs_mono_ms();
 	if (s->accept_warned_ms == 0 || now - s->accept_warned_ms > 60000) {
-		fprintf(stderr, "callsightd: cannot accept clients on %s: %s%s\n", s->path, strerror(err),
+		cs_log(CS_LOG_ERROR, "cannot accept clients on %s: %s%s", s->path, strerror(err),
 		    exhausted ? "; not accepting until a client leaves (raise ulimit -n for more)" : "");
 		s->accept_warned_ms = now;
 	}
@@ -487,21 +487,21 @@ write_pidfile(struct cs_server *s)
 	snprintf(s->pidfile, sizeof s->pidfile, "%s.pid", s->path);
 	struct stat st;
 	if (lstat(s->pidfile, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "callsightd: %s is not a regular file: not writing the pid there\n",
+		cs_log(CS_LOG_ERROR, "%s is not a regular file: not writing the pid there",
 		    s->pidfile);
 		s->pidfile[0] = '\0';
 		return;
 	}
 	int fd = open(s->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "callsightd: cannot write %s: %s\n", s->pidfile, strerror(errno));
+		cs_log(CS_LOG_ERROR, "cannot write %s: %s", s->pidfile, strerror(errno));
 		s->pidfile[0] = '\0';
 		return;
 	}
 	char text[32];
 	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
 	if (write(fd, text, (size_t)n) != n)
-		fprintf(stderr, "callsightd: cannot write %s: %s\n", s->pidfile, strerror(errno));
+		cs_log(CS_LOG_ERROR, "cannot write %s: %s", s->pidfile, strerror(errno));
 	close(fd);
 }
 

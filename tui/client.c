@@ -621,6 +621,16 @@ on_store_error(struct tui *t, json_t *rec)
 	    "message")) : "?", (long long)json_integer_value(json_object_get(rec, "lost")));
 }
 
+/* the daemon logged a warning or an error: its last one in the status line (the log has them all) */
+static void
+on_log(struct tui *t, json_t *rec)
+{
+	const char *level = json_string_value(json_object_get(rec, "level"));
+	const char *msg = json_string_value(json_object_get(rec, "message"));
+	tui_status(t, level != NULL && strcmp(level, "error") == 0, "callsightd %s: %s", level ? level : "says",
+	    msg ? msg : "?");
+}
+
 static const struct {
 	const char	*type;
 	void		(*fn)(struct tui *, json_t *);
@@ -634,6 +644,7 @@ static const struct {
 	{ "dropped", on_dropped },
 	{ "summary", on_summary },
 	{ "store_error", on_store_error },
+	{ "log", on_log },
 };
 
 static void

@@ -165,6 +165,7 @@ test_records_match_the_doc(void **state)
 	struct cs_summary store_sum = { .lines = 10, .format = "store" };
 	check_record(cs_summary_json(&store_sum), sum_opt);
 	check_record(cs_replay_report_json(2, "DIR/x"), NULL);
+	check_record(cs_log_json(0, "error", "SIGHUP: rules not reloaded"), NULL);
 }
 
 /* the scanner itself: it must see a documented type and a field a record lacks */

@@ -642,18 +642,73 @@ test_sighup_reload(void **state)
 	    "mine.more    call_user_hangup  VideoCall  /Leave call tapped/\n");
 	kill(e->daemon_pid, SIGHUP);
 	assert_true(log_has(e, "rules reloaded", 5000));
+	struct client *c = client_open(e->sock);
+	assert_non_null(c);
+	json_decref(client_read(c, 3000));
+	client_send(c, "{\"id\":9,\"request\":\"subscribe\"}\n");
+	json_decref(client_expect(c, "ok", 9, 3000));
 	write_file(rules, "mine.broken  no_such_kind  *  /x/\n");
 	kill(e->daemon_pid, SIGHUP);
 	assert_true(log_has(e, "rules not reloaded", 5000));
 	assert_true(log_has(e, "mine.rules:1", 1000));	/* the message names file:line */
-	struct client *c = client_open(e->sock);
-	assert_non_null(c);
-	json_decref(client_read(c, 3000));
+	/* ... and the clients hear it: a `log` record at level error (the TUI's status line) */
+	json_t *said = NULL;
+	for (int64_t end = now_ms() + 5000; said == NULL && now_ms() < end;) {
+		json_t *r = client_read(c, 1000);
+		if (is_type(r, "log"))
+			said = r;
+		else
+			json_decref(r);
+	}
+	assert_non_null(said);
+	assert_string_equal(json_string_value(json_object_get(said, "level")), "error");
+	assert_non_null(strstr(json_string_value(json_object_get(said, "message")), "rules not reloaded"));
+	json_decref(said);
 	client_send(c, "{\"id\":1,\"request\":\"ping\"}\n");
 	json_t *pong = client_expect(c, "pong", 1, 3000);
 	assert_non_null(pong);
 	json_decref(pong);
 	client_close(c);
+}
+
+/* issue 13 §4: a daemon started with -d (as the TUI starts it) has no terminal: what it says after
+ * start-up goes to callsightd.log beside the store (0600, a time and a level on each line), not to
+ * /dev/null as before */
+static void
+test_detached_daemon_logs(void **state)
+{
+	struct env *e = *state;
+	char rules[PATH_MAX], logfile[PATH_MAX], pidfile[PATH_MAX + 8], cmd[PATH_MAX * 8];
+	snprintf(rules, sizeof rules, "%s/mine.rules", e->dir);
+	snprintf(logfile, sizeof logfile, "%s/callsightd.log", e->dir);
+	snprintf(pidfile, sizeof pidfile, "%s.pid", e->sock);
+	write_file(rules, "mine.hangup  call_user_hangup  VideoCall  /Hang-up button pressed/\n");
+	start_fake(e, "50");
+	snprintf(cmd, sizeof cmd, "%s -d --socket %s --store %s --stall-timeout 0 --rules %s 2>>%s", e->daemon,
+	    e->sock, e->store, rules, e->errlog);
+	assert_int_equal(system(cmd), 0);		/* the parent returns once the child serves */
+	long pid = 0;
+	FILE *f = fopen(pidfile, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	write_file(rules, "mine.broken  no_such_kind  *  /x/\n");
+	kill((pid_t)pid, SIGHUP);
+	snprintf(cmd, sizeof cmd, "grep -q 'Z error: SIGHUP: rules not reloaded' %s", logfile);
+	bool logged = false;
+	for (int64_t end = now_ms() + 5000; !logged && now_ms() < end; sleep_ms(100))
+		logged = system(cmd) == 0;
+	struct stat st;
+	bool private = stat(logfile, &st) == 0 && (st.st_mode & 0777) == 0600;
+	kill((pid_t)pid, SIGTERM);
+	for (int64_t end = now_ms() + 10000; kill((pid_t)pid, 0) == 0 && now_ms() < end; sleep_ms(50))
+		;
+	snprintf(cmd, sizeof cmd, "cat %s >&2", logfile);
+	if (!logged && system(cmd) != 0)
+		fprintf(stderr, "(no log at %s)\n", logfile);
+	assert_true(logged);
+	assert_true(private);
+	assert_int_not_equal(kill((pid_t)pid, 0), 0);	/* and it stopped on SIGTERM */
 }
 
 /* --auto-report: every disconnect gets its own bundle (written at the latest when the daemon stops) */
@@ -1105,6 +1160,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_dir_and_second_daemon_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_survives_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_daemon_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tail_exits_when_daemon_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cap_at_full_speed, setup, teardown),
