@@ -73,7 +73,7 @@ COMMON_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CF
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
 	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/redact.c \
 	    daemon/metrics.c daemon/crashreport.c daemon/pseudonym.c daemon/log.c
-CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o
+CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o $(B)/obj/report_assets.o
 # the service: socket, devices, the loop (libevent, libimobiledevice)
 DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \
 	      daemon/appinfo.c \
@@ -88,8 +88,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 HEADERS := $(wildcard daemon/*.h include/callsight/*.h include/callsight/*.def)
 
 EXTRA_BINS :=
--include tests/fakedevice/fakedevice.mk
--include tui/tui.mk
+include tests/fakedevice/fakedevice.mk
+include tui/tui.mk
 
 .PHONY: all deps check check-unit check-scenarios demo bench fuzz install clean cross-macos
 
@@ -101,8 +101,23 @@ deps:
 $(B)/obj $(B)/tests:
 	@mkdir -p $@
 
+# embed.sh writes the .c and its .h together (the .h is made by making the .c: no grouped targets,
+# which macOS's make 3.81 lacks)
 $(B)/rules_builtin.c: $(RULES) tools/embed.sh | $(B)/obj
-	sh tools/embed.sh $@ $(RULES)
+	sh tools/embed.sh $@ cs_builtin_rules $(RULES)
+$(B)/rules_builtin.h: $(B)/rules_builtin.c ;
+
+# the report page's CSS and SVG definitions, as data files embedded like the rules
+REPORT_ASSETS := $(sort $(wildcard daemon/report/*))
+$(B)/report_assets.c: $(REPORT_ASSETS) tools/embed.sh | $(B)/obj
+	sh tools/embed.sh $@ cs_report_assets $(REPORT_ASSETS)
+$(B)/report_assets.h: $(B)/report_assets.c ;
+
+$(B)/obj/report_assets.o: $(B)/report_assets.c | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/rules.o: $(B)/rules_builtin.h
+$(B)/obj/report.o: $(B)/report_assets.h
 
 $(B)/obj/rules_builtin.o: $(B)/rules_builtin.c | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -153,13 +168,13 @@ all-tests: all $(UNIT_BIN)
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
-check-scenarios: $(B)/callsightd
+check-scenarios: $(B)/callsightd $(B)/tests/test_scenarios
 	@sh tests/scenarios/run.sh $(B)/callsightd
 
 # ---------------------------------------------------------------- macOS (compile only, via zig cc)
 # every daemon and TUI source against macOS's libc headers, aarch64 and x86_64 (tools/cross-macos.sh
 # says what is and is not checked; it installs zig 0.11.0 from npm into $(B)/zig when missing)
-cross-macos: deps $(B)/rules_builtin.c
+cross-macos: deps $(B)/rules_builtin.c $(B)/report_assets.c
 	@sh tools/cross-macos.sh $(B)
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)

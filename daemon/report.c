@@ -40,6 +40,17 @@
 #include <zlib.h>
 
 #include "callsightd.h"
+#include "report_assets.h"
+
+/* the page's CSS and SVG pattern definitions: daemon/report/, embedded at build (tools/embed.sh) */
+static const char *
+report_asset(const char *name)
+{
+	for (const struct cs_embedded_file *f = cs_report_assets; f->name != NULL; f++)
+		if (strcmp(f->name, name) == 0)
+			return f->text;
+	return "";
+}
 
 #define SEC			1000000LL
 #define FLAG_WINDOW_US		(120 * SEC)	/* default window: ±2 min around a flag */
@@ -836,56 +847,6 @@ device_name(const struct report *r, const char *udid)
 
 /* ---------------------------------------------------------------- html: style and header */
 
-static const char page_style[] =
-	":root{--ink:#1d2330;--muted:#5d6675;--line:#e2e5ea;--bg:#f4f5f7;--red:#c62828;--amber:#a15c00;"
-	"--green:#2e7d32;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace}"
-	"*{box-sizing:border-box}"
-	"body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.5 -apple-system,'Segoe UI',Roboto,"
-	"'Helvetica Neue',Arial,sans-serif}"
-	"main{max-width:1180px;margin:0 auto;padding:24px}"
-	".verdict{border-radius:10px;padding:20px 26px;color:#fff;background:#455a64}"
-	".verdict.disconnect{background:linear-gradient(135deg,#b71c1c,#d32f2f)}"
-	".verdict.warning{background:linear-gradient(135deg,#8d4e00,#c77700)}"
-	".verdict.clear{background:linear-gradient(135deg,#1b5e20,#388e3c)}"
-	".brand{font-size:12px;letter-spacing:.1em;text-transform:uppercase;opacity:.85}"
-	".verdict h1{margin:4px 0 8px;font-size:25px;line-height:1.25}"
-	".verdict p{margin:0;opacity:.95}"
-	".verdict code{background:rgba(255,255,255,.18);color:#fff}"
-	"section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:18px 22px;margin-top:16px}"
-	"h2{font-size:15px;margin:0 0 12px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}"
-	"h3{font-size:17px;margin:0 0 6px}"
-	"code{font-family:var(--mono);font-size:12.5px;background:#eef0f3;padding:1px 6px;border-radius:4px}"
-	".facts{display:grid;grid-template-columns:repeat(4,1fr);gap:8px 20px;margin:0}"
-	".facts div{min-width:0}.facts dt{font-size:11px;text-transform:uppercase;letter-spacing:.06em;"
-	"color:var(--muted)}.facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}"
-	".yes{color:var(--green)}.no{color:var(--red)}"
-	"svg{display:block;width:100%;height:auto}"
-	".legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin-top:10px;font-size:12px;color:var(--muted)}"
-	".legend span{display:inline-flex;align-items:center;gap:6px}"
-	".legend i{display:inline-block;width:22px;height:12px;border-radius:2px;border:1px solid rgba(0,0,0,.25)}"
-	".flag{border:1px solid var(--line);border-left:6px solid var(--red);border-radius:8px;padding:14px 18px;"
-	"margin:12px 0}.flag.warning{border-left-color:#e08a00}.flag.focus{box-shadow:0 0 0 2px #ffcdd2}"
-	".flag .top{display:flex;flex-wrap:wrap;align-items:center;gap:8px 12px;margin-bottom:6px;"
-	"color:var(--muted)}"
-	".badge{display:inline-block;padding:1px 9px;border-radius:999px;font-size:11.5px;font-weight:700;"
-	"letter-spacing:.05em;color:#fff;background:var(--red)}.warning .badge{background:#c77700}"
-	".conf{display:inline-flex;align-items:center;gap:6px}.conf b{display:inline-block;width:80px;"
-	"height:7px;border-radius:4px;background:#e5e7eb;overflow:hidden}.conf b i{display:block;height:100%;"
-	"background:#455a64}"
-	".detail{margin:6px 0 10px}"
-	".advice{background:#eef7f0;border:1px solid #cde6d3;border-radius:8px;padding:10px 14px}"
-	".advice strong{color:var(--green)}"
-	".alternatives{margin-top:8px;color:var(--muted)}.alternatives ul{margin:4px 0 0 18px;padding:0}"
-	"table{width:100%;border-collapse:collapse;font-size:12.5px}"
-	"th{text-align:left;font-weight:600;color:var(--muted);padding:4px 8px;border-bottom:1px solid var(--line)}"
-	"td{vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}"
-	"td.n{white-space:nowrap;color:var(--muted);font-family:var(--mono)}"
-	"td.raw{font-family:var(--mono);white-space:pre-wrap;overflow-wrap:anywhere;width:100%}"
-	".evidence h3{font-size:14px;margin:14px 0 6px}"
-	"footer{color:var(--muted);font-size:12px;margin:18px 4px}"
-	"h3.zoom{font-size:13px;font-weight:600;color:var(--muted);margin:14px 0 2px}"
-	".muted{color:var(--muted)}"
-	"@media print{body{background:#fff}main{padding:0}section{break-inside:avoid}}";
 
 static void
 write_head(FILE *out, const struct report *r)
@@ -903,7 +864,7 @@ write_head(FILE *out, const struct report *r)
 		fputs(" — ", out);
 		html(out, device_name(r, r->device));
 	}
-	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", page_style);
+	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", report_asset("report.css"));
 }
 
 /* The flag the report leads with: the one asked for, else the first drop, else the first warning. */
@@ -1112,13 +1073,7 @@ x_of(const struct axis *a, int64_t t)
 static void
 svg_defs(FILE *out)
 {
-	fputs("<defs>"
-	    "<pattern id=\"hatch\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
-	    "patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"#e57373\"/>"
-	    "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"7\" stroke=\"#8e1c1c\" stroke-width=\"2.2\"/></pattern>"
-	    "<pattern id=\"dots\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\">"
-	    "<rect width=\"6\" height=\"6\" fill=\"#ffb74d\"/><circle cx=\"3\" cy=\"3\" r=\"1.2\" fill=\"#8a4b00\"/>"
-	    "</pattern></defs>\n", out);
+	fputs(report_asset("svg-defs.svg"), out);
 }
 
 /* one span of a lane: a filled (maybe patterned) box with the state's name when it fits */

@@ -10,8 +10,8 @@ if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzz: clang is needed (apt-get install clang)"; echo "0 passed, 1 failed"; exit 1
 fi
 core="$(ls "$here"/common/*.c) $here/daemon/parse.c $here/daemon/rules.c $here/daemon/util.c $here/daemon/names.c $here/daemon/crashreport.c"
-sh "$here/tools/embed.sh" "$out/rules_builtin.c" "$here"/daemon/rules/*.rules
-flags="-g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$here/include -I$here/daemon"
+sh "$here/tools/embed.sh" "$out/rules_builtin.c" cs_builtin_rules "$here"/daemon/rules/*.rules
+flags="-g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$here/include -I$here/daemon -I$out"
 passed=0; failed=0
 for h in "$here"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)

@@ -1,14 +1,15 @@
 #!/bin/sh
 # run.sh - run the scenario suite (tests/unit/test_scenarios.c) against a callsightd binary.
 # usage (from the repo root): sh tests/scenarios/run.sh [path/to/callsightd]
-# Builds the runner into build/tests/ when it is missing or older than its source.
+# The runner is the one the Makefile builds beside that binary (BUILD/tests/test_scenarios: one
+# compile line, the Makefile's); it is made first when missing or stale.
 set -eu
 daemon=${1:-build/callsightd}
-runner=build/tests/test_scenarios
-src=tests/unit/test_scenarios.c
-if [ ! -x "$runner" ] || [ "$src" -nt "$runner" ]; then
-	mkdir -p build/tests
-	${CC:-cc} -std=c17 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Idaemon "$src" \
-		$(pkg-config --cflags --libs cmocka jansson) -o "$runner"
-fi
-CALLSIGHTD=$daemon exec "$runner"
+b=$(dirname "$daemon")
+# the folder names the build (Makefile: build, build-asan with SANITIZE=1, ...-novs with NO_VECTORSCAN=1)
+san=""
+novs=""
+case $(basename "$b") in build-asan*) san=SANITIZE=1 ;; esac
+case $(basename "$b") in *-novs) novs=NO_VECTORSCAN=1 ;; esac
+make --no-print-directory -s $san $novs "$b/tests/test_scenarios"
+CALLSIGHTD=$daemon exec "$b/tests/test_scenarios"
