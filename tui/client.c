@@ -6,6 +6,7 @@
  * goes away is a status line and a reconnect, never an exit.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -31,6 +32,20 @@
 
 #define START_WAIT_MS	5000		/* how long a starting daemon may take to listen */
 #define RETRY_MS	1000
+
+/* a message for the status line, through the owner's hook */
+static void __attribute__((format(printf, 3, 4)))
+client_say(struct tui *t, bool error, const char *fmt, ...)
+{
+	if (t->client.hooks.status == NULL)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	t->client.hooks.status(t, error, msg);
+}
 
 /* ---------------------------------------------------------------- paths */
 
@@ -414,7 +429,7 @@ went_away(struct tui *t, const char *why)
 	} else {
 		snprintf(t->conn_msg, sizeof t->conn_msg, "daemon gone (%s) — reconnecting…", why);
 	}
-	tui_status(t, true, "%s", t->conn_msg);
+	client_say(t, true, "%s", t->conn_msg);
 }
 
 void
@@ -427,7 +442,7 @@ client_tick(struct tui *t)
 	if (fd < 0 && errno == EPERM) {	/* someone else serves there now: stop, say who */
 		c->state = CONN_FAILED;
 		snprintf(t->conn_msg, sizeof t->conn_msg, "%s", c->trust);
-		tui_status(t, true, "%s", c->trust);
+		client_say(t, true, "%s", c->trust);
 		return;
 	}
 	if (fd < 0) {
@@ -435,7 +450,7 @@ client_tick(struct tui *t)
 		return;
 	}
 	on_connected(t, fd);
-	tui_status(t, false, "reconnected to the daemon");
+	client_say(t, false, "reconnected to the daemon");
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -469,7 +484,7 @@ client_request(struct tui *t, json_t *req)
 	if (s == NULL || c->state != CONN_UP) {
 		free(s);
 		if (c->state != CONN_UP)
-			tui_status(t, true, "not connected to the daemon");
+			client_say(t, true, "not connected to the daemon");
 		return -1;
 	}
 	buf_append(&c->out, &c->outlen, &c->outcap, s, strlen(s));
@@ -516,7 +531,7 @@ on_hello(struct tui *t, json_t *rec)
 	char why[256];
 	if (cs_hello_check("hello", json_is_integer(p), json_is_integer(p) ? (long long)json_integer_value(p)
 	    : -1, why, sizeof why) < 0) {
-		tui_status(t, true, "%s", why);
+		client_say(t, true, "%s", why);
 		snprintf(t->conn_msg, sizeof t->conn_msg, "incompatible daemon (protocol mismatch)");
 		close(c->fd);
 		c->fd = -1;
@@ -538,7 +553,8 @@ on_end(struct tui *t, json_t *rec)
 {
 	if (rec_id(rec) == t->client.history_id) {
 		t->client.history_done = true;
-		tui_on_history_end(t);
+		if (t->client.hooks.history_end)
+			t->client.hooks.history_end(t);
 	}
 }
 
@@ -546,7 +562,8 @@ static void
 on_report(struct tui *t, json_t *rec)
 {
 	const char *path = json_string_value(json_object_get(rec, "path"));
-	tui_on_report(t, path ? path : "?");
+	if (t->client.hooks.report)
+		t->client.hooks.report(t, path ? path : "?");
 }
 
 static void
@@ -556,14 +573,14 @@ on_error(struct tui *t, json_t *rec)
 	long id = rec_id(rec);
 	const char *what = id < 0 ? "daemon" : id == t->client.report_id ? "report" :
 	    id == t->client.mark_id ? "mark" : "daemon";
-	tui_status(t, true, "%s: %s", what, msg ? msg : "error");
+	client_say(t, true, "%s: %s", what, msg ? msg : "error");
 }
 
 static void
 on_ok(struct tui *t, json_t *rec)
 {
 	if (rec_id(rec) == t->client.mark_id && t->client.mark_id > 0)
-		tui_status(t, false, "marked (mark %lld)",
+		client_say(t, false, "marked (mark %lld)",
 		    (long long)json_integer_value(json_object_get(rec, "mark")));
 }
 
@@ -597,7 +614,7 @@ on_devices(struct tui *t, json_t *rec)
 static void
 on_dropped(struct tui *t, json_t *rec)
 {
-	tui_status(t, true, "the daemon dropped %lld records: this terminal read too slowly",
+	client_say(t, true, "the daemon dropped %lld records: this terminal read too slowly",
 	    (long long)json_integer_value(json_object_get(rec, "count")));
 }
 
@@ -605,7 +622,7 @@ static void
 on_summary(struct tui *t, json_t *rec)
 {
 	model_apply(&t->model, rec);
-	tui_status(t, false, "replay: %lld lines, %lld events, %lld disconnects, %lld warnings",
+	client_say(t, false, "replay: %lld lines, %lld events, %lld disconnects, %lld warnings",
 	    (long long)json_integer_value(json_object_get(rec, "lines")),
 	    (long long)json_integer_value(json_object_get(rec, "events")),
 	    (long long)json_integer_value(json_object_get(rec, "disconnects")),
@@ -616,7 +633,7 @@ on_summary(struct tui *t, json_t *rec)
 static void
 on_store_error(struct tui *t, json_t *rec)
 {
-	tui_status(t, true, "the daemon's store fails: %s (%lld records not stored)",
+	client_say(t, true, "the daemon's store fails: %s (%lld records not stored)",
 	    json_string_value(json_object_get(rec, "message")) ? json_string_value(json_object_get(rec,
 	    "message")) : "?", (long long)json_integer_value(json_object_get(rec, "lost")));
 }
@@ -627,7 +644,7 @@ on_log(struct tui *t, json_t *rec)
 {
 	const char *level = json_string_value(json_object_get(rec, "level"));
 	const char *msg = json_string_value(json_object_get(rec, "message"));
-	tui_status(t, level != NULL && strcmp(level, "error") == 0, "callsightd %s: %s", level ? level : "says",
+	client_say(t, level != NULL && strcmp(level, "error") == 0, "callsightd %s: %s", level ? level : "says",
 	    msg ? msg : "?");
 }
 

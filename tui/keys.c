@@ -17,26 +17,7 @@
 #define KEY_ESC		27
 #define KEY_TAB		'\t'
 #define CTRL(c)		((c) & 0x1f)
-
-/* ms per timeline column, zoomed in to out */
-const int64_t tui_zooms[] = {
-	100, 250, 500, 1000, 2000, 5000, 10000, 30000, 60000, 120000, 300000, 600000, 1800000, 3600000,
-};
-const size_t tui_nzooms = sizeof tui_zooms / sizeof tui_zooms[0];
-#define ZOOM_DEFAULT	3	/* 1 s */
-
-void
-tui_zoom_label(int64_t ms, char *buf, size_t len)
-{
-	if (ms < 1000)
-		snprintf(buf, len, "%lldms", (long long)ms);
-	else if (ms < 60000)
-		snprintf(buf, len, "%llds", (long long)(ms / 1000));
-	else if (ms < 3600000)
-		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
-	else
-		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
-}
+#define ZOOM_DEFAULT	3	/* tui_zooms[3]: 1 s a column */
 
 /* ---------------------------------------------------------------- cursor and selection */
 
@@ -45,34 +26,6 @@ plot_width(const struct tui *t)
 {
 	int w = t->lay.timeline.w - 9;
 	return w < 10 ? 10 : w;
-}
-
-const struct tui_item *
-tui_selected(struct tui *t, size_t *index)
-{
-	struct tui_device *d = tui_device(t);
-	if (d == NULL || d->nitems == 0)
-		return NULL;
-	size_t i = model_item_index(d, t->cursor);
-	for (size_t j = i; j > 0 && d->items[j - 1]->t == t->cursor; j--)
-		if (d->items[j - 1]->seq == t->sel_seq) {
-			i = j;
-			break;
-		}
-	i = i == 0 ? 0 : i - 1;
-	if (index != NULL)
-		*index = i;
-	return d->items[i];
-}
-
-const struct tui_item *
-tui_detail_item(struct tui *t)
-{
-	struct tui_device *d = tui_device(t);
-	for (size_t i = 0; d != NULL && t->detail_flag >= 0 && i < d->nitems; i++)
-		if (d->items[i]->type == ITEM_FLAG && d->items[i]->id == t->detail_flag)
-			return d->items[i];
-	return NULL;
 }
 
 static void
@@ -142,7 +95,7 @@ keys_sync_view(struct tui *t)
 
 /* ---------------------------------------------------------------- commands */
 
-static void cmd_quit(struct tui *t)
+static void key_quit(struct tui *t)
 {
 	if (t->overlay != OVERLAY_NONE)
 		t->overlay = OVERLAY_NONE;
@@ -150,7 +103,7 @@ static void cmd_quit(struct tui *t)
 		t->quit = true;
 }
 
-static void cmd_help(struct tui *t)
+static void key_help(struct tui *t)
 {
 	t->overlay = t->overlay == OVERLAY_HELP ? OVERLAY_NONE : OVERLAY_HELP;
 }
@@ -202,15 +155,15 @@ move_rows(struct tui *t, int rows)
 		select_index(t, i + (size_t)rows);
 }
 
-static void cmd_left(struct tui *t) { move_time(t, -1); }
-static void cmd_right(struct tui *t) { move_time(t, 1); }
-static void cmd_up(struct tui *t) { move_rows(t, -1); }
-static void cmd_down(struct tui *t) { move_rows(t, 1); }
-static void cmd_pgup(struct tui *t) { move_rows(t, -(t->lay.events.h > 3 ? t->lay.events.h - 2 : 1)); }
-static void cmd_pgdown(struct tui *t) { move_rows(t, t->lay.events.h > 3 ? t->lay.events.h - 2 : 1); }
+static void key_left(struct tui *t) { move_time(t, -1); }
+static void key_right(struct tui *t) { move_time(t, 1); }
+static void key_up(struct tui *t) { move_rows(t, -1); }
+static void key_down(struct tui *t) { move_rows(t, 1); }
+static void key_pgup(struct tui *t) { move_rows(t, -(t->lay.events.h > 3 ? t->lay.events.h - 2 : 1)); }
+static void key_pgdown(struct tui *t) { move_rows(t, t->lay.events.h > 3 ? t->lay.events.h - 2 : 1); }
 
 static void
-cmd_start(struct tui *t)
+key_start(struct tui *t)
 {
 	struct tui_device *d = tui_device(t);
 	pause_follow(t);
@@ -221,7 +174,7 @@ cmd_start(struct tui *t)
 }
 
 static void
-cmd_end(struct tui *t)
+key_end(struct tui *t)
 {
 	t->follow = true;
 	keys_sync_view(t);
@@ -266,8 +219,8 @@ goto_flag(struct tui *t, int dir)
 	tui_status(t, false, "no flag: no call dropped here");
 }
 
-static void cmd_next_flag(struct tui *t) { goto_flag(t, 1); }
-static void cmd_prev_flag(struct tui *t) { goto_flag(t, -1); }
+static void key_next_flag(struct tui *t) { goto_flag(t, 1); }
+static void key_prev_flag(struct tui *t) { goto_flag(t, -1); }
 
 static bool
 item_matches(const struct tui_item *it, const char *q)
@@ -306,9 +259,9 @@ search(struct tui *t, int dir, bool include_current)
 	tui_status(t, true, "pattern not found: %s", t->search);
 }
 
-static void cmd_search(struct tui *t) { t->prompt = PROMPT_SEARCH; t->inputlen = 0; t->input[0] = '\0'; }
-static void cmd_next_match(struct tui *t) { search(t, 1, false); }
-static void cmd_prev_match(struct tui *t) { search(t, -1, false); }
+static void key_search(struct tui *t) { t->prompt = PROMPT_SEARCH; t->inputlen = 0; t->input[0] = '\0'; }
+static void key_next_match(struct tui *t) { search(t, 1, false); }
+static void key_prev_match(struct tui *t) { search(t, -1, false); }
 
 static void
 zoom_to(struct tui *t, int z)
@@ -327,18 +280,18 @@ zoom_to(struct tui *t, int z)
 	tui_status(t, false, "zoom %s per column", buf);
 }
 
-static void cmd_zoom_in(struct tui *t) { zoom_to(t, t->zoom - 1); }
-static void cmd_zoom_out(struct tui *t) { zoom_to(t, t->zoom + 1); }
+static void key_zoom_in(struct tui *t) { zoom_to(t, t->zoom - 1); }
+static void key_zoom_out(struct tui *t) { zoom_to(t, t->zoom + 1); }
 
 static void
-cmd_pause(struct tui *t)
+key_pause(struct tui *t)
 {
 	t->follow = !t->follow;
 	tui_status(t, false, t->follow ? "following new records" : "paused: the view stays put");
 }
 
 static void
-cmd_tab(struct tui *t)
+key_tab(struct tui *t)
 {
 	do
 		t->focus = (t->focus + 1) % PANE_COUNT;
@@ -348,7 +301,7 @@ cmd_tab(struct tui *t)
 }
 
 static void
-cmd_devices(struct tui *t)
+key_devices(struct tui *t)
 {
 	if (t->overlay == OVERLAY_DEVICES) {
 		t->overlay = OVERLAY_NONE;
@@ -360,10 +313,10 @@ cmd_devices(struct tui *t)
 		t->client.devices_id = client_request(t, json_pack("{s:s}", "request", "devices"));
 }
 
-static void cmd_mark(struct tui *t) { t->prompt = PROMPT_MARK; t->inputlen = 0; t->input[0] = '\0'; }
+static void key_mark(struct tui *t) { t->prompt = PROMPT_MARK; t->inputlen = 0; t->input[0] = '\0'; }
 
 static void
-cmd_report(struct tui *t)
+key_report(struct tui *t)
 {
 	const struct tui_item *fl = tui_detail_item(t);
 	struct tui_device *d = tui_device(t);
@@ -385,7 +338,7 @@ cmd_report(struct tui *t)
 }
 
 static void
-cmd_enter(struct tui *t)
+key_enter(struct tui *t)
 {
 	if (t->overlay == OVERLAY_DEVICES) {
 		if (t->ovl_sel < t->model.ndev && t->ovl_sel != t->devsel) {
@@ -407,7 +360,7 @@ cmd_enter(struct tui *t)
 }
 
 static void
-cmd_escape(struct tui *t)
+key_escape(struct tui *t)
 {
 	if (t->overlay != OVERLAY_NONE)
 		t->overlay = OVERLAY_NONE;
@@ -418,42 +371,42 @@ cmd_escape(struct tui *t)
 	}
 }
 
-static void cmd_redraw(struct tui *t) { clearok(curscr, TRUE); }
+static void key_redraw(struct tui *t) { clearok(curscr, TRUE); }
 
 const struct tui_binding tui_bindings[] = {
-	{ 'q', "q", "quit / close the overlay", cmd_quit },
-	{ '?', "?", "this help", cmd_help },
-	{ KEY_LEFT, "\u2190 h", "cursor a column earlier", cmd_left },
-	{ 'h', NULL, NULL, cmd_left },
-	{ KEY_RIGHT, "\u2192 l", "cursor a column later", cmd_right },
-	{ 'l', NULL, NULL, cmd_right },
-	{ KEY_UP, "\u2191 k", "previous event / scroll", cmd_up },
-	{ 'k', NULL, NULL, cmd_up },
-	{ KEY_DOWN, "\u2193 j", "next event / scroll", cmd_down },
-	{ 'j', NULL, NULL, cmd_down },
-	{ KEY_PPAGE, "PgUp", "page up", cmd_pgup },
-	{ KEY_NPAGE, "PgDn", "page down", cmd_pgdown },
-	{ 'g', "g", "start of the timeline", cmd_start },
-	{ KEY_HOME, NULL, NULL, cmd_start },
-	{ 'G', "G", "end of the timeline, follow", cmd_end },
-	{ KEY_END, NULL, NULL, cmd_end },
-	{ 'e', "e", "next flag, with its detail", cmd_next_flag },
-	{ 'E', "E", "previous flag", cmd_prev_flag },
-	{ '/', "/", "search events", cmd_search },
-	{ 'n', "n", "next match", cmd_next_match },
-	{ 'N', "N", "previous match", cmd_prev_match },
-	{ 'z', "z", "zoom in (less time/column)", cmd_zoom_in },
-	{ 'Z', "Z", "zoom out (more time/column)", cmd_zoom_out },
-	{ 'p', "p", "pause / follow new records", cmd_pause },
-	{ KEY_TAB, "Tab", "next pane", cmd_tab },
-	{ 'd', "d", "devices", cmd_devices },
-	{ 'm', "m", "mark this moment (a note)", cmd_mark },
-	{ 'r', "r", "report bundle of the flag", cmd_report },
-	{ '\n', "Enter", "show flag / choose device", cmd_enter },
-	{ KEY_ENTER, NULL, NULL, cmd_enter },
-	{ '\r', NULL, NULL, cmd_enter },
-	{ KEY_ESC, "Esc", "close detail or overlay", cmd_escape },
-	{ CTRL('l'), "^L", "redraw the screen", cmd_redraw },
+	{ 'q', "q", "quit / close the overlay", key_quit },
+	{ '?', "?", "this help", key_help },
+	{ KEY_LEFT, "\u2190 h", "cursor a column earlier", key_left },
+	{ 'h', NULL, NULL, key_left },
+	{ KEY_RIGHT, "\u2192 l", "cursor a column later", key_right },
+	{ 'l', NULL, NULL, key_right },
+	{ KEY_UP, "\u2191 k", "previous event / scroll", key_up },
+	{ 'k', NULL, NULL, key_up },
+	{ KEY_DOWN, "\u2193 j", "next event / scroll", key_down },
+	{ 'j', NULL, NULL, key_down },
+	{ KEY_PPAGE, "PgUp", "page up", key_pgup },
+	{ KEY_NPAGE, "PgDn", "page down", key_pgdown },
+	{ 'g', "g", "start of the timeline", key_start },
+	{ KEY_HOME, NULL, NULL, key_start },
+	{ 'G', "G", "end of the timeline, follow", key_end },
+	{ KEY_END, NULL, NULL, key_end },
+	{ 'e', "e", "next flag, with its detail", key_next_flag },
+	{ 'E', "E", "previous flag", key_prev_flag },
+	{ '/', "/", "search events", key_search },
+	{ 'n', "n", "next match", key_next_match },
+	{ 'N', "N", "previous match", key_prev_match },
+	{ 'z', "z", "zoom in (less time/column)", key_zoom_in },
+	{ 'Z', "Z", "zoom out (more time/column)", key_zoom_out },
+	{ 'p', "p", "pause / follow new records", key_pause },
+	{ KEY_TAB, "Tab", "next pane", key_tab },
+	{ 'd', "d", "devices", key_devices },
+	{ 'm', "m", "mark this moment (a note)", key_mark },
+	{ 'r', "r", "report bundle of the flag", key_report },
+	{ '\n', "Enter", "show flag / choose device", key_enter },
+	{ KEY_ENTER, NULL, NULL, key_enter },
+	{ '\r', NULL, NULL, key_enter },
+	{ KEY_ESC, "Esc", "close detail or overlay", key_escape },
+	{ CTRL('l'), "^L", "redraw the screen", key_redraw },
 };
 const size_t tui_nbindings = sizeof tui_bindings / sizeof tui_bindings[0];
 
@@ -522,9 +475,9 @@ keys_handle(struct tui *t, int ch, bool is_key)
 		const struct tui_binding *b = &tui_bindings[i];
 		bool fkey = b->key >= KEY_MIN;
 		if (b->key == ch && fkey == is_key) {
-			if (t->overlay == OVERLAY_DEVICES && b->fn != cmd_up && b->fn != cmd_down &&
-			    b->fn != cmd_enter && b->fn != cmd_quit && b->fn != cmd_escape &&
-			    b->fn != cmd_devices)
+			if (t->overlay == OVERLAY_DEVICES && b->fn != key_up && b->fn != key_down &&
+			    b->fn != key_enter && b->fn != key_quit && b->fn != key_escape &&
+			    b->fn != key_devices)
 				return;
 			b->fn(t);
 			keys_sync_view(t);

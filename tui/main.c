@@ -24,7 +24,6 @@
 #include "tui.h"
 
 #define TICK_MS		250
-#define STATUS_MS	8000	/* how long a message stays */
 
 /* the one global: a signal handler can set nothing else */
 static volatile sig_atomic_t got_signal;
@@ -35,22 +34,11 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
-void
-tui_status(struct tui *t, bool error, const char *fmt, ...)
+/* the client's word for the status line (client.c calls nothing of ours: it has hooks) */
+static void
+say_status(struct tui *t, bool error, const char *message)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(t->status, sizeof t->status, fmt, ap);
-	va_end(ap);
-	t->status_error = error;
-	t->status_until = cs_mono_ms() + STATUS_MS;
-	t->dirty = true;
-}
-
-struct tui_device *
-tui_device(struct tui *t)
-{
-	return t->devsel < t->model.ndev ? &t->model.dev[t->devsel] : NULL;
+	tui_status(t, error, "%s", message);
 }
 
 static void
@@ -299,6 +287,9 @@ main(int argc, char **argv)
 	t.focus = PANE_EVENTS;
 	t.client.fd = -1;
 	t.client.argv0 = argv[0];
+	t.client.hooks = (struct tui_client_hooks){
+		.status = say_status, .history_end = tui_on_history_end, .report = tui_on_report,
+	};
 	t.report_dir = getenv("CALLSIGHT_REPORT_DIR");
 	snprintf(t.client.mode, sizeof t.client.mode, "%s", "live");
 	model_init(&t.model, 0);

@@ -130,7 +130,17 @@ void	 tui_format_time(int64_t t, char *buf, size_t len, bool ms);
 
 enum tui_conn { CONN_DOWN, CONN_UP, CONN_FAILED };
 
+/* what the client tells its owner (main.c wires them): it calls no other part of the TUI, as tmux's
+ * proc_add_peer(..., client_dispatch) hands records to whoever set it up */
+struct tui;
+struct tui_client_hooks {
+	void	(*status)(struct tui *t, bool error, const char *message);	/* for the status line */
+	void	(*history_end)(struct tui *t);		/* the attach history is all in the model */
+	void	(*report)(struct tui *t, const char *path);	/* a report bundle was written */
+};
+
 struct tui_client {
+	struct tui_client_hooks hooks;
 	char		 path[256];	/* socket */
 	char		 privdir[200];	/* private replay: our temp dir; "" live */
 	char		 trust[320];	/* why the last connect was refused (another user's socket) */
