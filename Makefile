@@ -72,7 +72,7 @@ COMMON_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CF
 # the unit tests and the fuzzers
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
 	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/redact.c \
-	    daemon/metrics.c daemon/crashreport.c daemon/pseudonym.c daemon/log.c
+	    daemon/metrics.c daemon/crashreport.c daemon/pseudonym.c daemon/log.c daemon/tar.c
 CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o $(B)/obj/report_assets.o
 # the service: socket, devices, the loop (libevent, libimobiledevice)
 DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \

@@ -717,6 +717,12 @@ struct cs_daemon_options {
  * rules. ready_fd (or -1) gets a byte once the socket listens (-d waits for it). */
 int cs_daemon_run(const struct cs_daemon_options *options, struct cs_rules *rules, int ready_fd);
 
+/* ---------------------------------------------------------------- .tar.gz (tar.c) */
+
+/* final (a .tar.gz path) gets the folder top/ holding src_dir's files, in that order; 0 or -1 + err */
+int cs_tar_write(const char *out_dir, const char *final, const char *top, const char *src_dir,
+    const char *const *files, size_t nfiles, char *err, size_t errlen);
+
 /* ---------------------------------------------------------------- the log (log.c) */
 
 enum cs_log_level { CS_LOG_ERROR, CS_LOG_WARN, CS_LOG_INFO, CS_LOG_DEBUG };

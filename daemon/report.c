@@ -17,10 +17,7 @@
  *     temporary folder that is renamed into place (or archived into a .tar.gz that is): a bundle
  *     is complete or absent, never half.
  *
- * The .tar.gz is written here: ustar headers are 512-byte blocks and zlib's gzip stream does the
- * compression in-process (pkg-config zlib). Chosen over spawning `tar czf` because it needs no
- * external tool's flags or exit codes, works the same on macOS and Debian, and every error comes
- * back as an error here.
+ * The .tar.gz is written by tar.c; the page's HTML and SVG by report-html.c.
  *
  * Every log text is hostile: it is HTML-escaped (& < > " ') wherever it is written, and the page
  * carries a Content-Security-Policy that forbids scripts and network fetches anyway.
@@ -37,7 +34,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <zlib.h>
 
 #include "callsightd.h"
 #include "report_assets.h"
@@ -1658,122 +1654,18 @@ remove_partial_dir(const char *dir, const struct report *r)
 
 /* ---------------------------------------------------------------- writing: .tar.gz */
 
-/* an octal field, NUL-terminated, as ustar wants */
-static void
-tar_octal(char *field, size_t width, uint64_t value)
-{
-	snprintf(field, width, "%0*llo", (int)width - 1, (unsigned long long)value);
-}
-
-static int
-tar_header(gzFile gz, const char *name, char type, uint64_t size, int64_t mtime)
-{
-	char h[512];
-	memset(h, 0, sizeof h);
-	if (strlen(name) >= 100)
-		return -1;
-	memcpy(h, name, strlen(name));
-	tar_octal(h + 100, 8, type == '5' ? 0755 : 0644);	/* mode */
-	tar_octal(h + 108, 8, 0);				/* uid */
-	tar_octal(h + 116, 8, 0);				/* gid */
-	tar_octal(h + 124, 12, size);
-	tar_octal(h + 136, 12, (uint64_t)mtime);
-	memset(h + 148, ' ', 8);				/* checksum: spaces while summing */
-	h[156] = type;
-	memcpy(h + 257, "ustar", 6);				/* magic "ustar\0" */
-	memcpy(h + 263, "00", 2);				/* version */
-	memcpy(h + 265, "callsight", 9);			/* uname */
-	memcpy(h + 297, "callsight", 9);			/* gname */
-	unsigned sum = 0;
-	for (size_t i = 0; i < sizeof h; i++)
-		sum += (unsigned char)h[i];
-	snprintf(h + 148, 8, "%06o", sum);			/* six digits, NUL, then the space */
-	h[155] = ' ';
-	return gzwrite(gz, h, sizeof h) == (int)sizeof h ? 0 : -1;
-}
-
-/* One member: its header (the size comes from the finished file), then the file copied in chunks. */
-static int
-tar_entry(gzFile gz, const char *entry, const char *path, int64_t mtime)
-{
-	static const char zeros[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || tar_header(gz, entry, '0', (uint64_t)st.st_size, mtime) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	char buf[65536];
-	uint64_t done = 0;
-	ssize_t n;
-	while (done < (uint64_t)st.st_size && (n = read(fd, buf, sizeof buf)) > 0) {
-		if (gzwrite(gz, buf, (unsigned)n) != (int)n)
-			break;
-		done += (uint64_t)n;
-	}
-	close(fd);
-	if (done != (uint64_t)st.st_size)
-		return -1;
-	size_t pad = (512 - done % 512) % 512;
-	return pad == 0 || gzwrite(gz, zeros, (unsigned)pad) == (int)pad ? 0 : -1;
-}
-
-static int
-write_tar_entries(gzFile gz, const char *name, const struct report *r)
-{
-	static const char zeros[1024];
-	int64_t mtime = (int64_t)time(NULL);
-	char entry[PATH_MAX], path[PATH_MAX];
-	if (path_join(entry, sizeof entry, name, "", "") < 0 || tar_header(gz, entry, '5', 0, mtime) < 0)
-		return -1;
-	for (size_t i = 0; i < NFILES + r->ncrash; i++) {
-		const char *file = i < NFILES ? bundle_files[i].name : r->crash[i - NFILES].name;
-		if (path_join(entry, sizeof entry, name, file, "") < 0 ||
-		    path_join(path, sizeof path, r->partial, file, "") < 0 || tar_entry(gz, entry, path, mtime) < 0)
-			return -1;
-	}
-	return gzwrite(gz, zeros, sizeof zeros) == (int)sizeof zeros ? 0 : -1;	/* end of archive */
-}
-
-/* The .tar.gz of the partial folder's files. A tar header holds its member's size, so a member is
- * archived once its file is complete: the files are streamed into the partial folder first (as
- * for a folder bundle) and then copied into the archive in 64 KiB chunks. That costs the bundle's
- * size again on disk for a moment, but keeps memory flat; sizing the members in a first pass
- * instead would read and redact the whole window twice. */
+/* The bundle as one .tar.gz (tar.c): the partial folder's files, under the bundle's name. */
 static int
 write_tar(const char *out_dir, const char *name, const char *final, const struct report *r, char *err,
     size_t errlen)
 {
-	char tmp[PATH_MAX];
-	int fd = path_join(tmp, sizeof tmp, out_dir, ".callsight-partial-XXXXXX", "") < 0 ? -1 : mkstemp(tmp);
-	if (fd < 0) {
-		cs_set_error(err, errlen, "cannot create a file in %s: %s", out_dir, strerror(errno));
-		return -1;
-	}
-	gzFile gz = gzdopen(fd, "wb9");
-	if (gz == NULL) {
-		close(fd);
-		unlink(tmp);
-		cs_set_error(err, errlen, "cannot compress into %s", tmp);
-		return -1;
-	}
-	errno = 0;
-	int rc = write_tar_entries(gz, name, r);
-	if (gzclose(gz) != Z_OK)
-		rc = -1;
-	if (rc < 0) {
-		cs_set_error(err, errlen, "cannot write %s (the name must be under 90 characters): %s", final,
-		    errno ? strerror(errno) : "compression failed");
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, final) != 0) {
-		cs_set_error(err, errlen, "cannot move the report to %s: %s", final, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	const char *files[NFILES + MAX_CRASH_FILES];
+	size_t n = 0;
+	for (size_t i = 0; i < NFILES; i++)
+		files[n++] = bundle_files[i].name;
+	for (size_t i = 0; i < r->ncrash; i++)
+		files[n++] = r->crash[i].name;
+	return cs_tar_write(out_dir, final, name, r->partial, files, n, err, errlen);
 }
 
 /* ---------------------------------------------------------------- names and places */
