@@ -71,7 +71,7 @@ COMMON_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CF
 # the pure core: reader, rules, timeline, output (no devices, no sockets) - shared by the daemon,
 # the unit tests and the fuzzers
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
-	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/redact.c \
+	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/report-html.c daemon/redact.c \
 	    daemon/metrics.c daemon/crashreport.c daemon/pseudonym.c daemon/log.c daemon/tar.c
 CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o $(B)/obj/report_assets.o
 # the service: socket, devices, the loop (libevent, libimobiledevice)
@@ -117,7 +117,7 @@ $(B)/obj/report_assets.o: $(B)/report_assets.c | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/obj/rules.o: $(B)/rules_builtin.h
-$(B)/obj/report.o: $(B)/report_assets.h
+$(B)/obj/report-html.o: $(B)/report_assets.h
 
 $(B)/obj/rules_builtin.o: $(B)/rules_builtin.c | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
