@@ -84,6 +84,9 @@ RULES	:= $(sort $(wildcard daemon/rules/*.rules))
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+# the C suites that start the daemon (and the emulator) live with the end-to-end scripts
+E2E_C_SRC := $(sort $(wildcard tests/e2e/test_*.c))
+E2E_C_BIN := $(patsubst tests/e2e/%.c,$(B)/tests/%,$(E2E_C_SRC))
 
 HEADERS := $(wildcard daemon/*.h include/callsight/*.h include/callsight/*.def)
 
@@ -157,13 +160,17 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcore.a $(HEADERS) $(wildcard tests/common/*
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcore.a \
 		$(CORE_LIBS) $(TEST_LIBS) $(ALL_LDFLAGS) -lm
 
+$(B)/tests/%: tests/e2e/%.c $(B)/libcore.a $(HEADERS) $(wildcard tests/common/*.h) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcore.a \
+		$(CORE_LIBS) $(TEST_LIBS) $(ALL_LDFLAGS) -lm
+
 # ---------------------------------------------------------------- tests
 # Every suite prints its own result; tests/run-suites.sh adds them up into one closing line.
 check: deps
 	@$(MAKE) --no-print-directory all-tests
 	@sh tests/run-suites.sh $(B)
 
-all-tests: all $(UNIT_BIN)
+all-tests: all $(UNIT_BIN) $(E2E_C_BIN)
 
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh - run the scenario suite (tests/unit/test_scenarios.c) against a callsightd binary.
+# run.sh - run the scenario suite (tests/e2e/test_scenarios.c) against a callsightd binary.
 # usage (from the repo root): sh tests/scenarios/run.sh [path/to/callsightd]
 # The runner is the one the Makefile builds beside that binary (BUILD/tests/test_scenarios: one
 # compile line, the Makefile's); it is made first when missing or stale.
