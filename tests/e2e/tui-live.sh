@@ -43,7 +43,9 @@ fake_pid=$!
 exec 3>"$tmp/ctl"
 i=0; while [ ! -S "$tmp/mux" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 export USBMUXD_SOCKET_ADDRESS="UNIX:$tmp/mux"
-"$B/callsightd" --socket "$tmp/run/sock" --store "$tmp/c.db" --stall-timeout 0 2>"$tmp/daemon.err" &
+printf 'mine.hangup  call_user_hangup  VideoCall  /Hang-up button pressed/\n' >"$tmp/mine.rules"
+"$B/callsightd" --socket "$tmp/run/sock" --store "$tmp/c.db" --stall-timeout 0 --rules "$tmp/mine.rules" \
+	2>"$tmp/daemon.err" &
 daemon_pid=$!
 i=0; while [ ! -S "$tmp/run/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 
@@ -75,6 +77,14 @@ sleep 1
 kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null
 if grep -q "device streaming Desk-iPhone" "$tmp/tail.out"; then ok "a second client attaches to the same daemon"
 else bad "a second client attaches to the same daemon"; fi
+
+# what the daemon logs as an error reaches the status line (issue 13 §4): a rules reload that fails
+printf 'mine.broken  no_such_kind  *  /x/\n' >"$tmp/mine.rules"
+kill -HUP "$daemon_pid"
+i=0; while ! screen | tail -n 1 | grep -q "rules not reloaded" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if screen | tail -n 1 | grep -q "callsightd error: SIGHUP: rules not reloaded"; then
+	ok "the daemon's error is in the status line"
+else bad "the daemon's error is in the status line"; fi
 
 $T send-keys -t tui q
 i=0; while [ ! -s "$tmp/tui.rc" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
