@@ -711,20 +711,30 @@ test_detached_daemon_logs(void **state)
 	assert_int_not_equal(kill((pid_t)pid, 0), 0);	/* and it stopped on SIGTERM */
 }
 
+/* the emulator at full speed, a daemon with --auto-report into DIR/reports (out), and a subscribed
+ * client (the hello read) */
+static struct client *
+start_auto_report_daemon(struct env *e, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/reports", e->dir);
+	assert_int_equal(mkdir(out, 0700), 0);
+	start_fake(e, "0");
+	char *extra[] = { "--auto-report", out, NULL };
+	start_daemon_with(e, extra);
+	struct client *c = client_open(e->sock);
+	assert_non_null(c);
+	json_decref(client_read(c, 3000));
+	client_send(c, "{\"id\":1,\"request\":\"subscribe\"}\n");
+	return c;
+}
+
 /* --auto-report: every disconnect gets its own bundle (written at the latest when the daemon stops) */
 static void
 test_auto_report(void **state)
 {
 	struct env *e = *state;
 	char out[256];
-	snprintf(out, sizeof out, "%s/reports", e->dir);
-	assert_int_equal(mkdir(out, 0700), 0);
-	start_fake(e, "0");
-	char *extra[] = { "--auto-report", out, NULL };
-	start_daemon_with(e, extra);
-	struct client *c = client_open(e->sock);
-	json_decref(client_read(c, 3000));
-	client_send(c, "{\"id\":1,\"request\":\"subscribe\"}\n");
+	struct client *c = start_auto_report_daemon(e, out, sizeof out);
 	json_t *flag = NULL;
 	for (int64_t end = now_ms() + 20000; now_ms() < end && flag == NULL;) {
 		json_t *r = client_expect(c, "flag", -1, 2000);
@@ -934,14 +944,7 @@ test_auto_report_storm(void **state)
 {
 	struct env *e = *state;
 	char out[256], cmd[600];
-	snprintf(out, sizeof out, "%s/reports", e->dir);
-	assert_int_equal(mkdir(out, 0700), 0);
-	start_fake(e, "0");
-	char *extra[] = { "--auto-report", out, NULL };
-	start_daemon_with(e, extra);
-	struct client *c = client_open(e->sock);
-	json_decref(client_read(c, 3000));
-	client_send(c, "{\"id\":1,\"request\":\"subscribe\"}\n");
+	struct client *c = start_auto_report_daemon(e, out, sizeof out);
 	long flags = 0;
 	for (int64_t end = now_ms() + 15000; now_ms() < end;) {
 		json_t *r = client_read(c, 1000);
