@@ -780,7 +780,6 @@ struct cs_forward_options {
 	const char	*ca_file;	/* syslog+tls: the CA file (NULL: the system's) */
 	unsigned	 types;		/* CS_REC_ bits: flag, device, app, event, line */
 	bool		 redact;
-	bool		 verbose;
 };
 /* Starts the collector's thread; the store is read and written on the loop only (tick). */
 struct cs_forwarder;

@@ -200,7 +200,7 @@ open_forwarders(struct cs_daemon *d)
 		char err[512];
 		struct cs_forward_options fo = {
 			.url = d->opt->forward[i], .ca_file = d->opt->forward_ca, .types = types,
-			.redact = !d->opt->no_redact, .verbose = d->opt->verbose,
+			.redact = !d->opt->no_redact,
 		};
 		d->forwarders[i] = cs_forwarder_new(d->store, &fo, err, sizeof err);
 		if (d->forwarders[i] == NULL) {
@@ -458,6 +458,8 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 	struct dev_entry *e = dev_get(d, info->udid);
 	bool was_gone = strcmp(e->info.state, cs_state_name(CS_ST_link_detached)) == 0;
 	metrics_device(d, &e->info, info);
+	cs_log(CS_LOG_DEBUG, "device %s (%s): %s%s%s", info->udid, info->name[0] ? info->name : "no name yet",
+	    info->state, info->detail[0] ? ", " : "", info->detail);
 	e->info = *info;
 	e->info_us = cs_wall_us();
 	if (strcmp(info->state, cs_state_name(CS_ST_link_detached)) == 0 || was_gone)
@@ -510,9 +512,8 @@ static void
 on_device_report(const char *udid, const char *path, const struct cs_crash_report *r, void *ctx)
 {
 	struct cs_daemon *d = ctx;
-	if (d->opt->verbose)
-		cs_log(CS_LOG_INFO, "%s: copied the phone's report %s (bug_type %s) to %s", udid,
-		    r->file, r->bug_type, path);
+	cs_log(CS_LOG_DEBUG, "%s: copied the phone's report %s (bug_type %s) to %s", udid, r->file,
+	    r->bug_type, path);
 	cs_pipeline_report(dev_get(d, udid)->pipeline, r);
 }
 
@@ -1057,8 +1058,8 @@ write_due_reports(struct cs_daemon *d, bool all, int64_t deadline_ms)
 		if (cs_report_write(d->store, &ro, path, sizeof path, err, sizeof err) < 0)
 			cs_log(CS_LOG_ERROR, "auto-report for flag %llu: %s",
 			    (unsigned long long)r->flag_id, err);
-		else if (d->opt->verbose)
-			cs_log(CS_LOG_INFO, "wrote %s (%zu flags)", path, r->nflags);
+		else
+			cs_log(CS_LOG_DEBUG, "wrote %s (%zu flags)", path, r->nflags);
 		free(r);
 	}
 }

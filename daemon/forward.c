@@ -111,7 +111,6 @@ struct cs_forwarder {
 	char		*ca_file;
 	unsigned	 types;
 	bool		 redact;
-	bool		 verbose;
 	char		 hostname[256];
 	long		 pid;
 
@@ -678,8 +677,7 @@ worker(void *arg)
 				f->backoff_s = f->backoff_s * 2 > FWD_BACKOFF_MAX_S ? FWD_BACKOFF_MAX_S : f->backoff_s * 2;
 				continue;
 			}
-			if (said_down || f->verbose)
-				cs_log(CS_LOG_INFO, "forward %s: connected", f->url);
+			cs_log(said_down ? CS_LOG_INFO : CS_LOG_DEBUG, "forward %s: connected", f->url);
 			said_down = false;
 			f->connected = true;
 			f->backoff_s = FWD_BACKOFF_MIN_S;
@@ -880,7 +878,6 @@ cs_forwarder_new(struct cs_store *store, const struct cs_forward_options *o, cha
 	f->ca_file = o->ca_file ? cs_xstrdup(o->ca_file) : NULL;
 	f->types = o->types;
 	f->redact = o->redact;
-	f->verbose = o->verbose;
 	f->store = store;
 	f->fd = -1;
 	f->backoff_s = FWD_BACKOFF_MIN_S;

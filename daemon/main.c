@@ -99,9 +99,9 @@ usage(FILE *out)
 	    "  --forward-ca FILE  CA certificates that sign the syslog+tls collector's certificate\n"
 	    "  --forward-events   forward events too\n"
 	    "  --forward-lines    forward every log line too\n"
-	    "  --verbose          say more on stderr\n"
+	    "  -v, --verbose      say more in the log (debug lines too)\n"
 	    "  -h, --help         this help\n"
-	    "  -v, --version      print the version\n");
+	    "  -V, --version      print the version\n");
 }
 
 static int
@@ -174,7 +174,7 @@ parse_options(int argc, char **argv, options_t *opt)
 {
 	enum { OPT_REPLAY = 256, OPT_JSON, OPT_APP, OPT_RULES, OPT_YEAR, OPT_UTC, OPT_NOCOLOR, OPT_EVENTS,
 		OPT_SOCKET, OPT_NOSOCKET, OPT_SERVE, OPT_STORE, OPT_NOSTORE, OPT_MAXMB, OPT_MAXAGE,
-		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL, OPT_VERBOSE,
+		OPT_AUTOREPORT, OPT_NOREDACT, OPT_STALL,
 		OPT_METRICS, OPT_FORWARD, OPT_FORWARD_CA, OPT_FORWARD_EVENTS, OPT_FORWARD_LINES,
 		OPT_CRASHDIR, OPT_NOCRASH, OPT_SDK,
 		OPT_APPINFO, OPT_REPORT, OPT_TAR, OPT_DATE };
@@ -204,7 +204,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		{ "auto-report", required_argument, NULL, OPT_AUTOREPORT },
 		{ "no-redact", no_argument, NULL, OPT_NOREDACT },
 		{ "stall-timeout", required_argument, NULL, OPT_STALL },
-		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "forward", required_argument, NULL, OPT_FORWARD },
 		{ "forward-ca", required_argument, NULL, OPT_FORWARD_CA },
@@ -215,7 +215,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "tar", no_argument, NULL, OPT_TAR },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -224,7 +224,7 @@ parse_options(int argc, char **argv, options_t *opt)
 	opt->max_age_us = 14LL * 86400 * 1000000;
 	opt->stall_timeout_s = 60;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hvu:nxd", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hvVu:nxd", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_REPLAY: opt->replay = optarg; break;
 		case OPT_CRASHDIR: opt->crash_dir = optarg; break;
@@ -245,7 +245,7 @@ parse_options(int argc, char **argv, options_t *opt)
 		case OPT_NOSTORE: opt->no_store = true; break;
 		case OPT_AUTOREPORT: opt->auto_report = optarg; break;
 		case OPT_NOREDACT: opt->no_redact = true; break;
-		case OPT_VERBOSE: opt->verbose = true; break;
+		case 'v': opt->verbose = true; break;
 		case OPT_METRICS: opt->metrics = optarg; break;
 		case OPT_FORWARD_CA: opt->forward_ca = optarg; break;
 		case OPT_FORWARD_EVENTS: opt->forward_events = true; break;
@@ -303,7 +303,7 @@ parse_options(int argc, char **argv, options_t *opt)
 			opt->utc_offset_given = true;
 			break;
 		case 'h': usage(stdout); exit(0);
-		case 'v': {
+		case 'V': {
 			char engine[160];
 			cs_rules_scan_engine(engine, sizeof engine);
 			printf("callsightd %s (protocol %d)\nscan first: %s\n", CALLSIGHT_VERSION,

@@ -58,7 +58,7 @@ usage(FILE *out)
 	    "  --no-colors        monochrome (also when NO_COLOR is set)\n"
 	    "  --ascii            no UTF-8 line drawing, whatever the locale\n"
 	    "  -h, --help         this help; press ? inside for the keys\n"
-	    "  -v, --version      print the version\n"
+	    "  -V, --version      print the version (-v too: the client has no log to raise)\n"
 	    "Reports (key r) go to $CALLSIGHT_REPORT_DIR, else the current directory.\n");
 }
 
@@ -73,19 +73,20 @@ parse_options(struct tui *t, int argc, char **argv)
 		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOCKET: t->socket_opt = optarg; break;
 		case OPT_CRASHDIR: t->client.crash_dir = optarg; break;
 		case OPT_NOCOLOR: t->colour = false; break;
 		case OPT_ASCII: t->utf8 = false; break;
 		case 'h': usage(stdout); exit(0);
-		case 'v': printf("callsight %s (protocol %d)\n", CALLSIGHT_VERSION, CALLSIGHT_PROTOCOL); exit(0);
+		case 'v':
+		case 'V': printf("callsight %s (protocol %d)\n", CALLSIGHT_VERSION, CALLSIGHT_PROTOCOL); exit(0);
 		case ':':
 			fprintf(stderr, "callsight: option '%s' needs a value\n", argv[optind - 1]);
 			return 2;

@@ -684,8 +684,8 @@ test_detached_daemon_logs(void **state)
 	snprintf(pidfile, sizeof pidfile, "%s.pid", e->sock);
 	write_file(rules, "mine.hangup  call_user_hangup  VideoCall  /Hang-up button pressed/\n");
 	start_fake(e, "50");
-	snprintf(cmd, sizeof cmd, "%s -d --socket %s --store %s --stall-timeout 0 --rules %s 2>>%s", e->daemon,
-	    e->sock, e->store, rules, e->errlog);
+	snprintf(cmd, sizeof cmd, "%s -d -v --socket %s --store %s --stall-timeout 0 --rules %s 2>>%s",
+	    e->daemon, e->sock, e->store, rules, e->errlog);
 	assert_int_equal(system(cmd), 0);		/* the parent returns once the child serves */
 	long pid = 0;
 	FILE *f = fopen(pidfile, "r");
@@ -698,6 +698,11 @@ test_detached_daemon_logs(void **state)
 	bool logged = false;
 	for (int64_t end = now_ms() + 5000; !logged && now_ms() < end; sleep_ms(100))
 		logged = system(cmd) == 0;
+	/* -v: debug lines too, the device's states among them */
+	snprintf(cmd, sizeof cmd, "grep -q 'Z debug: device .*: streaming' %s", logfile);
+	bool verbose = false;
+	for (int64_t end = now_ms() + 10000; !verbose && now_ms() < end; sleep_ms(100))
+		verbose = system(cmd) == 0;
 	struct stat st;
 	bool private = stat(logfile, &st) == 0 && (st.st_mode & 0777) == 0600;
 	kill((pid_t)pid, SIGTERM);
@@ -707,6 +712,7 @@ test_detached_daemon_logs(void **state)
 	if (!logged && system(cmd) != 0)
 		fprintf(stderr, "(no log at %s)\n", logfile);
 	assert_true(logged);
+	assert_true(verbose);
 	assert_true(private);
 	assert_int_not_equal(kill((pid_t)pid, 0), 0);	/* and it stopped on SIGTERM */
 }
