@@ -43,6 +43,7 @@
 #define ANCHOR_WINDOW	  256			/* "proc(image)[pid]" must start this close to the stamp */
 #define CONSOLE_WINDOW	  256			/* a Console time column must start this close */
 #define MAX_COLUMNS	  16			/* Console columns split; the rest stays in the last */
+#define STAMP_MEMO	  64			/* bytes of a syslog stamp kept (stamp_again) */
 
 #define US_PER_SEC	  INT64_C(1000000)
 #define US_PER_DAY	  (86400 * US_PER_SEC)
@@ -170,6 +171,16 @@ struct cs_reader {
 	size_t			held_bytes;
 	int64_t			civil_key;	/* the date days_from_civil computed last ... */
 	int64_t			civil_days;	/* ... and its day number: consecutive stamps share it */
+	/* consecutive lines mostly share their second (a second holds dozens of lines), so the
+	 * last syslog stamp read is kept as its bytes up to its seconds (stamp_again()), and the
+	 * last stamp resolved with its time (resolve_time()): a repeat is a memcmp, not a parse
+	 * and a date computation */
+	char			stamp_bytes[STAMP_MEMO];	/* the stamp up to its seconds */
+	size_t			stamp_len;	/* 0: none kept */
+	struct stamp		stamp_st;
+	bool			resolved_valid;
+	struct stamp		resolved_st;	/* the argument of the last resolve_time() ... */
+	int64_t			resolved_us;	/* ... and its result */
 
 	/* scan first (cs_reader_feed_hits): the chunk's literal hits, for the feed in progress */
 	const size_t	       *hits;		/* NULL: no scan, every line may hold a literal */
@@ -523,18 +534,13 @@ month_number(const char *s)
 	return 0;
 }
 
-/* HH:MM:SS[.fraction]; returns the end, or NULL. Fractions beyond µs are read and dropped. */
+/* [.fraction] after the seconds at s, into st->usec; returns its end, or NULL. Fractions beyond µs
+ * are read and dropped. */
 static const char *
-parse_clock(const char *s, const char *end, struct stamp *st)
+parse_fraction(const char *s, const char *end, struct stamp *st)
 {
 	int usec = 0, digits = 0;
 
-	if (!read_digits(s, end, 2, &st->hour) || end - s < 8 || s[2] != ':' || s[5] != ':' ||
-	    !read_digits(s + 3, end, 2, &st->min) || !read_digits(s + 6, end, 2, &st->sec))
-		return NULL;
-	if (st->hour > 23 || st->min > 59 || st->sec > 60)
-		return NULL;
-	s += 8;
 	if (s < end && *s == '.') {
 		s++;
 		for (; s < end && is_digit(*s); s++, digits++)
@@ -547,6 +553,18 @@ parse_clock(const char *s, const char *end, struct stamp *st)
 	}
 	st->usec = usec;
 	return s;
+}
+
+/* HH:MM:SS[.fraction]; returns the end, or NULL. */
+static const char *
+parse_clock(const char *s, const char *end, struct stamp *st)
+{
+	if (!read_digits(s, end, 2, &st->hour) || end - s < 8 || s[2] != ':' || s[5] != ':' ||
+	    !read_digits(s + 3, end, 2, &st->min) || !read_digits(s + 6, end, 2, &st->sec))
+		return NULL;
+	if (st->hour > 23 || st->min > 59 || st->sec > 60)
+		return NULL;
+	return parse_fraction(s + 8, end, st);
 }
 
 /* A UTC offset: +hhmm, -hh:mm, +hh, or Z. Returns the end, or NULL. */
@@ -815,10 +833,11 @@ split_syslog_name(struct cs_reader *r, struct header *h, struct span name)
  * a header: the message is what follows the stamp.
  */
 /* The syslog stamp "Mon dd HH:MM:SS[.us]" at the start of a line, followed by a blank or the end:
- * returns where it ends, or NULL. A valid stamp alone makes a syslog header (parse_syslog); the
- * scan-first skip asks the same question of the line after the one it skips (skip_line). */
+ * returns where it ends (and *seconds_end, where its seconds end: stamp_again), or NULL. A valid
+ * stamp alone makes a syslog header (parse_syslog); the scan-first skip asks the same question of
+ * the line after the one it skips (skip_line). */
 static const char *
-syslog_stamp(const char *line, const char *end, struct stamp *st)
+syslog_stamp(const char *line, const char *end, struct stamp *st, const char **seconds_end)
 {
 	const char *s = skip_quote_prefix(line, end), *q;
 	int day;
@@ -845,8 +864,38 @@ syslog_stamp(const char *line, const char *end, struct stamp *st)
 	if (day < 1 || day > 31 || q >= end || *q != ' ')
 		return NULL;
 	st->day = day;
+	*seconds_end = q + 1 + 8;	/* "HH:MM:SS", as parse_clock read it */
 	if ((q = parse_clock(q + 1, end, st)) == NULL || (q < end && *q != ' '))
 		return NULL;
+	return q;
+}
+
+/*
+ * syslog_stamp, for a line that may repeat the last stamp read up to its seconds. Up to the end of
+ * the seconds, syslog_stamp reads only those bytes (its length checks are met by any line that
+ * holds them: a weekday is skipped only before a whole stamp, and the names of weekdays and months
+ * differ), so a line that starts with the same bytes has the same date and clock; what follows
+ * (a fraction, then a blank or the end) is read here as syslog_stamp reads it.
+ */
+static const char *
+stamp_again(struct cs_reader *r, const char *line, const char *end, struct stamp *st)
+{
+	size_t k = r->stamp_len;
+	const char *q, *sec = line;
+
+	if (k > 0 && (size_t)(end - line) >= k && memcmp(line, r->stamp_bytes, k) == 0) {
+		*st = r->stamp_st;
+		if ((q = parse_fraction(line + k, end, st)) == NULL || (q < end && *q != ' '))
+			return NULL;
+		return q;
+	}
+	q = syslog_stamp(line, end, st, &sec);
+	r->stamp_len = 0;
+	if (q != NULL && (size_t)(sec - line) <= STAMP_MEMO) {
+		r->stamp_len = (size_t)(sec - line);
+		memcpy(r->stamp_bytes, line, r->stamp_len);
+		r->stamp_st = *st;
+	}
 	return q;
 }
 
@@ -861,7 +910,7 @@ parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
 		if ((q = r->peek_stamp_end) == NULL)
 			return false;
 		h->st = r->peek_st;
-	} else if ((q = syslog_stamp(line, end, &h->st)) == NULL) {
+	} else if ((q = stamp_again(r, line, end, &h->st)) == NULL) {
 		return false;
 	}
 	q = skip_spaces(q, end);
@@ -1313,14 +1362,49 @@ resolve_dateless(struct cs_reader *r, const struct stamp *st)
 	return t;
 }
 
+/* The same second: all but the fraction. */
+static bool
+same_second(const struct stamp *a, const struct stamp *b)
+{
+	return a->year == b->year && a->month == b->month && a->day == b->day &&
+	    a->hour == b->hour && a->min == b->min && a->sec == b->sec &&
+	    a->has_zone == b->has_zone && a->zone_sec == b->zone_sec;
+}
+
+/*
+ * A stamp's time. A stamp in the same second as the last one resolved is that time moved by the
+ * difference of their fractions (under a second), with no date computed: only the resolve_*
+ * functions change the date state, and for such a stamp each would take the branch that put the
+ * last one where it is - a time under a second from the last one of resolve_yearless or
+ * resolve_dateless neither crosses into the next year or day (half a year or day away) nor is a
+ * late line (the year or day before, whose times are a whole year or day apart from these, lies
+ * on the same side) - and remember the new time as its last; a dated stamp is a pure function.
+ */
 static int64_t
 resolve_time(struct cs_reader *r, const struct stamp *st)
 {
+	int64_t t;
+
+	if (r->resolved_valid && same_second(st, &r->resolved_st)) {
+		t = r->resolved_us + (st->usec - r->resolved_st.usec);
+		if (st->month == 0)
+			r->last_dateless_us = t;
+		else if (st->year == 0)
+			r->last_yearless_us = t;
+		r->resolved_st.usec = st->usec;
+		r->resolved_us = t;
+		return t;
+	}
 	if (st->month == 0)
-		return resolve_dateless(r, st);
-	if (st->year == 0)
-		return resolve_yearless(r, st);
-	return stamp_in_year(r, st, st->year);
+		t = resolve_dateless(r, st);
+	else if (st->year == 0)
+		t = resolve_yearless(r, st);
+	else
+		t = stamp_in_year(r, st, st->year);
+	r->resolved_valid = true;
+	r->resolved_st = *st;
+	r->resolved_us = t;
+	return t;
 }
 
 /*
@@ -1391,6 +1475,11 @@ static void release_held(struct cs_reader *r, int64_t t);
 static int64_t
 take_stamp(struct cs_reader *r, int64_t device_us)
 {
+	/* the same stamp again (most lines): keep_order, the times and the held lines stay as
+	 * they are (nothing is held once a stamp was seen) */
+	if (r->stamp_seen && device_us == r->last_stamp_us && r->last_device_us == device_us &&
+	    r->nheld == 0 && r->last_time_us == device_us + r->jump_us)
+		return r->last_time_us;
 	int64_t t = keep_order(r, device_us);
 	r->last_time_us = t;
 	r->last_device_us = device_us;
@@ -1788,7 +1877,7 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 	next_body = next_nl > next && next_nl[-1] == '\r' ? next_nl - 1 : next_nl;
 	/* the next line's stamp first (parse_syslog counts device names: it runs once per line,
 	 * here or in take_line); kept for that line only once this one has used its own */
-	if ((stamp_end = syslog_stamp(next, next_body, &st)) == NULL || !parse_syslog(r, p, n, &h))
+	if ((stamp_end = stamp_again(r, next, next_body, &st)) == NULL || !parse_syslog(r, p, n, &h))
 		return false;
 	r->peek_line = next;
 	r->peek_nl = next_nl;

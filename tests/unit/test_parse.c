@@ -437,13 +437,17 @@ test_console_day_rollover(void **state)
 	    "default\t23:59:58.000000+0000\tSpringBoard\tbefore midnight\n"
 	    "default\t23:59:57.500000+0000\tSpringBoard\tslightly out of order\n"
 	    "default\t00:00:01.000000+0000\tSpringBoard\tafter midnight\n"
-	    "default\t23:59:59.000000+0000\tSpringBoard\tlate row from the day before\n", &s, NULL);
-	assert_int_equal(s.n, 4);
+	    "default\t23:59:59.000000+0000\tSpringBoard\tlate row from the day before\n"
+	    "default\t23:59:59.400000+0000\tSpringBoard\tanother in its second (parse.c resolve_time)\n"
+	    "default\t00:00:01.500000+0000\tSpringBoard\tback to the new day\n", &s, NULL);
+	assert_int_equal(s.n, 6);
 	/* year only: time-only rows start on Jan 1 of that year */
 	assert_string_equal(iso(s.v[0].time_us), "2024-01-01T23:59:58.000Z");
 	assert_string_equal(iso(s.v[1].time_us), "2024-01-01T23:59:57.500Z");
 	assert_string_equal(iso(s.v[2].time_us), "2024-01-02T00:00:01.000Z");
 	assert_string_equal(iso(s.v[3].time_us), "2024-01-01T23:59:59.000Z");
+	assert_string_equal(iso(s.v[4].time_us), "2024-01-01T23:59:59.400Z");
+	assert_string_equal(iso(s.v[5].time_us), "2024-01-02T00:00:01.500Z");
 	sink_free(&s);
 }
 
@@ -1125,6 +1129,110 @@ test_clock_jump_back(void **state)
 	sink_free(&s);
 }
 
+/*
+ * Lines that repeat the last stamp up to its seconds take the reader's short cut (the stamp's bytes
+ * compared, the time moved by the fraction: parse.c stamp_again, resolve_time): every time must be
+ * what a full parse gives - a stamp that is not one after the same seconds, a year's end crossed
+ * and crossed back by a late line within one second, a clock jump inside a run of equal stamps, a
+ * weekday before the same stamp, different devices on equal stamps - whether the records are built
+ * (cs_reader_feed) or skipped unbuilt by the scan-first path (no literal anywhere: every line that
+ * can be skipped is).
+ */
+static void
+test_repeated_stamps(void **state)
+{
+	(void)state;
+	static const char text[] =
+	    "Dec 31 23:59:59 iPhone a[1] <Notice>: x\n"
+	    "Dec 31 23:59:59.250000 iPhone b[2] <Notice>: y\n"
+	    "Dec 31 23:59:59: not a stamp\n"
+	    "Dec 31 23:59:59. nor this\n"
+	    "Jan  1 00:00:00.100000 iPhone c[3] <Notice>: z\n"
+	    "Dec 31 23:59:59.990000 iPhone d[4] <Notice>: late\n"
+	    "Dec 31 23:59:59.999 iPhone e[5] <Notice>: late, same second\n"
+	    "Dec 31 23:59:59 Other-Phone f[6] <Notice>: another device\n"
+	    "Jan  1 00:00:00.200000 iPhone g[7] <Notice>: back\n"
+	    "Jan  1 00:10:00 iPhone h[8] <Notice>: ahead\n"
+	    "Jan  1 00:10:00 iPhone h[9] <Notice>: ahead again\n"
+	    "Jan  1 00:05:00 iPhone h[10] <Notice>: clock set back\n"
+	    "Jan  1 00:05:00.5 iPhone h[11] <Notice>: same second\n"
+	    "Jan  1 00:05:00 iPhone h[12] <Notice>: same second, no fraction\n"
+	    "Thu Jan  1 00:05:01 iPhone i[13] <Notice>: weekday\n"
+	    "Jan  1 00:05:01 iPhone i[14] <Notice>: no weekday\n"
+	    "Jan  1 00:05:02 iPhone i[15] <Notice>: the next second\n";
+	static const struct {
+		const char *time, *device_time, *device;
+		long pid;
+	} want[] = {
+		{ "2025-12-31T23:59:59.000Z", "2025-12-31T23:59:59.000Z", "iPhone", 1 },
+		{ "2025-12-31T23:59:59.250Z", "2025-12-31T23:59:59.250Z", "iPhone", 2 },
+		{ "2026-01-01T00:00:00.100Z", "2026-01-01T00:00:00.100Z", "iPhone", 3 },
+		{ "2025-12-31T23:59:59.990Z", "2025-12-31T23:59:59.990Z", "iPhone", 4 },
+		{ "2025-12-31T23:59:59.999Z", "2025-12-31T23:59:59.999Z", "iPhone", 5 },
+		{ "2025-12-31T23:59:59.000Z", "2025-12-31T23:59:59.000Z", "Other-Phone", 6 },
+		{ "2026-01-01T00:00:00.200Z", "2026-01-01T00:00:00.200Z", "iPhone", 7 },
+		{ "2026-01-01T00:10:00.000Z", "2026-01-01T00:10:00.000Z", "iPhone", 8 },
+		{ "2026-01-01T00:10:00.000Z", "2026-01-01T00:10:00.000Z", "iPhone", 9 },
+		{ "2026-01-01T00:10:00.000Z", "2026-01-01T00:05:00.000Z", "iPhone", 10 },
+		{ "2026-01-01T00:10:00.500Z", "2026-01-01T00:05:00.500Z", "iPhone", 11 },
+		{ "2026-01-01T00:10:00.000Z", "2026-01-01T00:05:00.000Z", "iPhone", 12 },
+		{ "2026-01-01T00:10:01.000Z", "2026-01-01T00:05:01.000Z", "iPhone", 13 },
+		{ "2026-01-01T00:10:01.000Z", "2026-01-01T00:05:01.000Z", "iPhone", 14 },
+		{ "2026-01-01T00:10:02.000Z", "2026-01-01T00:05:02.000Z", "iPhone", 15 },
+	};
+	const size_t nwant = sizeof want / sizeof want[0];
+	struct cs_reader_options o = { .year = 2025 };
+	struct sink built = { 0 }, skipped = { 0 };
+	struct cs_reader_stats bs, ss;
+
+	read_chunked(&o, text, sizeof text - 1, 0, &built, &bs, NULL);
+	struct cs_reader *r = cs_reader_new(&o, collect, &skipped);
+	cs_reader_feed_hits(r, text, sizeof text - 1, NULL, 0, true);
+	cs_reader_flush(r);
+	ss = *cs_reader_stats(r);
+	cs_reader_free(r);
+	assert_int_equal(built.n, nwant);
+	assert_int_equal(skipped.n, nwant);
+	assert_true(ss.scan_skipped >= 10);	/* the short cut of the skip path was taken */
+	for (size_t i = 0; i < nwant; i++) {
+		for (int k = 0; k < 2; k++) {
+			const struct got *g = k ? &skipped.v[i] : &built.v[i];
+
+			assert_string_equal(iso(g->time_us), want[i].time);
+			assert_string_equal(iso(g->device_us), want[i].device_time);
+			assert_string_equal(g->device, want[i].device);
+			assert_int_equal(g->pid, want[i].pid);
+		}
+		assert_int_equal(skipped.v[i].number, built.v[i].number);
+	}
+	assert_string_equal(built.v[1].message, "y\nDec 31 23:59:59: not a stamp\nDec 31 23:59:59. nor this");
+	assert_int_equal(bs.clock_jumps, 1);
+	assert_int_equal(ss.clock_jumps, 1);
+	sink_free(&built);
+	sink_free(&skipped);
+
+	/* the last time is the one a repeat left: from .1 (not .9) the third line is half a year
+	 * (syslog) or half a day (Console, time only) and 0.4 s later, a late line of the year or
+	 * the day before */
+	static const struct {
+		const char *text, *third;
+	} edge[] = {
+		{ "Jan  1 00:00:00.900000 iPhone a[1] <Notice>: x\n"
+		  "Jan  1 00:00:00.100000 iPhone a[1] <Notice>: y\n"
+		  "Jul  3 00:00:00.500000 iPhone a[1] <Notice>: z\n", "2025-07-03T00:00:00.500Z" },
+		{ "default\t00:00:00.900000+0000\tSpringBoard\tx\n"
+		  "default\t00:00:00.100000+0000\tSpringBoard\ty\n"
+		  "default\t12:00:00.500000+0000\tSpringBoard\tz\n", "2025-12-31T12:00:00.500Z" },
+	};
+	struct cs_reader_options y26 = { .year = 2026 };
+	for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+		read_text(&y26, edge[i].text, &built, NULL);
+		assert_int_equal(built.n, 3);
+		assert_string_equal(iso(built.v[2].device_us), edge[i].third);
+		sink_free(&built);
+	}
+}
+
 /* Headerless lines before the first stamp take that stamp's time; never 1970. */
 static void
 test_held_before_first_stamp(void **state)
@@ -1267,6 +1375,7 @@ main(void)
 		cmocka_unit_test(test_relay_record_ends_at_nul),
 		cmocka_unit_test(test_live_speed_invariance),
 		cmocka_unit_test(test_clock_jump_back),
+		cmocka_unit_test(test_repeated_stamps),
 		cmocka_unit_test(test_held_before_first_stamp),
 		cmocka_unit_test(test_pasted_formats),
 	};
