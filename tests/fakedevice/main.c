@@ -5,6 +5,7 @@
 #include "fakeiphone.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,10 +17,19 @@
 #include <sys/socket.h>
 
 static volatile sig_atomic_t got_signal;
+static int signal_pipe[2] = { -1, -1 };	/* the handler's wake-up: a self-pipe in the poll set */
 
+/* A signal that lands between the loop's check and poll() would wait for the next event (with no
+ * device producing, forever): the byte written here wakes poll() whenever it lands. */
 static void on_signal(int sig)
 {
 	got_signal = sig;
+	if (signal_pipe[1] >= 0) {
+		int saved = errno;
+		ssize_t w = write(signal_pipe[1], "", 1);
+		(void)w;
+		errno = saved;
+	}
 }
 
 void vlog(struct fk *fk, const char *fmt, ...)
@@ -131,9 +141,28 @@ static void sweep(struct fk *fk)
 	}
 }
 
+static void drain_signal_pipe(void)
+{
+	char buf[64];
+	while (read(signal_pipe[0], buf, sizeof buf) > 0)
+		;
+}
+
+static int open_signal_pipe(void)
+{
+	if (pipe(signal_pipe) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
+		fcntl(signal_pipe[i], F_SETFL, O_NONBLOCK);
+	}
+	return 0;
+}
+
 static void run_round(struct fk *fk)
 {
-	size_t n = 3;
+	enum { LISTENERS = 4 };		/* usbmuxd, tcp, control, the signal pipe */
+	size_t n = LISTENERS;
 	for (struct conn *c = fk->conns; c; c = c->next)
 		n++;
 	struct pollfd *p = calloc(n, sizeof(*p));
@@ -141,8 +170,8 @@ static void run_round(struct fk *fk)
 	if (!p || !who)
 		abort();
 	size_t k = 0;
-	int listeners[3] = { fk->mux_fd, fk->tcp_fd, fk->ctl_fd };
-	for (int i = 0; i < 3; i++)
+	int listeners[LISTENERS] = { fk->mux_fd, fk->tcp_fd, fk->ctl_fd, signal_pipe[0] };
+	for (int i = 0; i < LISTENERS; i++)
 		p[k++] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
 	for (struct conn *c = fk->conns; c; c = c->next) {
 		who[k] = c;
@@ -156,7 +185,9 @@ static void run_round(struct fk *fk)
 			accept_on(fk, fk->tcp_fd, C_MUX);
 		if (p[2].revents & POLLIN)
 			accept_on(fk, fk->ctl_fd, C_CONTROL);
-		for (size_t i = 3; i < k && !fk->quit; i++) {
+		if (p[3].revents & POLLIN)
+			drain_signal_pipe();
+		for (size_t i = LISTENERS; i < k && !fk->quit && !got_signal; i++) {
 			struct conn *c = who[i];
 			if (c->dead || !p[i].revents)
 				continue;
@@ -179,6 +210,10 @@ int main(int argc, char **argv)
 	fk.rng = (uint64_t)time(NULL) * 2654435761u | 1;
 	snprintf(fk.buid, sizeof(fk.buid), "FAKE0B1D-5C3A-4E8F-9A21-%012llX", (unsigned long long)getpid());
 	signal(SIGPIPE, SIG_IGN);
+	if (open_signal_pipe() < 0) {
+		perror("fakeiphone: pipe");
+		return 1;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
@@ -206,5 +241,8 @@ out:
 	}
 	config_free(&fk);
 	tls_free(&fk);
+	for (int i = 0; i < 2; i++)
+		if (signal_pipe[i] >= 0)
+			close(signal_pipe[i]);
 	return rc;
 }
