@@ -357,6 +357,9 @@ const char *cs_line_device(const struct cs_line *line);	/* the UDID, else the na
  * background_modes_json NULL = the modes the facts give (audio, voip). */
 struct json_t *cs_app_json(const char *device, const char *bundle, const struct cs_app_facts *facts,
     const char *background_modes_json);
+/* ... from the modes already read (a JSON array, whose reference it takes) */
+struct json_t *cs_app_record(const char *device, const char *bundle, const struct cs_app_facts *facts,
+    struct json_t *modes);
 /* The hot records (events, states) as text: the line json_dumps gives for cs_event_json /
  * cs_state_json, with its '\n', appended to a growing buffer (the caller empties it). */
 struct cs_text {

@@ -465,8 +465,12 @@ cs_app_json(const char *device, const char *bundle, const struct cs_app_facts *f
     const char *background_modes_json)
 {
 	json_t *modes = cs_background_modes_json(background_modes_json, facts);
-	if (modes == NULL)	/* not an array: none known */
-		modes = json_array();
+	return cs_app_record(device, bundle, facts, modes ? modes : json_array());	/* not an array: none known */
+}
+
+json_t *
+cs_app_record(const char *device, const char *bundle, const struct cs_app_facts *facts, json_t *modes)
+{
 	json_t *rec = json_object();
 	json_object_set_new(rec, "type", json_string("app"));
 	if (device)

@@ -19,10 +19,11 @@
  * Bounds: max_bytes (live pages: (page_count - freelist_count) * page_size) and max_age_us.
  * cs_store_prune() deletes the oldest stretch of time from lines, events, states and flags at once
  * (so each keeps the same window), in rounds of PRUNE_CHUNK rows per table at most. Its budget
- * is PRUNE_BUDGET rows plus twice the rows written since the last call, so pruning keeps up with any inflow (a fixed budget let a fast device outgrow the cap:
- * issue 14 §1) while each call stays about as long as the writes it follows. The size is also
- * checked every SIZE_CHECK_ROWS rows written (three PRAGMAs), so between two checks the file
- * grows by a few hundred KB at most whatever the rate. Freed pages are reused, so the file stops
+ * is PRUNE_BUDGET rows plus twice the rows written since the last call, so pruning keeps up with
+ * any inflow (a fixed budget let a fast device outgrow the cap: issue 14 §1) while each call stays
+ * about as long as the writes it follows. The size is also checked every SIZE_CHECK_ROWS rows or
+ * max_bytes / SIZE_CHECK_SHARE bytes written (three PRAGMAs), so between two checks the file grows
+ * by a small share of the bound at most whatever the rate and the records' size. Freed pages are reused, so the file stops
  * growing at about max_bytes; the WAL is checkpointed every max_bytes/16 (at most 4 MiB) so it
  * stays small beside it.
  *
@@ -935,8 +936,7 @@ cs_store_app(struct cs_store *s, const char *udid, const char *bundle, const str
 		json_decref(modes);
 		return -1;
 	}
-	json_decref(modes);	/* they are a JSON array: the record reads them again */
-	json_t *obj = cs_app_json(udid, bundle, f, background_modes_json);
+	json_t *obj = cs_app_record(udid, bundle, f, modes);
 	sqlite3_stmt *st = s->stmt[ST_APP];
 	bind_text(st, 1, udid);
 	bind_text(st, 2, bundle);
