@@ -732,10 +732,9 @@ enum cs_log_level { CS_LOG_ERROR, CS_LOG_WARN, CS_LOG_INFO, CS_LOG_DEBUG };
 typedef void (*cs_log_hook)(enum cs_log_level level, const char *message, void *arg);
 /* say something: stderr in the foreground ("callsightd: ..."), the log file with -d */
 void cs_log(enum cs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cs_log_set_level(enum cs_log_level max);	/* warnings by default; -v: info; -vv: debug */
+void cs_log_set_level(enum cs_log_level max);	/* the daemon: info; -v: debug */
 /* stderr becomes this file (0600, no symlink), lines get a time and a level, errors go to syslog */
 int cs_log_to_file(const char *path, char *err, size_t errlen);
-const char *cs_log_path(void);			/* "" when logging to stderr */
 /* called with every warning and error (whatever the level), e.g. to tell the clients */
 void cs_log_set_hook(cs_log_hook hook, void *arg);
 const char *cs_log_level_name(enum cs_log_level level);

@@ -28,7 +28,6 @@ static struct {
 	void			*hook_arg;
 	pthread_t		 hook_thread;	/* the hook runs on its setter's thread only (the loop's) */
 	bool			 in_hook;	/* a hook that logs does not loop */
-	char			 path[1024];
 } logger = { .max = CS_LOG_WARN };
 
 const char *
@@ -65,17 +64,10 @@ cs_log_to_file(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	close(fd);
-	cs_strlcpy(logger.path, path, sizeof logger.path);
 	logger.to_file = true;
 	logger.to_syslog = true;
 	openlog("callsightd", LOG_PID, LOG_DAEMON);
 	return 0;
-}
-
-const char *
-cs_log_path(void)
-{
-	return logger.path;
 }
 
 void
