@@ -456,22 +456,23 @@ on_device_state(const struct cs_device_info *info, void *ctx)
 {
 	struct cs_daemon *d = ctx;
 	struct dev_entry *e = dev_get(d, info->udid);
-	bool was_gone = strcmp(e->info.state, cs_state_name(CS_ST_link_detached)) == 0;
+	const char *detached_name = cs_state_name(CS_ST_link_detached);
+	bool was_gone = strcmp(e->info.state, detached_name) == 0;
+	bool detached = strcmp(info->state, detached_name) == 0;
 	metrics_device(d, &e->info, info);
 	cs_log(CS_LOG_DEBUG, "device %s (%s): %s%s%s", info->udid, info->name[0] ? info->name : "no name yet",
 	    info->state, info->detail[0] ? ", " : "", info->detail);
-	e->info = *info;
-	e->info_us = cs_wall_us();
-	if (strcmp(info->state, cs_state_name(CS_ST_link_detached)) == 0 || was_gone)
-		cs_pipeline_flush(e->pipeline);
 	int64_t now = cs_wall_us();
+	e->info = *info;
+	e->info_us = now;
+	if (detached || was_gone)
+		cs_pipeline_flush(e->pipeline);
 	if (d->store) {
 		cs_store_device(d->store, info->udid, info->name, info->product_version, info->product_type,
 		    info->state, info->detail, now);
 	}
 	publish(d, info->udid, false, cs_device_json(info, now));
-	if (d->opt->exit_on_detach && strcmp(info->state, cs_state_name(CS_ST_link_detached)) == 0 &&
-	    strcmp(info->detail, "unplugged") == 0)
+	if (d->opt->exit_on_detach && detached && strcmp(info->detail, "unplugged") == 0)
 		event_base_loopexit(d->base, NULL);
 }
 
