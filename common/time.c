@@ -3,6 +3,7 @@
  * out, any zone in, every field range-checked so no input overflows) and the clocks (realtime for
  * stamps, monotonic for timeouts). Shared by callsightd and callsight (include/callsight/common.h).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +67,7 @@ void
 cs_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-	while (nanosleep(&ts, &ts) != 0)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)	/* the rest, after a signal */
 		;
 }
 
