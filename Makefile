@@ -44,7 +44,7 @@ PKGS_TEST := cmocka
 
 # pkg-config is asked lazily (=) so that `make deps` works before the packages exist.
 CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE) $(PKGS_DEV) 2>/dev/null) $(HS_CFLAGS)
-CORE_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null) $(HS_LIBS)
+CORE_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null) $(HS_LIBS) -pthread
 DEV_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS_DEV) 2>/dev/null) -lpthread
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TEST) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS_TEST) 2>/dev/null)

@@ -9,11 +9,21 @@
  * records (no store, no line subscribers: sink.line NULL) they are not even built.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "callsightd.h"
+
+/* The scan's hits in one chunk, one per line: the chunk offset just past the first literal in it. */
+struct hit_list {
+	size_t		*v;
+	size_t		 n, cap;
+	size_t		 line_end;	/* the chunk offset where the last hit's line ends */
+	const char	*buf;
+	size_t		 len;
+};
 
 struct cs_pipeline {
 	struct cs_reader	*reader;
@@ -22,11 +32,7 @@ struct cs_pipeline {
 	struct cs_sink		 sink;
 	struct cs_pipeline_stats stats;
 	char			 udid[64];
-	size_t			*hits;		/* scan first: the chunk's hits, one per line */
-	size_t			 nhits, hits_cap;
-	size_t			 hit_line_end;	/* the chunk offset where the last hit's line ends */
-	const char		*scan_buf;
-	size_t			 scan_len;
+	struct hit_list		 hits;		/* scan first: the chunk being fed */
 	uint64_t		 last_event_line;
 };
 
@@ -83,17 +89,41 @@ on_line(const struct cs_line *line, void *ctx)
 static int
 on_hit(size_t end, void *ctx)
 {
-	struct cs_pipeline *p = ctx;
-	if (p->nhits > 0 && end <= p->hit_line_end)
+	struct hit_list *h = ctx;
+	if (h->n > 0 && end <= h->line_end)
 		return 0;
-	if (p->nhits == p->hits_cap) {
-		p->hits_cap = p->hits_cap ? p->hits_cap * 2 : 1024;
-		p->hits = cs_xrealloc(p->hits, p->hits_cap * sizeof *p->hits);
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->v = cs_xrealloc(h->v, h->cap * sizeof *h->v);
 	}
-	p->hits[p->nhits++] = end;
-	const char *nl = end < p->scan_len ? memchr(p->scan_buf + end, '\n', p->scan_len - end) : NULL;
-	p->hit_line_end = nl ? (size_t)(nl - p->scan_buf) : p->scan_len;
+	h->v[h->n++] = end;
+	const char *nl = end < h->len ? memchr(h->buf + end, '\n', h->len - end) : NULL;
+	h->line_end = nl ? (size_t)(nl - h->buf) : h->len;
 	return 0;
+}
+
+/* The scan of one chunk into h: 0, or -1 when the rules cannot say which lines are candidates. */
+static int
+scan_chunk(struct cs_rules *rules, const char *buf, size_t len, struct hit_list *h)
+{
+	h->n = 0;
+	h->line_end = 0;
+	h->buf = buf;
+	h->len = len;
+	if (!cs_rules_can_scan(rules))
+		return -1;
+	return cs_rules_scan(rules, buf, len, on_hit, h);
+}
+
+/* A chunk with its scan (scanned false: every line is a candidate). */
+static void
+feed_scanned(struct cs_pipeline *p, const char *buf, size_t len, const struct hit_list *h,
+    bool scanned)
+{
+	if (scanned)
+		cs_reader_feed_hits(p->reader, buf, len, h->v, h->n, p->sink.line == NULL);
+	else
+		cs_reader_feed(p->reader, buf, len);
 }
 
 struct cs_pipeline *
@@ -146,14 +176,8 @@ cs_pipeline_set_clock(struct cs_pipeline *p, int64_t now_us)
 void
 cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len)
 {
-	p->nhits = 0;
-	p->hit_line_end = 0;
-	p->scan_buf = buf;
-	p->scan_len = len;
-	if (cs_rules_can_scan(p->rules) && cs_rules_scan(p->rules, buf, len, on_hit, p) == 0)
-		cs_reader_feed_hits(p->reader, buf, len, p->hits, p->nhits, p->sink.line == NULL);
-	else
-		cs_reader_feed(p->reader, buf, len);
+	bool scanned = scan_chunk(p->rules, buf, len, &p->hits) == 0;
+	feed_scanned(p, buf, len, &p->hits, scanned);
 }
 
 void
@@ -248,31 +272,170 @@ cs_pipeline_free(struct cs_pipeline *p)
 		return;
 	cs_reader_free(p->reader);
 	cs_timeline_free(p->timeline);
-	free(p->hits);
+	free(p->hits.v);
 	free(p);
 }
 
 #define REPLAY_CHUNK (256 * 1024)
+#define AHEAD_SLOTS  4		/* chunks read and scanned ahead of the pipeline */
 
-int
-cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen)
+/*
+ * Scan ahead (issue 12): a capture is read and scanned by a second thread while the pipeline works
+ * through the chunks before, so the literal scan (a quarter to a third of a replay's CPU) and the
+ * read() copy run beside the rest instead of before it. The scan needs nothing of the pipeline's
+ * state, and each chunk is the bytes one read() returned, scanned alone, exactly as the sequential
+ * loop (cs_replay_sequential) does: the same chunks with the same hits give the same records.
+ * A ring of AHEAD_SLOTS chunks under one mutex: the reader thread fills slot `filled % SLOTS` once
+ * the pipeline has `taken` it back, the pipeline takes them in order. The rules' scan scratch is
+ * used by the reader thread alone while it runs (nothing else scans during a replay).
+ */
+struct ahead_slot {
+	char		*buf;
+	size_t		 len;		/* 0: end of input */
+	int		 error;		/* errno of a failed read (ends the input) */
+	bool		 scanned;
+	struct hit_list	 hits;
+};
+
+struct ahead {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 changed;
+	struct ahead_slot slot[AHEAD_SLOTS];
+	uint64_t	 filled, taken;	/* slots filled by the reader, handed back by the pipeline */
+	bool		 stop;		/* the pipeline gave up: the reader ends */
+	int		 fd;
+	struct cs_rules	*rules;
+};
+
+/* read() once, retrying a signal: >0 bytes, 0 end, -1 errno set */
+static ssize_t
+read_chunk(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
+static void *
+ahead_reader(void *arg)
+{
+	struct ahead *a = arg;
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		while (!a->stop && a->filled - a->taken == AHEAD_SLOTS)
+			pthread_cond_wait(&a->changed, &a->lock);
+		bool stop = a->stop;
+		struct ahead_slot *s = &a->slot[a->filled % AHEAD_SLOTS];
+		pthread_mutex_unlock(&a->lock);
+		if (stop)
+			return NULL;
+		ssize_t n = read_chunk(a->fd, s->buf, REPLAY_CHUNK);
+		s->error = n < 0 ? errno : 0;
+		s->len = n > 0 ? (size_t)n : 0;
+		s->scanned = s->len > 0 && scan_chunk(a->rules, s->buf, s->len, &s->hits) == 0;
+		pthread_mutex_lock(&a->lock);
+		a->filled++;
+		pthread_cond_broadcast(&a->changed);
+		pthread_mutex_unlock(&a->lock);
+		if (s->len == 0)
+			return NULL;
+	}
+}
+
+static int
+replay_sequential(struct cs_pipeline *p, int fd, char *err, size_t errlen)
 {
 	char *buf = cs_xmalloc(REPLAY_CHUNK);
 	int rc = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf, REPLAY_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = read_chunk(fd, buf, REPLAY_CHUNK);
 		if (n < 0) {
 			snprintf(err, errlen, "%s", strerror(errno));
 			rc = -1;
-			break;
 		}
-		if (n == 0)
+		if (n <= 0)
 			break;
 		cs_pipeline_feed(p, buf, (size_t)n);
 	}
 	free(buf);
+	return rc;
+}
+
+static void
+ahead_free(struct ahead *a)
+{
+	for (int i = 0; i < AHEAD_SLOTS; i++) {
+		free(a->slot[i].buf);
+		free(a->slot[i].hits.v);
+	}
+	pthread_cond_destroy(&a->changed);
+	pthread_mutex_destroy(&a->lock);
+}
+
+/* The pipeline's side of scan ahead; -2 when the reader thread cannot start (nothing read yet). */
+static int
+replay_ahead(struct cs_pipeline *p, int fd, char *err, size_t errlen)
+{
+	struct ahead a = { .fd = fd, .rules = p->rules };
+	pthread_t thread;
+	int rc = 0;
+	if (pthread_mutex_init(&a.lock, NULL) != 0)
+		return -2;
+	if (pthread_cond_init(&a.changed, NULL) != 0) {
+		pthread_mutex_destroy(&a.lock);
+		return -2;
+	}
+	for (int i = 0; i < AHEAD_SLOTS; i++)
+		a.slot[i].buf = cs_xmalloc(REPLAY_CHUNK);
+	if (pthread_create(&thread, NULL, ahead_reader, &a) != 0) {
+		ahead_free(&a);
+		return -2;
+	}
+	for (;;) {
+		pthread_mutex_lock(&a.lock);
+		while (a.filled == a.taken)
+			pthread_cond_wait(&a.changed, &a.lock);
+		struct ahead_slot *s = &a.slot[a.taken % AHEAD_SLOTS];
+		pthread_mutex_unlock(&a.lock);
+		if (s->len == 0) {
+			if (s->error != 0) {
+				snprintf(err, errlen, "%s", strerror(s->error));
+				rc = -1;
+			}
+			break;
+		}
+		feed_scanned(p, s->buf, s->len, &s->hits, s->scanned);
+		pthread_mutex_lock(&a.lock);
+		a.taken++;
+		pthread_cond_broadcast(&a.changed);
+		pthread_mutex_unlock(&a.lock);
+	}
+	pthread_mutex_lock(&a.lock);
+	a.stop = true;
+	pthread_cond_broadcast(&a.changed);
+	pthread_mutex_unlock(&a.lock);
+	pthread_join(thread, NULL);
+	ahead_free(&a);
+	return rc;
+}
+
+/* CALLSIGHT_SCAN_AHEAD=0: read and scan in the pipeline's thread (tests compare both ways). */
+static bool
+scan_ahead_wanted(void)
+{
+	const char *v = getenv("CALLSIGHT_SCAN_AHEAD");
+	return v == NULL || strcmp(v, "0") != 0;
+}
+
+int
+cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen)
+{
+	int rc = -2;
+	if (cs_rules_can_scan(p->rules) && scan_ahead_wanted())
+		rc = replay_ahead(p, fd, err, errlen);
+	if (rc == -2)
+		rc = replay_sequential(p, fd, err, errlen);
 	cs_pipeline_finish(p);
 	return rc;
 }

@@ -9,6 +9,8 @@
  * groups, constants, --rules files from disk. Data is found through $CS_TEST_DATA, else tests/unit
  * relative to the working directory (the repository root under make).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -832,6 +834,67 @@ test_empty_rules(void **state)
 
 /* ---------------------------------------------------------------- throughput sanity (not timed) */
 
+/* A read that fails (a directory's fd: EISDIR) ends a replay with its reason, whether the chunks
+ * are read and scanned ahead by a second thread or in turn (CALLSIGHT_SCAN_AHEAD=0). */
+static void
+test_replay_read_error(void **state)
+{
+	struct fixture *fx = *state;
+	for (int ahead = 1; ahead >= 0; ahead--) {
+		if (!ahead)
+			setenv("CALLSIGHT_SCAN_AHEAD", "0", 1);
+		int fd = open(".", O_RDONLY | O_DIRECTORY);
+		assert_true(fd >= 0);
+		struct cs_pipeline *p = cs_pipeline_new(fx->rules, NULL, NULL);
+		char err[128] = "";
+		assert_int_equal(cs_replay_fd(p, fd, err, sizeof err), -1);
+		assert_string_equal(err, strerror(EISDIR));
+		assert_int_equal(cs_pipeline_reader_stats(p)->lines, 0);
+		cs_pipeline_free(p);
+		close(fd);
+		unsetenv("CALLSIGHT_SCAN_AHEAD");
+	}
+}
+
+/* A file of many chunks (the demo capture 40 times: ~1.5 MB, 256 KiB chunks), replayed scanned
+ * ahead and in turn: the same lines, candidates, events and flags. */
+static void
+test_replay_ahead_same(void **state)
+{
+	struct fixture *fx = *state;
+	struct cs_pipeline_stats got[2];
+	char path[] = "/tmp/callsight-ahead-XXXXXX";
+	int out = mkstemp(path);
+	assert_true(out >= 0);
+	FILE *demo = fopen("tests/fakedevice/demo.syslog", "rb");
+	assert_non_null(demo);
+	char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf, demo);
+	fclose(demo);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(write(out, buf, n), (ssize_t)n);
+	close(out);
+	for (int ahead = 1; ahead >= 0; ahead--) {
+		if (!ahead)
+			setenv("CALLSIGHT_SCAN_AHEAD", "0", 1);
+		int fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		struct cs_pipeline *p = cs_pipeline_new(fx->rules, NULL, NULL);
+		char err[128] = "";
+		assert_int_equal(cs_replay_fd(p, fd, err, sizeof err), 0);
+		got[ahead] = *cs_pipeline_stats(p);
+		cs_pipeline_free(p);
+		close(fd);
+		unsetenv("CALLSIGHT_SCAN_AHEAD");
+	}
+	unlink(path);
+	assert_int_equal(got[1].lines, 40 * 300);
+	assert_int_equal(got[1].lines, got[0].lines);
+	assert_int_equal(got[1].candidates, got[0].candidates);
+	assert_int_equal(got[1].events, got[0].events);
+	assert_int_equal(got[1].flags, got[0].flags);
+}
+
 static void
 count_event(const struct cs_event *event, void *ctx)
 {
@@ -878,6 +941,8 @@ main(void)
 		cmocka_unit_test(test_scan_prebuilt),
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_throughput),
+		cmocka_unit_test(test_replay_read_error),
+		cmocka_unit_test(test_replay_ahead_same),
 	};
 	return cmocka_run_group_tests_name("rules", tests, setup, teardown);
 }
