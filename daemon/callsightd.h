@@ -128,6 +128,17 @@ void cs_reader_feed(struct cs_reader *reader, const void *buf, size_t len);
  * Every record keeps the number, time and order it has with cs_reader_feed. */
 void cs_reader_feed_hits(struct cs_reader *reader, const void *buf, size_t len, const size_t *hits,
     size_t nhits, bool light);
+/* Scan ahead (replay.c): what the reader needs of each line of a chunk that its bytes alone decide
+ * (its end, the first byte to clean, its syslog head), built on another thread beside the scan
+ * (cs_line_index_build reads no reader state); cs_reader_feed_ahead feeds the chunk it was built
+ * on (scanned: with the scan's hits, as cs_reader_feed_hits; else as cs_reader_feed). The records
+ * are those of the same feed without the index. */
+struct cs_line_index;
+struct cs_line_index *cs_line_index_new(void);
+void cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len);
+void cs_line_index_free(struct cs_line_index *ix);
+void cs_reader_feed_ahead(struct cs_reader *reader, const void *buf, size_t len, bool scanned,
+    const size_t *hits, size_t nhits, bool light, const struct cs_line_index *ix);
 void cs_reader_set_recv_time(struct cs_reader *reader, int64_t recv_us);	/* for what is fed next */
 void cs_reader_flush(struct cs_reader *reader);	/* hand out a pending record (idle / end) */
 const struct cs_reader_stats *cs_reader_stats(const struct cs_reader *reader);

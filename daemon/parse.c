@@ -117,6 +117,19 @@ struct record {
 	char		field[F_COUNT][FIELD_CAP];
 };
 
+struct line_pre;
+
+/*
+ * The last syslog stamp read, as its bytes up to its seconds and what they parsed to (stamp_again):
+ * consecutive lines mostly share their second, so a repeat is a memcmp, not a parse. A cache of a
+ * pure function: the reader keeps one, the line index builder (another thread) its own.
+ */
+struct stamp_memo {
+	char		bytes[STAMP_MEMO];
+	size_t		len;		/* 0: none kept */
+	struct stamp	st;
+};
+
 struct cs_reader {
 	struct cs_reader_options opt;
 	char		       *udid;
@@ -175,9 +188,7 @@ struct cs_reader {
 	 * last syslog stamp read is kept as its bytes up to its seconds (stamp_again()), and the
 	 * last stamp resolved with its time (resolve_time()): a repeat is a memcmp, not a parse
 	 * and a date computation */
-	char			stamp_bytes[STAMP_MEMO];	/* the stamp up to its seconds */
-	size_t			stamp_len;	/* 0: none kept */
-	struct stamp		stamp_st;
+	struct stamp_memo	memo;
 	bool			resolved_valid;
 	struct stamp		resolved_st;	/* the argument of the last resolve_time() ... */
 	int64_t			resolved_us;	/* ... and its result */
@@ -197,6 +208,11 @@ struct cs_reader {
 	const char	       *peek_body;
 	const char	       *peek_stamp_end;
 	struct stamp		peek_st;
+	/* scan ahead: the chunk's line index (cs_reader_feed_ahead), and the entry of the physical
+	 * line being cut (NULL: not indexed, read it here). Valid during one feed only. */
+	const struct cs_line_index *ix;
+	const struct line_pre  *pre;
+	size_t			ix_at;		/* the first entry not behind the line being cut */
 };
 
 /* ---------------------------------------------------------------- byte classes */
@@ -895,50 +911,82 @@ syslog_stamp(const char *line, const char *end, struct stamp *st, const char **s
  * (a fraction, then a blank or the end) is read here as syslog_stamp reads it.
  */
 static const char *
-stamp_again(struct cs_reader *r, const char *line, const char *end, struct stamp *st)
+stamp_again(struct stamp_memo *m, const char *line, const char *end, struct stamp *st)
 {
-	size_t k = r->stamp_len;
+	size_t k = m->len;
 	const char *q, *sec = line;
 
-	if (k > 0 && (size_t)(end - line) >= k && memcmp(line, r->stamp_bytes, k) == 0) {
-		*st = r->stamp_st;
+	if (k > 0 && (size_t)(end - line) >= k && memcmp(line, m->bytes, k) == 0) {
+		*st = m->st;
 		if ((q = parse_fraction(line + k, end, st)) == NULL || (q < end && *q != ' '))
 			return NULL;
 		return q;
 	}
 	q = syslog_stamp(line, end, st, &sec);
-	r->stamp_len = 0;
+	m->len = 0;
 	if (q != NULL && (size_t)(sec - line) <= STAMP_MEMO) {
-		r->stamp_len = (size_t)(sec - line);
-		memcpy(r->stamp_bytes, line, r->stamp_len);
-		r->stamp_st = *st;
+		m->len = (size_t)(sec - line);
+		memcpy(m->bytes, line, m->len);
+		m->st = *st;
 	}
 	return q;
 }
 
+/*
+ * What parse_syslog reads of a line without the reader's state: the stamp, the process block
+ * parse_syslog takes (not Xcode's "[pid:tid]", not a "{image}"), and where the message starts.
+ * The line index (scan ahead) reads it for every line of a chunk on the other thread.
+ */
+struct syslog_head {
+	const char	   *stamp_end;	/* NULL: no syslog stamp, so no syslog header */
+	struct stamp	    st;
+	bool		    block;
+	struct proc_block   pb;
+	const char	   *msg;
+};
+
+/* The rest of a syslog head, after its stamp (sh->stamp_end, sh->st) was read. */
+static void
+syslog_head_rest(struct syslog_head *sh, const char *end)
+{
+	const char *q = skip_spaces(sh->stamp_end, end);
+
+	sh->block = scan_proc_block(q, end, &sh->pb) && !sh->pb.has_tid && sh->pb.image_open != '{';
+	sh->msg = sh->block ? sh->pb.msg : q;
+}
+
+static const struct syslog_head *indexed_head(const struct cs_reader *r, const char *line,
+    const char *end);
+
 static bool
 parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
 {
-	const char *end = line + n, *q;
-	struct proc_block pb;
+	const char *end = line + n;
+	const struct syslog_head *sh = indexed_head(r, line, end);
+	struct syslog_head own;
 
 	header_init(h, CS_FMT_syslog);
-	if (line == r->peek_line && end == r->peek_body) {	/* skip_line read it already */
-		if ((q = r->peek_stamp_end) == NULL)
-			return false;
-		h->st = r->peek_st;
-	} else if ((q = stamp_again(r, line, end, &h->st)) == NULL) {
+	if (sh == NULL) {
+		sh = &own;
+		if (line == r->peek_line && end == r->peek_body) {	/* skip_line read it already */
+			own.stamp_end = r->peek_stamp_end;
+			own.st = r->peek_st;
+		} else {
+			own.stamp_end = stamp_again(&r->memo, line, end, &own.st);
+		}
+		if (own.stamp_end != NULL)
+			syslog_head_rest(&own, end);
+	}
+	if (sh->stamp_end == NULL)
 		return false;
+	h->st = sh->st;
+	if (sh->block) {
+		split_syslog_name(r, h, sh->pb.name);
+		set_field(h, F_IMAGE, sh->pb.image.p, sh->pb.image.n);
+		set_field(h, F_LEVEL, sh->pb.level.p, sh->pb.level.n);
+		h->pid = sh->pb.pid;
 	}
-	q = skip_spaces(q, end);
-	if (scan_proc_block(q, end, &pb) && !pb.has_tid && pb.image_open != '{') {
-		split_syslog_name(r, h, pb.name);
-		set_field(h, F_IMAGE, pb.image.p, pb.image.n);
-		set_field(h, F_LEVEL, pb.level.p, pb.level.n);
-		h->pid = pb.pid;
-		q = pb.msg;
-	}
-	h->msg_off = (size_t)(q - line);
+	h->msg_off = (size_t)(sh->msg - line);
 	return true;
 }
 
@@ -1858,6 +1906,114 @@ finish_partial(struct cs_reader *r, const char *p, const char *end)
 	return le + 1;
 }
 
+/* ---------------------------------------------------------------- the line index (scan ahead) */
+
+/*
+ * What the reader needs of a physical line that its bytes alone decide: where it ends, the first
+ * byte that needs cleaning, its syslog head. The scan-ahead thread (replay.c) builds this for every
+ * line of a chunk beside the literal scan, while the reader works through the chunk before; the
+ * reader then looks these up instead of reading them (cut_line, skip_line, parse_syslog). Each
+ * entry is what those functions would compute from the same bytes (the same functions compute it),
+ * so a line found in the index and one read here give the same record. An entry is used only for
+ * the exact bytes it was made from: a line starting where an entry starts (not after a NUL, not
+ * a partial line's stash) and, for its head, ending where the entry's body ends (not cut).
+ */
+struct line_pre {
+	const char	   *start;
+	const char	   *nl;		/* its '\n', or NULL: none before the chunk ends */
+	const char	   *body;	/* its end before the "\r\n" or "\n" (nl NULL: the chunk's end) */
+	const char	   *special;	/* find_special(start, body) */
+	struct syslog_head  head;	/* read when nl is set (head.stamp_end NULL otherwise) */
+};
+
+struct cs_line_index {
+	const char	   *buf;	/* the chunk it was built on */
+	size_t		    len;
+	struct line_pre	   *v;
+	size_t		    n, cap;
+	struct stamp_memo   memo;	/* this builder's own (another thread's) */
+};
+
+struct cs_line_index *
+cs_line_index_new(void)
+{
+	return cs_xcalloc(1, sizeof(struct cs_line_index));
+}
+
+void
+cs_line_index_free(struct cs_line_index *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->v);
+	free(ix);
+}
+
+/* Index every line of buf (each starts at buf or after a '\n'); reads no reader state. */
+void
+cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	ix->buf = buf;
+	ix->len = len;
+	ix->n = 0;
+	while (p < end) {
+		if (ix->n == ix->cap) {
+			ix->cap = ix->cap ? ix->cap * 2 : 1024;
+			ix->v = cs_xrealloc(ix->v, ix->cap * sizeof *ix->v);
+		}
+		struct line_pre *e = &ix->v[ix->n++];
+		e->start = p;
+		e->nl = memchr(p, '\n', (size_t)(end - p));
+		e->body = e->nl ? e->nl : end;
+		if (e->nl != NULL && e->body > p && e->body[-1] == '\r')
+			e->body--;
+		e->special = find_special(p, e->body);
+		e->head.stamp_end = NULL;
+		if (e->nl == NULL)
+			break;
+		e->head.stamp_end = stamp_again(&ix->memo, p, e->body, &e->head.st);
+		if (e->head.stamp_end != NULL)
+			syslog_head_rest(&e->head, e->body);
+		p = e->nl + 1;
+	}
+}
+
+/* The entry of the line starting at p, or NULL (the cursor only moves forward: lines are cut in
+ * order). */
+static const struct line_pre *
+indexed_line(struct cs_reader *r, const char *p)
+{
+	const struct cs_line_index *ix = r->ix;
+
+	if (ix == NULL)
+		return NULL;
+	while (r->ix_at < ix->n && ix->v[r->ix_at].start < p)
+		r->ix_at++;
+	return r->ix_at < ix->n && ix->v[r->ix_at].start == p ? &ix->v[r->ix_at] : NULL;
+}
+
+/* The head of the line being cut, when line..end are the very bytes it was read from. */
+static const struct syslog_head *
+indexed_head(const struct cs_reader *r, const char *line, const char *end)
+{
+	const struct line_pre *e = r->pre;
+
+	return e != NULL && e->start == line && e->body == end && e->nl != NULL ? &e->head : NULL;
+}
+
+/* The entry of the line after the one being cut, if it starts at next. */
+static const struct line_pre *
+indexed_next(const struct cs_reader *r, const char *next)
+{
+	const struct line_pre *e = r->pre;
+
+	if (e == NULL || e + 1 >= r->ix->v + r->ix->n || e[1].start != next)
+		return NULL;
+	return e + 1;
+}
+
 /* ---------------------------------------------------------------- scan first */
 
 /* Whether a rule literal ends inside the line [start, nl) of the chunk (hits ascending). */
@@ -1884,23 +2040,31 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 	struct header h;
 	struct stamp st;
 	const char *next_nl, *next_body, *stamp_end;
+	const struct line_pre *ne;
 	struct cs_line line;
 	size_t n = (size_t)(body - p);
 
 	if (r->last_fmt != CS_FMT_syslog || n > RECORD_CAP || next >= end)
 		return false;
-	if ((next_nl = memchr(next, '\n', (size_t)(end - next))) == NULL)
-		return false;
-	next_body = next_nl > next && next_nl[-1] == '\r' ? next_nl - 1 : next_nl;
-	/* the next line's stamp first (parse_syslog counts device names: it runs once per line,
-	 * here or in take_line); kept for that line only once this one has used its own */
-	if ((stamp_end = stamp_again(r, next, next_body, &st)) == NULL || !parse_syslog(r, p, n, &h))
-		return false;
-	r->peek_line = next;
-	r->peek_nl = next_nl;
-	r->peek_body = next_body;
-	r->peek_stamp_end = stamp_end;
-	r->peek_st = st;
+	if ((ne = indexed_next(r, next)) != NULL) {
+		/* the index read the next line (its entry serves it when it is cut) */
+		if (ne->nl == NULL || ne->head.stamp_end == NULL || !parse_syslog(r, p, n, &h))
+			return false;
+	} else {
+		if ((next_nl = memchr(next, '\n', (size_t)(end - next))) == NULL)
+			return false;
+		next_body = next_nl > next && next_nl[-1] == '\r' ? next_nl - 1 : next_nl;
+		/* the next line's stamp first (parse_syslog counts device names: it runs once per
+		 * line, here or in take_line); kept for that line only once this one has used its own */
+		if ((stamp_end = stamp_again(&r->memo, next, next_body, &st)) == NULL ||
+		    !parse_syslog(r, p, n, &h))
+			return false;
+		r->peek_line = next;
+		r->peek_nl = next_nl;
+		r->peek_body = next_body;
+		r->peek_stamp_end = stamp_end;
+		r->peek_st = st;
+	}
 	emit_record(r);
 	r->stats.physical_lines++;
 	take_stamp(r, resolve_time(r, &h.st));
@@ -1951,12 +2115,19 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 	}
 	if (p == end)
 		return p;
-	nl = p == r->peek_line ? r->peek_nl : memchr(p, '\n', (size_t)(end - p));
-	lim = nl ? nl : end;
-	body = lim;
-	if (nl != NULL && body > p && body[-1] == '\r')
-		body--;
-	sp = find_special(p, body);
+	if ((r->pre = indexed_line(r, p)) != NULL) {
+		nl = r->pre->nl;
+		lim = nl ? nl : end;
+		body = r->pre->body;
+		sp = r->pre->special;
+	} else {
+		nl = p == r->peek_line ? r->peek_nl : memchr(p, '\n', (size_t)(end - p));
+		lim = nl ? nl : end;
+		body = lim;
+		if (nl != NULL && body > p && body[-1] == '\r')
+			body--;
+		sp = find_special(p, body);
+	}
 	r->line_hit = true;	/* unless the scan proves otherwise for a clean, whole line */
 	if (sp == body) {
 		if (nl == NULL) {
@@ -2041,9 +2212,12 @@ cs_reader_feed(struct cs_reader *r, const void *buf, size_t len)
 		p = finish_partial(r, p, end);
 	}
 	r->peek_line = NULL;	/* a new chunk may reuse the last one's buffer */
+	r->pre = NULL;
+	r->ix_at = 0;
 	while (p < end)
 		p = cut_line(r, chunk, p, end);
 	r->peek_line = NULL;
+	r->pre = NULL;
 	r->base += len;
 }
 
@@ -2051,15 +2225,26 @@ void
 cs_reader_feed_hits(struct cs_reader *r, const void *buf, size_t len, const size_t *hits,
     size_t nhits, bool light)
 {
+	cs_reader_feed_ahead(r, buf, len, true, hits, nhits, light, NULL);
+}
+
+void
+cs_reader_feed_ahead(struct cs_reader *r, const void *buf, size_t len, bool scanned,
+    const size_t *hits, size_t nhits, bool light, const struct cs_line_index *ix)
+{
 	static const size_t none = 0;
 
 	if (r == NULL)
 		return;
-	r->hits = hits != NULL ? hits : &none;
-	r->nhits = hits != NULL ? nhits : 0;
-	r->hit_at = 0;
-	r->light = light;
+	if (scanned) {
+		r->hits = hits != NULL ? hits : &none;
+		r->nhits = hits != NULL ? nhits : 0;
+		r->hit_at = 0;
+		r->light = light;
+	}
+	r->ix = ix != NULL && ix->buf == buf && ix->len == len ? ix : NULL;
 	cs_reader_feed(r, buf, len);
+	r->ix = NULL;
 	r->hits = NULL;
 	r->line_hit = true;
 }

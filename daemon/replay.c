@@ -115,15 +115,12 @@ scan_chunk(struct cs_rules *rules, const char *buf, size_t len, struct hit_list 
 	return cs_rules_scan(rules, buf, len, on_hit, h);
 }
 
-/* A chunk with its scan (scanned false: every line is a candidate). */
+/* A chunk with its scan (scanned false: every line is a candidate) and its line index, if any. */
 static void
 feed_scanned(struct cs_pipeline *p, const char *buf, size_t len, const struct hit_list *h,
-    bool scanned)
+    bool scanned, const struct cs_line_index *ix)
 {
-	if (scanned)
-		cs_reader_feed_hits(p->reader, buf, len, h->v, h->n, p->sink.line == NULL);
-	else
-		cs_reader_feed(p->reader, buf, len);
+	cs_reader_feed_ahead(p->reader, buf, len, scanned, h->v, h->n, p->sink.line == NULL, ix);
 }
 
 struct cs_pipeline *
@@ -177,7 +174,7 @@ void
 cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len)
 {
 	bool scanned = scan_chunk(p->rules, buf, len, &p->hits) == 0;
-	feed_scanned(p, buf, len, &p->hits, scanned);
+	feed_scanned(p, buf, len, &p->hits, scanned, NULL);
 }
 
 void
@@ -289,12 +286,18 @@ cs_pipeline_free(struct cs_pipeline *p)
  * the pipeline has `taken` it back, the pipeline takes them in order. The rules' scan scratch is
  * used by the reader thread alone while it runs (nothing else scans during a replay).
  */
+/* When the reader thread builds a chunk's line index (CALLSIGHT_SCAN_AHEAD=index: always, for
+ * tests; the records are the same either way). */
+enum ahead_index { INDEX_WHEN_BEHIND, INDEX_ALWAYS };
+
 struct ahead_slot {
 	char		*buf;
 	size_t		 len;		/* 0: end of input */
 	int		 error;		/* errno of a failed read (ends the input) */
 	bool		 scanned;
 	struct hit_list	 hits;
+	struct cs_line_index *index;	/* its lines' ends, stamps, process blocks (parse.c) */
+	bool		 indexed;
 };
 
 struct ahead {
@@ -303,6 +306,7 @@ struct ahead {
 	struct ahead_slot slot[AHEAD_SLOTS];
 	uint64_t	 filled, taken;	/* slots filled by the reader, handed back by the pipeline */
 	bool		 stop;		/* the pipeline gave up: the reader ends */
+	enum ahead_index index;
 	int		 fd;
 	struct cs_rules	*rules;
 };
@@ -315,6 +319,24 @@ read_chunk(int fd, char *buf, size_t len)
 	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
 		;
 	return n;
+}
+
+/*
+ * Whether to index the chunk just scanned. The line index moves work from the pipeline's thread
+ * to this one, which pays only while the pipeline is the slower of the two: when it is still busy
+ * with an earlier chunk (a dense capture: rules and timeline have work on many lines). When it
+ * waits for this thread (a sparse capture: the scan is the longer part), the chunk goes at once
+ * and the pipeline reads its lines itself. Either way the records are the same.
+ */
+static bool
+index_now(struct ahead *a)
+{
+	if (a->index == INDEX_ALWAYS)
+		return true;
+	pthread_mutex_lock(&a->lock);
+	bool busy = a->filled - a->taken >= 2;
+	pthread_mutex_unlock(&a->lock);
+	return busy;
 }
 
 static void *
@@ -334,6 +356,9 @@ ahead_reader(void *arg)
 		s->error = n < 0 ? errno : 0;
 		s->len = n > 0 ? (size_t)n : 0;
 		s->scanned = s->len > 0 && scan_chunk(a->rules, s->buf, s->len, &s->hits) == 0;
+		s->indexed = s->len > 0 && index_now(a);
+		if (s->indexed)
+			cs_line_index_build(s->index, s->buf, s->len);
 		pthread_mutex_lock(&a->lock);
 		a->filled++;
 		pthread_cond_broadcast(&a->changed);
@@ -368,6 +393,7 @@ ahead_free(struct ahead *a)
 	for (int i = 0; i < AHEAD_SLOTS; i++) {
 		free(a->slot[i].buf);
 		free(a->slot[i].hits.v);
+		cs_line_index_free(a->slot[i].index);
 	}
 	pthread_cond_destroy(&a->changed);
 	pthread_mutex_destroy(&a->lock);
@@ -375,9 +401,9 @@ ahead_free(struct ahead *a)
 
 /* The pipeline's side of scan ahead; -2 when the reader thread cannot start (nothing read yet). */
 static int
-replay_ahead(struct cs_pipeline *p, int fd, char *err, size_t errlen)
+replay_ahead(struct cs_pipeline *p, int fd, enum ahead_index index, char *err, size_t errlen)
 {
-	struct ahead a = { .fd = fd, .rules = p->rules };
+	struct ahead a = { .fd = fd, .rules = p->rules, .index = index };
 	pthread_t thread;
 	int rc = 0;
 	if (pthread_mutex_init(&a.lock, NULL) != 0)
@@ -386,8 +412,10 @@ replay_ahead(struct cs_pipeline *p, int fd, char *err, size_t errlen)
 		pthread_mutex_destroy(&a.lock);
 		return -2;
 	}
-	for (int i = 0; i < AHEAD_SLOTS; i++)
+	for (int i = 0; i < AHEAD_SLOTS; i++) {
 		a.slot[i].buf = cs_xmalloc(REPLAY_CHUNK);
+		a.slot[i].index = cs_line_index_new();
+	}
 	if (pthread_create(&thread, NULL, ahead_reader, &a) != 0) {
 		ahead_free(&a);
 		return -2;
@@ -405,7 +433,7 @@ replay_ahead(struct cs_pipeline *p, int fd, char *err, size_t errlen)
 			}
 			break;
 		}
-		feed_scanned(p, s->buf, s->len, &s->hits, s->scanned);
+		feed_scanned(p, s->buf, s->len, &s->hits, s->scanned, s->indexed ? s->index : NULL);
 		pthread_mutex_lock(&a.lock);
 		a.taken++;
 		pthread_cond_broadcast(&a.changed);
@@ -420,20 +448,16 @@ replay_ahead(struct cs_pipeline *p, int fd, char *err, size_t errlen)
 	return rc;
 }
 
-/* CALLSIGHT_SCAN_AHEAD=0: read and scan in the pipeline's thread (tests compare both ways). */
-static bool
-scan_ahead_wanted(void)
-{
-	const char *v = getenv("CALLSIGHT_SCAN_AHEAD");
-	return v == NULL || strcmp(v, "0") != 0;
-}
-
 int
 cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen)
 {
+	/* CALLSIGHT_SCAN_AHEAD=0: read and scan in the pipeline's thread; =index: index every chunk
+	 * (tests compare the three ways) */
+	const char *how = getenv("CALLSIGHT_SCAN_AHEAD");
 	int rc = -2;
-	if (cs_rules_can_scan(p->rules) && scan_ahead_wanted())
-		rc = replay_ahead(p, fd, err, errlen);
+	if (cs_rules_can_scan(p->rules) && (how == NULL || strcmp(how, "0") != 0))
+		rc = replay_ahead(p, fd, how && strcmp(how, "index") == 0 ? INDEX_ALWAYS :
+		    INDEX_WHEN_BEHIND, err, errlen);
 	if (rc == -2)
 		rc = replay_sequential(p, fd, err, errlen);
 	cs_pipeline_finish(p);
