@@ -80,6 +80,10 @@ struct cs_line {
 	size_t		raw_len;
 	const char     *udid;		/* device UDID for live capture, "" otherwise */
 	enum cs_scan	scan;		/* what the scan-first pass said (cs_reader_feed_hits) */
+	const uint32_t *scan_ids;	/* the scan literals found in it (cs_rules_scan's ids), when it
+					 * is one clean physical line the scan read: the rules take
+					 * their candidates from these; NULL: they read the message */
+	size_t		nscan_ids;
 };
 
 #define CS_MAX_RECORD	(64 * 1024)	/* longer records are truncated with a marker */
@@ -131,14 +135,24 @@ void cs_reader_feed_hits(struct cs_reader *reader, const void *buf, size_t len, 
 /* Scan ahead (replay.c): what the reader needs of each line of a chunk that its bytes alone decide
  * (its end, the first byte to clean, its syslog head), built on another thread beside the scan
  * (cs_line_index_build reads no reader state); cs_reader_feed_ahead feeds the chunk it was built
- * on (scanned: with the scan's hits, as cs_reader_feed_hits; else as cs_reader_feed). The records
+ * on (hits set: with the scan's hits, as cs_reader_feed_hits; NULL: as cs_reader_feed). The records
  * are those of the same feed without the index. */
 struct cs_line_index;
 struct cs_line_index *cs_line_index_new(void);
 void cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len);
 void cs_line_index_free(struct cs_line_index *ix);
-void cs_reader_feed_ahead(struct cs_reader *reader, const void *buf, size_t len, bool scanned,
-    const size_t *hits, size_t nhits, bool light, const struct cs_line_index *ix);
+/* What the scan found in a chunk: for each line a literal occurs in (ascending), the chunk offset
+ * just past its first literal (end) and where its literals' scan ids start in ids (first; the last
+ * line's run to nids). */
+struct cs_scan_hits {
+	const size_t	*end;
+	const uint32_t	*first;
+	size_t		 n;
+	const uint32_t	*ids;
+	size_t		 nids;
+};
+void cs_reader_feed_ahead(struct cs_reader *reader, const void *buf, size_t len,
+    const struct cs_scan_hits *hits, bool light, const struct cs_line_index *ix);
 void cs_reader_set_recv_time(struct cs_reader *reader, int64_t recv_us);	/* for what is fed next */
 void cs_reader_flush(struct cs_reader *reader);	/* hand out a pending record (idle / end) */
 const struct cs_reader_stats *cs_reader_stats(const struct cs_reader *reader);
@@ -241,8 +255,9 @@ int cs_crash_dir_load(const char *dir, cs_crash_report_cb cb, cs_crash_bad_cb ba
  * any rule literal, in ascending order (a non-zero return stops it). Returns 0, or -1 when a scan
  * cannot decide which lines are candidates (built without Vectorscan, CALLSIGHT_NO_VECTORSCAN set,
  * a rule without literal): then every line is a candidate, as before. */
-typedef int (*cs_scan_hit_cb)(size_t end, void *ctx);
+typedef int (*cs_scan_hit_cb)(size_t end, unsigned id, void *ctx);	/* id: which scan literal */
 bool cs_rules_can_scan(const struct cs_rules *rules);
+const char *cs_rules_scan_literal(const struct cs_rules *rules, unsigned id);	/* NULL: no such id */
 void cs_rules_scan_engine(char *out, size_t outlen);	/* "Vectorscan 5.4.9 ...", or "off (...)" */
 int cs_rules_scan(struct cs_rules *rules, const char *buf, size_t len, cs_scan_hit_cb hit, void *ctx);
 /* Whether the scan database was loaded as built with callsightd (the builtin rules' literals)

@@ -44,6 +44,7 @@
 #define CONSOLE_WINDOW	  256			/* a Console time column must start this close */
 #define MAX_COLUMNS	  16			/* Console columns split; the rest stays in the last */
 #define STAMP_MEMO	  64			/* bytes of a syslog stamp kept (stamp_again) */
+#define MAX_SCAN_IDS	  32			/* a record's scan ids kept; more: the rules read it */
 
 #define US_PER_SEC	  INT64_C(1000000)
 #define US_PER_DAY	  (86400 * US_PER_SEC)
@@ -114,6 +115,9 @@ struct record {
 	unsigned	continuations;
 	unsigned	blank_lines;	/* blank lines after the last joined one: kept only if text follows */
 	bool		hit;		/* one of its lines may hold a rule literal (scan first) */
+	bool		ids_valid;	/* one clean physical line the scan read: its literals' ids */
+	size_t		nids;
+	uint32_t	ids[MAX_SCAN_IDS];
 	char		field[F_COUNT][FIELD_CAP];
 };
 
@@ -196,6 +200,11 @@ struct cs_reader {
 	/* scan first (cs_reader_feed_hits): the chunk's literal hits, for the feed in progress */
 	const size_t	       *hits;		/* NULL: no scan, every line may hold a literal */
 	size_t			nhits, hit_at;	/* hit_at: the first hit not behind the current line */
+	const uint32_t	       *hit_first;	/* per hit line, where its ids start in hit_ids */
+	const uint32_t	       *hit_ids;	/* NULL: no ids (cs_reader_feed_hits) */
+	size_t			nhit_ids;
+	bool			line_ids;	/* the line being taken is clean and whole, and its hit
+						 * (hits[hit_at]) names its literals */
 	bool			light;		/* lines with no hit may be skipped unbuilt */
 	bool			line_hit;	/* the physical line being taken may hold a literal */
 	char			skip_device[FIELD_CAP];	/* the device of the last skipped record */
@@ -1703,6 +1712,8 @@ emit_record(struct cs_reader *r)
 		.raw_len = rec->raw_len,
 		.udid = r->udid,
 		.scan = rec->hit ? CS_SCAN_NONE : CS_SCAN_MISS,
+		.scan_ids = rec->ids_valid ? rec->ids : NULL,
+		.nscan_ids = rec->ids_valid ? rec->nids : 0,
 	};
 	count_record(r, rec->fmt, rec->flags);
 	if (!rec->hit)
@@ -1728,6 +1739,16 @@ start_record(struct cs_reader *r, const struct text *t, const struct header *h, 
 	rec->continuations = 0;
 	rec->blank_lines = 0;
 	rec->hit = r->line_hit;
+	rec->ids_valid = false;
+	if (r->line_ids && r->line_hit) {
+		size_t from = r->hit_first[r->hit_at];
+		size_t to = r->hit_at + 1 < r->nhits ? r->hit_first[r->hit_at + 1] : r->nhit_ids;
+		if (to - from <= MAX_SCAN_IDS) {
+			memcpy(rec->ids, r->hit_ids + from, (to - from) * sizeof *rec->ids);
+			rec->nids = to - from;
+			rec->ids_valid = true;
+		}
+	}
 	rec->raw_len = 0;
 	append_bounded(rec->raw, &rec->raw_len, t->p, t->n, &rec->dropped);
 	rec->msg_separate = false;
@@ -1783,6 +1804,7 @@ join_continuation(struct cs_reader *r, const struct text *t)
 	rec->dropped += t->dropped;
 	rec->flags |= CS_LINE_CONTINUED | t->flags;
 	rec->hit = rec->hit || r->line_hit;
+	rec->ids_valid = false;		/* two lines: the rules read the joined message */
 }
 
 static bool
@@ -2129,6 +2151,7 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 		sp = find_special(p, body);
 	}
 	r->line_hit = true;	/* unless the scan proves otherwise for a clean, whole line */
+	r->line_ids = false;
 	if (sp == body) {
 		if (nl == NULL) {
 			stash_partial(r, p, (size_t)(end - p), r->base + (uint64_t)(p - chunk));
@@ -2136,11 +2159,13 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 		}
 		if (r->hits != NULL) {
 			r->line_hit = line_has_hit(r, (size_t)(p - chunk), (size_t)(nl - chunk));
+			r->line_ids = r->hit_ids != NULL;
 			if (!r->line_hit && r->light && skip_line(r, p, body, nl + 1, end,
 			    r->base + (uint64_t)(p - chunk)))
 				return nl + 1;
 		}
 		take_line(r, p, (size_t)(body - p), true, 0, r->base + (uint64_t)(p - chunk));
+		r->line_ids = false;
 		return nl + 1;
 	}
 	if ((nul = memchr(sp, '\0', (size_t)(lim - sp))) != NULL) {
@@ -2225,28 +2250,35 @@ void
 cs_reader_feed_hits(struct cs_reader *r, const void *buf, size_t len, const size_t *hits,
     size_t nhits, bool light)
 {
-	cs_reader_feed_ahead(r, buf, len, true, hits, nhits, light, NULL);
+	struct cs_scan_hits h = { .end = hits, .n = hits != NULL ? nhits : 0 };
+
+	cs_reader_feed_ahead(r, buf, len, &h, light, NULL);
 }
 
 void
-cs_reader_feed_ahead(struct cs_reader *r, const void *buf, size_t len, bool scanned,
-    const size_t *hits, size_t nhits, bool light, const struct cs_line_index *ix)
+cs_reader_feed_ahead(struct cs_reader *r, const void *buf, size_t len,
+    const struct cs_scan_hits *hits, bool light, const struct cs_line_index *ix)
 {
 	static const size_t none = 0;
 
 	if (r == NULL)
 		return;
-	if (scanned) {
-		r->hits = hits != NULL ? hits : &none;
-		r->nhits = hits != NULL ? nhits : 0;
+	if (hits != NULL) {
+		r->hits = hits->n > 0 ? hits->end : &none;
+		r->nhits = hits->n;
 		r->hit_at = 0;
+		r->hit_first = hits->first;
+		r->hit_ids = hits->n > 0 && hits->first != NULL ? hits->ids : NULL;
+		r->nhit_ids = hits->nids;
 		r->light = light;
 	}
 	r->ix = ix != NULL && ix->buf == buf && ix->len == len ? ix : NULL;
 	cs_reader_feed(r, buf, len);
 	r->ix = NULL;
 	r->hits = NULL;
+	r->hit_ids = NULL;
 	r->line_hit = true;
+	r->line_ids = false;
 }
 
 /*

@@ -16,10 +16,14 @@
 
 #include "callsightd.h"
 
-/* The scan's hits in one chunk, one per line: the chunk offset just past the first literal in it. */
+/* The scan's hits in one chunk: per line a literal occurs in, the chunk offset just past the first
+ * one and where its literals' ids start in ids (struct cs_scan_hits). */
 struct hit_list {
 	size_t		*v;
+	uint32_t	*first;
 	size_t		 n, cap;
+	uint32_t	*ids;
+	size_t		 nids, ids_cap;
 	size_t		 line_end;	/* the chunk offset where the last hit's line ends */
 	const char	*buf;
 	size_t		 len;
@@ -85,21 +89,36 @@ on_line(const struct cs_line *line, void *ctx)
 	cs_timeline_line(p->timeline, line);
 }
 
-/* A literal ends at chunk offset end: keep one hit per line (the reader asks line by line). */
+/* A literal (scan id) ends at chunk offset end: one entry per line, with the ids of its literals. */
 static int
-on_hit(size_t end, void *ctx)
+on_hit(size_t end, unsigned id, void *ctx)
 {
 	struct hit_list *h = ctx;
+	if (h->nids == h->ids_cap) {
+		h->ids_cap = h->ids_cap ? h->ids_cap * 2 : 1024;
+		h->ids = cs_xrealloc(h->ids, h->ids_cap * sizeof *h->ids);
+	}
+	h->ids[h->nids++] = id;
 	if (h->n > 0 && end <= h->line_end)
 		return 0;
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 1024;
 		h->v = cs_xrealloc(h->v, h->cap * sizeof *h->v);
+		h->first = cs_xrealloc(h->first, h->cap * sizeof *h->first);
 	}
+	h->first[h->n] = (uint32_t)(h->nids - 1);
 	h->v[h->n++] = end;
 	const char *nl = end < h->len ? memchr(h->buf + end, '\n', h->len - end) : NULL;
 	h->line_end = nl ? (size_t)(nl - h->buf) : h->len;
 	return 0;
+}
+
+static void
+hit_list_free(struct hit_list *h)
+{
+	free(h->v);
+	free(h->first);
+	free(h->ids);
 }
 
 /* The scan of one chunk into h: 0, or -1 when the rules cannot say which lines are candidates. */
@@ -107,6 +126,7 @@ static int
 scan_chunk(struct cs_rules *rules, const char *buf, size_t len, struct hit_list *h)
 {
 	h->n = 0;
+	h->nids = 0;
 	h->line_end = 0;
 	h->buf = buf;
 	h->len = len;
@@ -120,7 +140,8 @@ static void
 feed_scanned(struct cs_pipeline *p, const char *buf, size_t len, const struct hit_list *h,
     bool scanned, const struct cs_line_index *ix)
 {
-	cs_reader_feed_ahead(p->reader, buf, len, scanned, h->v, h->n, p->sink.line == NULL, ix);
+	struct cs_scan_hits hits = { h->v, h->first, h->n, h->ids, h->nids };
+	cs_reader_feed_ahead(p->reader, buf, len, scanned ? &hits : NULL, p->sink.line == NULL, ix);
 }
 
 struct cs_pipeline *
@@ -269,7 +290,7 @@ cs_pipeline_free(struct cs_pipeline *p)
 		return;
 	cs_reader_free(p->reader);
 	cs_timeline_free(p->timeline);
-	free(p->hits.v);
+	hit_list_free(&p->hits);
 	free(p);
 }
 
@@ -392,7 +413,7 @@ ahead_free(struct ahead *a)
 {
 	for (int i = 0; i < AHEAD_SLOTS; i++) {
 		free(a->slot[i].buf);
-		free(a->slot[i].hits.v);
+		hit_list_free(&a->slot[i].hits);
 		cs_line_index_free(a->slot[i].index);
 	}
 	pthread_cond_destroy(&a->changed);

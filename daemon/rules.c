@@ -186,6 +186,13 @@ struct cs_rules {
 #endif
 	uint64_t		scan_key;		/* the literal list's key (scan_key()) */
 	bool			scan_prebuilt;		/* hs_db came from cs_scan_db, not compiled */
+	/* the scan's literal ids (the database's patterns: every literal that holds no other) and,
+	 * for id k, the rules with a literal holding it: scan_rules[scan_rule_at[k] ..
+	 * scan_rule_at[k + 1]) (cs_rules_match takes a scanned line's candidates from these) */
+	uint32_t	       *scan_lits;		/* id -> entry */
+	size_t			nscan_lits;
+	uint32_t	       *scan_rule_at;
+	uint32_t	       *scan_rules;
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -1507,6 +1514,11 @@ index_free(struct cs_rules *rules)
 	rules->hs_scratch = NULL;
 	rules->hs_db = NULL;
 #endif
+	free(rules->scan_lits);
+	free(rules->scan_rule_at);
+	free(rules->scan_rules);
+	rules->scan_lits = rules->scan_rule_at = rules->scan_rules = NULL;
+	rules->nscan_lits = 0;
 	rules->scan_ready = false;
 	rules->scan_prebuilt = false;
 	rules->scan_key = 0;
@@ -1669,6 +1681,83 @@ scan_load_prebuilt(struct cs_rules *rules)
 }
 #endif
 
+/*
+ * The scan's literals: every distinct literal that holds no other (a literal holding another adds
+ * nothing to "could a rule match this line": the shorter one is found wherever it is, and fewer
+ * literals scan faster), in entry order; their index is the id the scan reports. For each, the rules
+ * with a literal that holds it: a line a scan id hit can match only those (and a line one of a
+ * rule's literals occurs in holds that literal's scan literal), so they are the line's candidates,
+ * a superset of those find_candidates reads from the message. One pass over the pairs of entries.
+ */
+/* A literal's byte pairs as bits of one word: a literal whose pairs are not all among another's is
+ * not inside it (the pair test spares most of the n^2 memmem calls below: ~30 ms at every start). */
+static uint64_t
+pair_bits(const char *s, size_t len)
+{
+	uint64_t bits = 0;
+	for (size_t i = 0; i + 1 < len; i++)
+		bits |= UINT64_C(1) << (((unsigned char)s[i] * 31u + (unsigned char)s[i + 1]) % 64);
+	return bits;
+}
+
+/* Whether entry o's text occurs in entry e's. */
+static bool
+literal_inside(const struct literal_entry *o, uint64_t o_bits, const struct literal_entry *e,
+    uint64_t e_bits)
+{
+	return o->len <= e->len && (o_bits & ~e_bits) == 0 &&
+	    memmem(e->text, e->len, o->text, o->len) != NULL;
+}
+
+static void
+index_scan_literals(struct cs_rules *rules)
+{
+	size_t n = rules->nentries;
+	bool *holds_other = cs_xcalloc(n ? n : 1, sizeof *holds_other);
+	uint64_t *bits = cs_xmalloc((n ? n : 1) * sizeof *bits);
+	for (size_t i = 0; i < n; i++)
+		bits[i] = pair_bits(rules->entries[i].text, rules->entries[i].len);
+	for (size_t i = 0; i < n; i++) {
+		const struct literal_entry *e = &rules->entries[i];
+		for (size_t k = 0; k < n && !holds_other[i]; k++) {
+			const struct literal_entry *o = &rules->entries[k];
+			holds_other[i] = o->len < e->len ? literal_inside(o, bits[k], e, bits[i]) :
+			    o->len == e->len && k < i && memcmp(e->text, o->text, e->len) == 0;
+		}
+	}
+	rules->scan_lits = cs_xmalloc((n ? n : 1) * sizeof *rules->scan_lits);
+	for (size_t i = 0; i < n; i++)
+		if (!holds_other[i])
+			rules->scan_lits[rules->nscan_lits++] = (uint32_t)i;
+	/* each entry's rule under every scan literal it holds, once per rule */
+	size_t cap = rules->nscan_lits + n, len = 0;
+	rules->scan_rules = cs_xmalloc(cap * sizeof *rules->scan_rules);
+	rules->scan_rule_at = cs_xmalloc((rules->nscan_lits + 1) * sizeof *rules->scan_rule_at);
+	for (size_t id = 0; id < rules->nscan_lits; id++) {
+		uint32_t si = rules->scan_lits[id];
+		const struct literal_entry *s = &rules->entries[si];
+		rules->scan_rule_at[id] = (uint32_t)len;
+		rules->generation++;
+		for (size_t i = 0; i < n; i++) {
+			const struct literal_entry *e = &rules->entries[i];
+			if (rules->rule_mark[e->rule] == rules->generation ||
+			    !literal_inside(s, bits[si], e, bits[i]))
+				continue;
+			rules->rule_mark[e->rule] = rules->generation;
+			if (len == cap) {
+				cap *= 2;
+				rules->scan_rules = cs_xrealloc(rules->scan_rules, cap * sizeof *rules->scan_rules);
+			}
+			rules->scan_rules[len++] = e->rule;
+		}
+	}
+	rules->scan_rule_at[rules->nscan_lits] = (uint32_t)len;
+	rules->generation = 0;
+	memset(rules->rule_mark, 0, rules->nrules * sizeof *rules->rule_mark);
+	free(holds_other);
+	free(bits);
+}
+
 static void
 index_scan(struct cs_rules *rules)
 {
@@ -1679,31 +1768,21 @@ index_scan(struct cs_rules *rules)
 		rules->scan_ready = true;
 		return;
 	}
+	index_scan_literals(rules);
 	rules->scan_key = scan_key(rules);
 	if (scan_load_prebuilt(rules))
 		return;
-	const char **exprs = cs_xcalloc(rules->nentries, sizeof *exprs);
-	size_t *lens = cs_xcalloc(rules->nentries, sizeof *lens);
-	unsigned *flags = cs_xcalloc(rules->nentries, sizeof *flags);
-	unsigned *ids = cs_xcalloc(rules->nentries, sizeof *ids);
-	size_t n = 0;
-	for (size_t i = 0; i < rules->nentries; i++) {
-		const struct literal_entry *e = &rules->entries[i];
-		/* a literal holding another one adds nothing to "could a rule match this line": the
-		 * shorter one is found wherever it is (and fewer literals scan faster) */
-		bool redundant = false;
-		for (size_t k = 0; k < rules->nentries && !redundant; k++) {
-			const struct literal_entry *o = &rules->entries[k];
-			redundant = o->len < e->len ? memmem(e->text, e->len, o->text, o->len) != NULL :
-			    o->len == e->len && k < i && memcmp(e->text, o->text, e->len) == 0;
-		}
-		if (redundant)
-			continue;
-		exprs[n] = e->text;
-		lens[n] = e->len;
-		flags[n] = HS_FLAG_CASELESS;
-		ids[n] = (unsigned)n;
-		n++;
+	size_t n = rules->nscan_lits;
+	const char **exprs = cs_xcalloc(n, sizeof *exprs);
+	size_t *lens = cs_xcalloc(n, sizeof *lens);
+	unsigned *flags = cs_xcalloc(n, sizeof *flags);
+	unsigned *ids = cs_xcalloc(n, sizeof *ids);
+	for (size_t i = 0; i < n; i++) {
+		const struct literal_entry *e = &rules->entries[rules->scan_lits[i]];
+		exprs[i] = e->text;
+		lens[i] = e->len;
+		flags[i] = HS_FLAG_CASELESS;
+		ids[i] = (unsigned)i;
 	}
 	hs_compile_error_t *cerr = NULL;
 	if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL,
@@ -1932,6 +2011,25 @@ find_candidates(struct cs_rules *rules, const char *lower, size_t len)
 	return n;
 }
 
+/*
+ * The candidates of a line the scan read (ids: the scan literals it found in the line's bytes):
+ * the rules holding those literals (index_scan_literals), no reading of the message. A superset of
+ * find_candidates' (a literal in the message is in the line), and pcre2 decides, so the events are
+ * the same (tests/e2e/scan-compare.sh: the scan path against the fallback over every capture).
+ */
+static size_t
+scanned_candidates(struct cs_rules *rules, const uint32_t *ids, size_t nids)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nids; i++) {
+		if (ids[i] >= rules->nscan_lits)
+			continue;
+		for (uint32_t k = rules->scan_rule_at[ids[i]]; k < rules->scan_rule_at[ids[i] + 1]; k++)
+			add_candidate(rules, &n, rules->scan_rules[k]);
+	}
+	return n;
+}
+
 static int
 compare_u32(const void *a, const void *b)
 {
@@ -2023,13 +2121,18 @@ cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb c
 		rules->generation = 1;
 	}
 	size_t len = line->message_len;
-	char *lower = scratch(&rules->lower, &rules->lower_cap, len + LOWER_PAD);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line->message[i];
-		lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	size_t n;
+	if (line->scan_ids != NULL && rules->scan_rule_at != NULL) {
+		n = scanned_candidates(rules, line->scan_ids, line->nscan_ids);
+	} else {
+		char *lower = scratch(&rules->lower, &rules->lower_cap, len + LOWER_PAD);
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)line->message[i];
+			lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+		memset(lower + len, 0, LOWER_PAD);
+		n = find_candidates(rules, lower, len);
 	}
-	memset(lower + len, 0, LOWER_PAD);
-	size_t n = find_candidates(rules, lower, len);
 	if (n == 0)
 		return;
 	qsort(rules->cands, n, sizeof *rules->cands, compare_u32);
@@ -2060,6 +2163,12 @@ cs_rules_scan_engine(char *out, size_t outlen)
 #else
 	snprintf(out, outlen, "off (built without Vectorscan: the rules' own prefilter reads every line)");
 #endif
+}
+
+const char *
+cs_rules_scan_literal(const struct cs_rules *rules, unsigned id)
+{
+	return id < rules->nscan_lits ? rules->entries[rules->scan_lits[id]].text : NULL;
 }
 
 bool
@@ -2101,7 +2210,7 @@ on_scan_match(unsigned int id, unsigned long long from, unsigned long long to, u
     void *arg)
 {
 	struct scan_call *call = arg;
-	return call->hit((size_t)to, call->ctx);
+	return call->hit((size_t)to, id, call->ctx);
 }
 #endif
 

@@ -7,8 +7,10 @@
 # file (256 KiB chunks) and from a pipe (whatever chunks the pipe gives), as --json (and the big
 # one as text with --events), with the builtin rules and with a --rules file that replaces and adds rules (the
 # scan database is rebuilt with the rule set). Only the summary's "candidates" count may differ.
-# Scan ahead (daemon/replay.c: a second thread reads and scans the chunks ahead of the pipeline)
-# against CALLSIGHT_SCAN_AHEAD=0 (read and scan in turn): the same records, summary included.
+# Scan ahead (daemon/replay.c: a second thread reads and scans the chunks ahead of the pipeline,
+# and indexes their lines when the pipeline is behind) against CALLSIGHT_SCAN_AHEAD=0 (read and
+# scan in turn, no index) and CALLSIGHT_SCAN_AHEAD=index (every chunk indexed): the same records,
+# summary included.
 # With a Vectorscan build it also checks that the scan did skip lines (else the comparison would
 # compare the fallback with itself). Prints "N passed, N failed".
 set -u
@@ -77,15 +79,17 @@ for src in $files; do
 				bad "$src $mode $rules: the scan path differs from the fallback (exit $rc1 / $rc2)"
 				diff "$tmp/scan.s" "$tmp/all.s" | head -n 6 | sed 's/^/     | /'
 			fi
-			# shellcheck disable=SC2086
-			CALLSIGHT_SCAN_AHEAD=0 "$D" --replay "$f" $mode $rules >"$tmp/seq.out" 2>"$tmp/seq.err"
-			rc3=$?
-			if [ $rc1 -eq $rc3 ] && cmp -s "$tmp/scan.err" "$tmp/seq.err" && cmp -s "$tmp/scan.out" "$tmp/seq.out"; then
-				ok
-			else
-				bad "$src $mode $rules: scanned ahead, the records differ from reading and scanning in turn"
-				diff "$tmp/scan.out" "$tmp/seq.out" | head -n 6 | sed 's/^/     | /'
-			fi
+			for how in 0 index; do
+				# shellcheck disable=SC2086
+				CALLSIGHT_SCAN_AHEAD=$how "$D" --replay "$f" $mode $rules >"$tmp/seq.out" 2>"$tmp/seq.err"
+				rc3=$?
+				if [ $rc1 -eq $rc3 ] && cmp -s "$tmp/scan.err" "$tmp/seq.err" && cmp -s "$tmp/scan.out" "$tmp/seq.out"; then
+					ok
+				else
+					bad "$src $mode $rules: CALLSIGHT_SCAN_AHEAD=$how gives other records"
+					diff "$tmp/scan.out" "$tmp/seq.out" | head -n 6 | sed 's/^/     | /'
+				fi
+			done
 			if [ "$mode" = "--json" ] && [ -z "$rules" ]; then
 				# a pipe has no file time: the day that dates stamp-less lines comes from --date
 				# for both (a file alone would use its modification time, a pipe today)

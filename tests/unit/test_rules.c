@@ -695,7 +695,7 @@ struct hits {
 };
 
 static int
-on_hit(size_t end, void *ctx)
+on_hit(size_t end, unsigned id, void *ctx)
 {
 	struct hits *h = ctx;
 	if (h->n < 16)
@@ -748,19 +748,25 @@ test_scan(void **state)
 	cs_rules_free(rules);
 }
 
-/* every hit of a scan, summed up (the prebuilt and the compiled database must agree on all) */
+/* every hit of a scan, summed up (the prebuilt and the compiled database must agree on all, and on
+ * the literal each names: a scan id names its rules) */
 struct hit_sum {
+	const struct cs_rules *rules;
 	size_t		n;
 	uint64_t	sum, mix;
 };
 
 static int
-on_hit_sum(size_t end, void *ctx)
+on_hit_sum(size_t end, unsigned id, void *ctx)
 {
 	struct hit_sum *h = ctx;
 	h->n++;
 	h->sum += end;
+	const char *lit = cs_rules_scan_literal(h->rules, id);
+	assert_non_null(lit);
 	h->mix = (h->mix ^ end) * UINT64_C(0x100000001b3);
+	for (; *lit; lit++)
+		h->mix = (h->mix ^ (unsigned char)*lit) * UINT64_C(0x100000001b3);
 	return 0;
 }
 
@@ -792,7 +798,7 @@ test_scan_prebuilt(void **state)
 	struct cs_rules *built = cs_rules_new();
 	assert_int_equal(cs_rules_load_builtin(built, err, sizeof err), 0);
 	assert_true(cs_rules_scan_prebuilt(built));
-	struct hit_sum a = { 0 };
+	struct hit_sum a = { .rules = built };
 	assert_int_equal(cs_rules_scan(built, text, len, on_hit_sum, &a), 0);
 	assert_true(a.n > 100);
 
@@ -804,7 +810,7 @@ test_scan_prebuilt(void **state)
 	    sizeof err), 0);
 	assert_false(cs_rules_scan_prebuilt(compiled));
 	assert_true(cs_rules_can_scan(compiled));
-	struct hit_sum b = { 0 };
+	struct hit_sum b = { .rules = compiled };
 	assert_int_equal(cs_rules_scan(compiled, text, len, on_hit_sum, &b), 0);
 	assert_int_equal(a.n, b.n);
 	assert_true(a.sum == b.sum && a.mix == b.mix);
@@ -817,6 +823,68 @@ test_scan_prebuilt(void **state)
 	cs_rules_free(built);
 	cs_rules_free(compiled);
 	free(text);
+}
+
+/* a scan's ids, as the replay collects them for one line */
+struct line_ids {
+	uint32_t	id[64];
+	size_t		n;
+};
+
+static int
+on_line_id(size_t end, unsigned id, void *ctx)
+{
+	struct line_ids *l = ctx;
+	(void)end;
+	if (l->n < 64)
+		l->id[l->n++] = id;
+	return 0;
+}
+
+/* Every rule sample (and each with a header before it, as a scanned line holds one), matched with
+ * the candidates its scan ids give and with those read from the message: the same events, in the
+ * same order, with the same attributes. */
+static void
+test_scan_ids_same_events(void **state)
+{
+	struct fixture *fx = *state;
+	if (!cs_rules_can_scan(fx->rules))
+		skip();
+	size_t compared = 0, with_ids = 0;
+	for (size_t i = 0; i < fx->nsamples; i++) {
+		const struct sample *s = &fx->samples[i];
+		char raw[4096];
+		for (int headed = 0; headed < 2; headed++) {
+			snprintf(raw, sizeof raw, "%s%s", headed ? "Dec  1 10:00:00 iPhone SpringBoard[59] <Notice>: " : "",
+			    s->message);
+			struct line_ids ids = { .n = 0 };
+			assert_int_equal(cs_rules_scan(fx->rules, raw, strlen(raw), on_line_id, &ids), 0);
+			struct collected *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+			assert_non_null(a);
+			assert_non_null(b);
+			struct cs_line line = make_line(s->process, s->image, s->pid, s->message);
+			cs_rules_match(fx->rules, &line, collect, a);
+			line.scan_ids = ids.id;
+			line.nscan_ids = ids.n;
+			cs_rules_match(fx->rules, &line, collect, b);
+			assert_int_equal(a->n, b->n);
+			for (size_t k = 0; k < a->n; k++) {
+				assert_int_equal(a->ev[k].kind, b->ev[k].kind);
+				assert_string_equal(a->ev[k].rule, b->ev[k].rule);
+				assert_int_equal(a->ev[k].nattrs, b->ev[k].nattrs);
+				for (size_t m = 0; m < a->ev[k].nattrs; m++) {
+					assert_string_equal(a->ev[k].attrs[m][0], b->ev[k].attrs[m][0]);
+					assert_string_equal(a->ev[k].attrs[m][1], b->ev[k].attrs[m][1]);
+				}
+			}
+			with_ids += ids.n > 0;
+			compared++;
+			free(a);
+			free(b);
+		}
+	}
+	print_message("%zu sample lines, %zu with scan ids: the same events both ways\n", compared, with_ids);
+	assert_true(with_ids > compared / 2);
 }
 
 static void
@@ -942,6 +1010,7 @@ main(void)
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_throughput),
 		cmocka_unit_test(test_replay_read_error),
+		cmocka_unit_test(test_scan_ids_same_events),
 		cmocka_unit_test(test_replay_ahead_same),
 	};
 	return cmocka_run_group_tests_name("rules", tests, setup, teardown);
