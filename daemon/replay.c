@@ -301,12 +301,14 @@ cs_pipeline_free(struct cs_pipeline *p)
  * Scan ahead (issue 12): a capture is read and scanned by a second thread while the pipeline works
  * through the chunks before, so the literal scan (a quarter to a third of a replay's CPU) and the
  * read() copy run beside the rest instead of before it. The scan needs nothing of the pipeline's
- * state, and each chunk is the bytes one read() returned, scanned alone, exactly as the sequential
- * loop (cs_replay_sequential) does: the same chunks with the same hits give the same records.
+ * state, and each chunk is the bytes one read() returned, scanned alone, exactly as the one-thread
+ * loop (replay_sequential) does: the same chunks with the same hits give the same records.
  * A ring of AHEAD_SLOTS chunks under one mutex: the reader thread fills slot `filled % SLOTS` once
  * the pipeline has `taken` it back, the pipeline takes them in order. The rules' scan scratch is
- * used by the reader thread alone while it runs (nothing else scans during a replay).
+ * used by the reader thread alone while it runs: nothing else scans during a replay (the daemon's
+ * replay runs before its event loop, so no reload or device can come in between).
  */
+
 /* When the reader thread builds a chunk's line index (CALLSIGHT_SCAN_AHEAD=index: always, for
  * tests; the records are the same either way). */
 enum ahead_index { INDEX_WHEN_BEHIND, INDEX_ALWAYS };
@@ -344,10 +346,10 @@ read_chunk(int fd, char *buf, size_t len)
 
 /*
  * Whether to index the chunk just scanned. The line index moves work from the pipeline's thread
- * to this one, which pays only while the pipeline is the slower of the two: when it is still busy
- * with an earlier chunk (a dense capture: rules and timeline have work on many lines). When it
- * waits for this thread (a sparse capture: the scan is the longer part), the chunk goes at once
- * and the pipeline reads its lines itself. Either way the records are the same.
+ * to this one, which pays only while the pipeline is the slower of the two: when a chunk already
+ * waits for it beside the one it works on (a dense capture: rules and timeline have work on many
+ * lines). When it keeps up (a sparse capture: the scan is the longer part), the chunk goes at
+ * once and the pipeline reads its lines itself. Either way the records are the same.
  */
 static bool
 index_now(struct ahead *a)
