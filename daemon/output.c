@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <jansson.h>
 
@@ -192,22 +195,50 @@ utf8_len(const unsigned char *s)
 	return 4;
 }
 
+/*
+ * The length of the run at s[0..n) that a JSON string holds as it is (printable ASCII but '"' and
+ * '\\', DEL included). Record strings are mostly such runs (a log line, a name), so on x86-64 sixteen
+ * bytes are tested at once: x - 0x20 (wrapping) is >= 0x60, unsigned, exactly for the controls and
+ * the high bytes.
+ */
+static size_t
+plain_run(const unsigned char *s, size_t n)
+{
+	size_t run = 0;
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(0x20), edge = _mm_set1_epi8(0x60);
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	for (; n - run >= 16; run += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + run));
+		__m128i t = _mm_sub_epi8(x, space);
+		__m128i odd = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(t, edge), t),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(odd);
+		if (mask != 0)
+			return run + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+		run++;
+	return run;
+}
+
 /* A JSON string as jansson's compact dump writes it: \" \\ \b \t \n \f \r, \u00XX for other
  * controls, everything else (DEL, '/', UTF-8) as it is; invalid UTF-8 makes "(invalid text)". */
 static void
 text_string(struct cs_text *t, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t start = t->len;
+	size_t start = t->len, left = strlen(str);
+	text_reserve(t, left + 2);
 	text_put(t, "\"", 1);
 	for (;;) {
-		size_t run = 0;
-		while (s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
-			run++;
+		size_t run = plain_run(s, left);
 		if (run)
 			text_put(t, (const char *)s, run);
 		s += run;
-		if (*s == '\0')
+		left -= run;
+		if (left == 0)
 			break;
 		if (*s >= 0x80) {
 			size_t n = utf8_len(s);
@@ -218,6 +249,7 @@ text_string(struct cs_text *t, const char *str)
 			}
 			text_put(t, (const char *)s, n);
 			s += n;
+			left -= n;
 			continue;
 		}
 		char esc[8];
@@ -234,6 +266,7 @@ text_string(struct cs_text *t, const char *str)
 			text_puts(t, esc);
 		}
 		s++;
+		left--;
 	}
 	text_put(t, "\"", 1);
 }

@@ -155,6 +155,30 @@ test_random_strings(void **state)
 	}
 }
 
+/* Each kind of byte that is not written as it is (and the high and DEL bytes that are), at every
+ * offset of a string from 0 to 40: the text path tests sixteen bytes at once (output.c
+ * plain_run), so a special byte must be found in every place of a block and after it. */
+static void
+test_special_at_every_offset(void **state)
+{
+	(void)state;
+	static const char *const kinds[] = { "\"", "\\", "\x01", "\n", "\x1f", "\x7f", " ", "~",
+		"\xc3\xa9", "\xff", "\xe2\x80", "/" };
+	char text[128];
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+		for (size_t at = 0; at <= 40; at++)
+			for (size_t after = 0; after <= 20; after += 5) {
+				memset(text, 'a', at);
+				snprintf(text + at, sizeof text - at, "%s%.*s", kinds[k], (int)after,
+				    "bbbbbbbbbbbbbbbbbbbbb");
+				struct cs_line line = line_with("iPhone", "", text);
+				struct cs_event ev = { .kind = CS_EV_call_error, .line = &line, .rule = text,
+					.nattrs = 1 };
+				ev.attrs[0] = (struct cs_attr){ "reason", text };
+				check_event(&ev);
+			}
+}
+
 static void
 test_buffer_appends(void **state)
 {
@@ -182,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_event_shapes),
 		cmocka_unit_test(test_state_fields),
 		cmocka_unit_test(test_random_strings),
+		cmocka_unit_test(test_special_at_every_offset),
 		cmocka_unit_test(test_buffer_appends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
