@@ -386,14 +386,16 @@ struct json_t *cs_app_json(const char *device, const char *bundle, const struct 
 /* ... from the modes already read (a JSON array, whose reference it takes) */
 struct json_t *cs_app_record(const char *device, const char *bundle, const struct cs_app_facts *facts,
     struct json_t *modes);
-/* The hot records (events, states) as text: the line json_dumps gives for cs_event_json /
- * cs_state_json, with its '\n', appended to a growing buffer (the caller empties it). */
+/* The hot records (events, states, flags) as text: the line json_dumps gives for cs_event_json /
+ * cs_state_json / cs_flag_json, with its '\n', appended to a growing buffer (the caller empties
+ * it). tests/unit/test_output.c holds them to jansson byte for byte. */
 struct cs_text {
 	char	*buf;
 	size_t	 len, cap;
 };
 void cs_event_text(struct cs_text *t, const struct cs_event *event);
 void cs_state_text(struct cs_text *t, const struct cs_state_change *change);
+void cs_flag_text(struct cs_text *t, const struct cs_flag *flag);
 void cs_text_free(struct cs_text *t);
 /* Write one record as a line of compact JSON; consumes the reference. */
 void cs_json_write(FILE *out, struct json_t *record);

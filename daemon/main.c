@@ -399,9 +399,11 @@ static void
 print_flag(const struct cs_flag *flag, void *ctx)
 {
 	struct replay_out *r = ctx;
-	if (r->opt->json)
-		cs_json_write(r->out, cs_flag_json(flag));
-	else
+	if (r->opt->json) {
+		r->text.len = 0;
+		cs_flag_text(&r->text, flag);
+		fwrite(r->text.buf, 1, r->text.len, r->out);
+	} else
 		cs_flag_print(r->out, flag, &r->style);
 }
 

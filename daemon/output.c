@@ -75,6 +75,13 @@ cs_flag_advice(const struct cs_flag *flag)
 	return flag->advice ? flag->advice : cs_cause_advice(flag->cause);
 }
 
+/* The confidence a record carries: two decimals. */
+static double
+rounded_confidence(double c)
+{
+	return (double)(int)(c * 100 + 0.5) / 100;
+}
+
 json_t *
 cs_flag_json(const struct cs_flag *flag)
 {
@@ -87,7 +94,7 @@ cs_flag_json(const struct cs_flag *flag)
 	json_object_set_new(obj, "severity", json_string(cs_severity_name(cs_cause_severity(flag->cause))));
 	json_object_set_new(obj, "cause", json_string(cs_cause_name(flag->cause)));
 	json_object_set_new(obj, "label", json_string(cs_cause_label(flag->cause)));
-	json_object_set_new(obj, "confidence", json_real((double)(int)(flag->confidence * 100 + 0.5) / 100));
+	json_object_set_new(obj, "confidence", json_real(rounded_confidence(flag->confidence)));
 	json_object_set_new(obj, "inferred", json_boolean(flag->inferred));
 	json_object_set_new(obj, "line", json_integer((json_int_t)flag->line));
 	json_object_set_new(obj, "detail", json_text(flag->detail));
@@ -105,12 +112,14 @@ cs_flag_json(const struct cs_flag *flag)
 	json_t *alts = json_array();
 	for (size_t i = 0; i < flag->nalternatives; i++) {
 		const struct cs_alternative *a = &flag->alternatives[i];
-		json_array_append_new(alts, json_pack("{s:s, s:f, s:s}", "cause", cs_cause_name(a->cause),
-		    "confidence", (double)(int)(a->confidence * 100 + 0.5) / 100,
-		    "settle", a->settle ? a->settle : ""));
+		json_t *item = json_object();
+		json_object_set_new(item, "cause", json_string(cs_cause_name(a->cause)));
+		json_object_set_new(item, "confidence", json_real(rounded_confidence(a->confidence)));
+		json_object_set_new(item, "settle", json_text(a->settle ? a->settle : ""));
+		json_array_append_new(alts, item);
 	}
 	json_object_set_new(obj, "alternatives", alts);
-	json_object_set_new(obj, "advice", json_string(cs_flag_advice(flag)));
+	json_object_set_new(obj, "advice", json_text(cs_flag_advice(flag)));
 	if (flag->nreports) {	/* the phone's crash/jetsam reports that decided the cause */
 		json_t *reports = json_array();
 		for (size_t i = 0; i < flag->nreports; i++) {
@@ -127,7 +136,7 @@ cs_flag_json(const struct cs_flag *flag)
 		}
 		json_object_set_new(obj, "reports", reports);
 	}
-	json_object_set_new(obj, "sdk", json_string(flag->sdk));
+	json_object_set_new(obj, "sdk", json_text(flag->sdk));
 	return obj;
 }
 
@@ -388,6 +397,101 @@ cs_state_text(struct cs_text *t, const struct cs_state_change *c)
 	text_string(t, c->state);
 	text_key(t, "line", false);
 	text_int(t, (long long)c->line);
+	text_put(t, "}\n", 2);
+}
+
+/* A real as jansson writes it under CS_JSON_DUMP (its own dump of the number: the digits, the ".0"
+ * of a whole number, the exponent's form are jansson's). */
+static void
+text_real(struct cs_text *t, double v)
+{
+	json_t *real = json_real(v);
+	char *num = real ? json_dumps(real, JSON_ENCODE_ANY | CS_JSON_DUMP) : NULL;
+	text_puts(t, num ? num : "null");
+	free(num);
+	json_decref(real);
+}
+
+void
+cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
+{
+	text_puts(t, "{\"type\":\"flag\",\"id\":");
+	text_int(t, (long long)flag->id);
+	text_key(t, "time", false);
+	text_time(t, flag->time_us);
+	text_key(t, "device", false);
+	text_string(t, flag->device);
+	text_key(t, "app", false);
+	text_string(t, flag->app);
+	text_key(t, "severity", false);
+	text_string(t, cs_severity_name(cs_cause_severity(flag->cause)));
+	text_key(t, "cause", false);
+	text_string(t, cs_cause_name(flag->cause));
+	text_key(t, "label", false);
+	text_string(t, cs_cause_label(flag->cause));
+	text_key(t, "confidence", false);
+	text_real(t, rounded_confidence(flag->confidence));
+	text_key(t, "inferred", false);
+	text_puts(t, flag->inferred ? "true" : "false");
+	text_key(t, "line", false);
+	text_int(t, (long long)flag->line);
+	text_key(t, "detail", false);
+	text_string(t, flag->detail);
+	text_key(t, "evidence", false);
+	text_put(t, "[", 1);
+	for (size_t i = 0; i < flag->nevidence; i++) {
+		const struct cs_evidence *e = &flag->evidence[i];
+		text_put(t, i ? ",{" : "{", i ? 2 : 1);
+		text_key(t, "line", true);
+		text_int(t, (long long)e->line);
+		text_key(t, "kind", false);
+		text_string(t, cs_event_name(e->kind));
+		text_key(t, "time", false);
+		text_time(t, e->time_us);
+		text_key(t, "text", false);
+		text_string(t, e->text ? e->text : "");
+		text_put(t, "}", 1);
+	}
+	text_put(t, "]", 1);
+	text_key(t, "alternatives", false);
+	text_put(t, "[", 1);
+	for (size_t i = 0; i < flag->nalternatives; i++) {
+		const struct cs_alternative *a = &flag->alternatives[i];
+		text_put(t, i ? ",{" : "{", i ? 2 : 1);
+		text_key(t, "cause", true);
+		text_string(t, cs_cause_name(a->cause));
+		text_key(t, "confidence", false);
+		text_real(t, rounded_confidence(a->confidence));
+		text_key(t, "settle", false);
+		text_string(t, a->settle ? a->settle : "");
+		text_put(t, "}", 1);
+	}
+	text_put(t, "]", 1);
+	text_key(t, "advice", false);
+	text_string(t, cs_flag_advice(flag));
+	if (flag->nreports) {
+		text_key(t, "reports", false);
+		text_put(t, "[", 1);
+		for (size_t i = 0; i < flag->nreports; i++) {
+			const struct cs_flag_report *r = &flag->reports[i];
+			text_put(t, i ? ",{" : "{", i ? 2 : 1);
+			text_key(t, "file", true);
+			text_string(t, r->file);
+			text_key(t, "bug_type", false);
+			text_string(t, r->bug_type);
+			text_key(t, "reason", false);
+			text_string(t, r->reason);
+			text_key(t, "time", false);
+			if (r->time_us)
+				text_time(t, r->time_us);
+			else
+				text_puts(t, "null");
+			text_put(t, "}", 1);
+		}
+		text_put(t, "]", 1);
+	}
+	text_key(t, "sdk", false);
+	text_string(t, flag->sdk);
 	text_put(t, "}\n", 2);
 }
 

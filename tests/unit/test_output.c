@@ -1,6 +1,7 @@
 /*
- * test_output.c - the records written straight as text (cs_event_text, cs_state_text in
- * daemon/output.c) against jansson's own dump of the same record (cs_event_json / cs_state_json
+ * test_output.c - the records written straight as text (cs_event_text, cs_state_text, cs_flag_text in
+ * daemon/output.c) against jansson's own dump of the same record (cs_event_json / cs_state_json /
+ * cs_flag_json
  * through json_dumps, as cs_json_write writes it): byte for byte, over hostile strings (every
  * control byte, quotes, backslashes, '/', DEL, multi-byte and invalid UTF-8, U+2028, empty) in
  * every string field, and over random ones. The text path exists for speed only; jansson decides
@@ -40,7 +41,7 @@ static const char *const hostile[] = {
 static char *
 jansson_text(json_t *record)
 {
-	char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(record, CS_JSON_DUMP);
 	json_decref(record);
 	assert_non_null(text);
 	size_t n = strlen(text);
@@ -70,6 +71,23 @@ check_state(const struct cs_state_change *c)
 	struct cs_text t = { 0 };
 	cs_state_text(&t, c);
 	char *want = jansson_text(cs_state_json(c));
+	assert_string_equal(t.buf, want);
+	free(want);
+	cs_text_free(&t);
+}
+
+static void
+check_flag(const struct cs_flag *f)
+{
+	struct cs_text t = { 0 };
+	cs_flag_text(&t, f);
+	char *want = jansson_text(cs_flag_json(f));
+	size_t at = 0;
+	while (t.buf[at] && t.buf[at] == want[at])
+		at++;
+	if (t.buf[at] != want[at])
+		print_message("differs at %zu:\n text %.80s\n want %.80s\n", at, t.buf + (at > 20 ? at - 20 : 0),
+		    want + (at > 20 ? at - 20 : 0));
 	assert_string_equal(t.buf, want);
 	free(want);
 	cs_text_free(&t);
@@ -179,6 +197,45 @@ test_special_at_every_offset(void **state)
 			}
 }
 
+/* Flags: every string field hostile, every shape (no evidence to the most, alternatives, reports
+ * with and without a time, an SDK's advice), confidences that round and that do not. */
+static void
+test_flag_fields(void **state)
+{
+	(void)state;
+	static const double confidences[] = { 0, 1, 0.85, 0.333, 0.999, 0.005, 0.125, 0.7049999 };
+	char texts[CS_MAX_EVIDENCE][64];
+	for (size_t i = 0; i < NHOSTILE; i++) {
+		struct cs_flag f = { .id = 7 + i, .cause = (enum cs_cause)(i % CS_CAUSE_COUNT),
+			.confidence = confidences[i % 8], .time_us = INT64_C(1764000000123456) + (int64_t)i,
+			.line = 1000 + i, .inferred = i % 2 };
+		snprintf(f.device, sizeof f.device, "%s", hostile[i]);
+		snprintf(f.app, sizeof f.app, "%s", hostile[NHOSTILE - 1 - i]);
+		snprintf(f.detail, sizeof f.detail, "%s", hostile[(i + 3) % NHOSTILE]);
+		snprintf(f.sdk, sizeof f.sdk, "%s", i % 3 ? "opentok" : "");
+		f.advice = i % 4 == 1 ? hostile[(i + 5) % NHOSTILE] : NULL;
+		f.nevidence = i % (CS_MAX_EVIDENCE + 1);
+		for (size_t k = 0; k < f.nevidence; k++) {
+			snprintf(texts[k], sizeof texts[k], "%s", hostile[(i + k) % NHOSTILE]);
+			f.evidence[k] = (struct cs_evidence){ .line = 10 * k, .kind = CS_EV_call_error,
+				.time_us = INT64_C(1764000000000000) - (int64_t)k, .text = k == 2 ? NULL : texts[k] };
+		}
+		f.nalternatives = i % (CS_MAX_ALTERNATIVES + 1);
+		for (size_t k = 0; k < f.nalternatives; k++)
+			f.alternatives[k] = (struct cs_alternative){ .cause = (enum cs_cause)((i + k) %
+			    CS_CAUSE_COUNT), .confidence = confidences[(i + k) % 8],
+			    .settle = k == 1 ? NULL : hostile[(i + k) % NHOSTILE] };
+		f.nreports = i % 5;
+		for (size_t k = 0; k < f.nreports; k++) {
+			snprintf(f.reports[k].file, sizeof f.reports[k].file, "%s", hostile[(i + k) % NHOSTILE]);
+			snprintf(f.reports[k].bug_type, sizeof f.reports[k].bug_type, "%zu", 298 + k);
+			snprintf(f.reports[k].reason, sizeof f.reports[k].reason, "%s", hostile[k]);
+			f.reports[k].time_us = k % 2 ? 0 : INT64_C(1764000000000001);
+		}
+		check_flag(&f);
+	}
+}
+
 static void
 test_buffer_appends(void **state)
 {
@@ -207,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_state_fields),
 		cmocka_unit_test(test_random_strings),
 		cmocka_unit_test(test_special_at_every_offset),
+		cmocka_unit_test(test_flag_fields),
 		cmocka_unit_test(test_buffer_appends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
