@@ -1681,6 +1681,7 @@ scan_load_prebuilt(struct cs_rules *rules)
 }
 #endif
 
+#ifdef CS_HAVE_VECTORSCAN
 /*
  * The scan's literals: every distinct literal that holds no other (a literal holding another adds
  * nothing to "could a rule match this line": the shorter one is found wherever it is, and fewer
@@ -1757,6 +1758,8 @@ index_scan_literals(struct cs_rules *rules)
 	free(holds_other);
 	free(bits);
 }
+
+#endif
 
 static void
 index_scan(struct cs_rules *rules)

@@ -15,7 +15,9 @@
 #    event every few dozen lines, the scenarios' own density) and "sparse" (20,000 noise lines after
 #    each scenario: a long capture in which calls are rare, as in a lab's overnight log); each
 #    BENCH_SIZE_MB (default 512) MiB, cached in build/bench/. MB/s (10^6 bytes), lines/s, user CPU
-#    (steadier than wall time on a shared machine), peak RSS (GNU time), and the records the rules
+#    (steadier than wall time on a shared machine; a replay runs two threads, daemon/replay.c scan
+#    ahead, so its user CPU is the sum of both and the wall time is what a user waits, the figure
+#    the MB/s and the ratios are made of), peak RSS (GNU time), and the records the rules
 #    ran on (candidates: the lines the Vectorscan scan passed on) against those that gave events.
 #    BENCH_BASELINE=OLD/callsightd adds that binary's rows to the same run (before/after).
 # 2. Live (issue 3), through the emulator (build/fakeiphone): lines/s that
