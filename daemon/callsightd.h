@@ -154,6 +154,7 @@ struct cs_scan_hits {
 void cs_reader_feed_ahead(struct cs_reader *reader, const void *buf, size_t len,
     const struct cs_scan_hits *hits, bool light, const struct cs_line_index *ix);
 void cs_reader_set_recv_time(struct cs_reader *reader, int64_t recv_us);	/* for what is fed next */
+void cs_reader_forget_scan_ids(struct cs_reader *reader);	/* the rules changed (reload) */
 void cs_reader_flush(struct cs_reader *reader);	/* hand out a pending record (idle / end) */
 const struct cs_reader_stats *cs_reader_stats(const struct cs_reader *reader);
 enum cs_format cs_reader_format(const struct cs_reader *reader);	/* most frequent so far */

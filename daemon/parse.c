@@ -2302,6 +2302,15 @@ cs_reader_feed_ahead(struct cs_reader *r, const void *buf, size_t len,
 	r->line_ids = false;
 }
 
+/* The rules changed (a reload): the pending record's scan ids name the old ones' literals, so the
+ * new rules read its message instead. */
+void
+cs_reader_forget_scan_ids(struct cs_reader *r)
+{
+	if (r != NULL)
+		r->rec.ids_valid = false;
+}
+
 /*
  * End of input or idle: a line still missing its terminator is taken as complete, and the pending
  * record is handed out. (A live stream that goes idle mid-line has its line split; syslog_relay

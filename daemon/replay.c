@@ -182,6 +182,7 @@ void
 cs_pipeline_set_rules(struct cs_pipeline *p, struct cs_rules *rules)
 {
 	p->rules = rules;
+	cs_reader_forget_scan_ids(p->reader);	/* they name the old rules' literals */
 	cs_timeline_set_rules(p->timeline, rules);
 }
 
