@@ -312,6 +312,14 @@ text_key(struct cs_text *t, const char *key, bool first)
 	t->len = (size_t)(o + 2 - t->buf);
 }
 
+/* ,"key":"value" */
+static void
+text_field(struct cs_text *t, const char *key, const char *value)
+{
+	text_key(t, key, false);
+	text_string(t, value);
+}
+
 /* Digits written here: snprintf("%lld") was a sixth of an event record's cost. */
 static void
 text_int(struct cs_text *t, long long v)
@@ -342,14 +350,10 @@ cs_event_text(struct cs_text *t, const struct cs_event *event)
 	const struct cs_line *line = event->line;
 	text_puts(t, "{\"type\":\"event\",\"time\":");
 	text_time(t, line->time_us);
-	text_key(t, "device", false);
-	text_string(t, cs_line_device(line));
-	text_key(t, "kind", false);
-	text_string(t, cs_event_name(event->kind));
-	text_key(t, "lane", false);
-	text_string(t, cs_lane_name(cs_event_lane(event->kind)));
-	text_key(t, "process", false);
-	text_string(t, line->process);
+	text_field(t, "device", cs_line_device(line));
+	text_field(t, "kind", cs_event_name(event->kind));
+	text_field(t, "lane", cs_lane_name(cs_event_lane(event->kind)));
+	text_field(t, "process", line->process);
 	text_key(t, "pid", false);
 	text_int(t, line->pid);
 	text_key(t, "line", false);
@@ -376,8 +380,7 @@ cs_event_text(struct cs_text *t, const struct cs_event *event)
 	}
 	text_put(t, "}", 1);
 	if (event->rule) {
-		text_key(t, "rule", false);
-		text_string(t, event->rule);
+		text_field(t, "rule", event->rule);
 	}
 	text_put(t, "}\n", 2);
 }
@@ -387,14 +390,10 @@ cs_state_text(struct cs_text *t, const struct cs_state_change *c)
 {
 	text_puts(t, "{\"type\":\"state\",\"time\":");
 	text_time(t, c->time_us);
-	text_key(t, "device", false);
-	text_string(t, c->device);
-	text_key(t, "app", false);
-	text_string(t, c->app);
-	text_key(t, "lane", false);
-	text_string(t, cs_lane_name(c->lane));
-	text_key(t, "state", false);
-	text_string(t, c->state);
+	text_field(t, "device", c->device);
+	text_field(t, "app", c->app);
+	text_field(t, "lane", cs_lane_name(c->lane));
+	text_field(t, "state", c->state);
 	text_key(t, "line", false);
 	text_int(t, (long long)c->line);
 	text_put(t, "}\n", 2);
@@ -419,24 +418,18 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 	text_int(t, (long long)flag->id);
 	text_key(t, "time", false);
 	text_time(t, flag->time_us);
-	text_key(t, "device", false);
-	text_string(t, flag->device);
-	text_key(t, "app", false);
-	text_string(t, flag->app);
-	text_key(t, "severity", false);
-	text_string(t, cs_severity_name(cs_cause_severity(flag->cause)));
-	text_key(t, "cause", false);
-	text_string(t, cs_cause_name(flag->cause));
-	text_key(t, "label", false);
-	text_string(t, cs_cause_label(flag->cause));
+	text_field(t, "device", flag->device);
+	text_field(t, "app", flag->app);
+	text_field(t, "severity", cs_severity_name(cs_cause_severity(flag->cause)));
+	text_field(t, "cause", cs_cause_name(flag->cause));
+	text_field(t, "label", cs_cause_label(flag->cause));
 	text_key(t, "confidence", false);
 	text_real(t, rounded_confidence(flag->confidence));
 	text_key(t, "inferred", false);
 	text_puts(t, flag->inferred ? "true" : "false");
 	text_key(t, "line", false);
 	text_int(t, (long long)flag->line);
-	text_key(t, "detail", false);
-	text_string(t, flag->detail);
+	text_field(t, "detail", flag->detail);
 	text_key(t, "evidence", false);
 	text_put(t, "[", 1);
 	for (size_t i = 0; i < flag->nevidence; i++) {
@@ -444,12 +437,10 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 		text_put(t, i ? ",{" : "{", i ? 2 : 1);
 		text_key(t, "line", true);
 		text_int(t, (long long)e->line);
-		text_key(t, "kind", false);
-		text_string(t, cs_event_name(e->kind));
+		text_field(t, "kind", cs_event_name(e->kind));
 		text_key(t, "time", false);
 		text_time(t, e->time_us);
-		text_key(t, "text", false);
-		text_string(t, e->text ? e->text : "");
+		text_field(t, "text", e->text ? e->text : "");
 		text_put(t, "}", 1);
 	}
 	text_put(t, "]", 1);
@@ -462,13 +453,11 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 		text_string(t, cs_cause_name(a->cause));
 		text_key(t, "confidence", false);
 		text_real(t, rounded_confidence(a->confidence));
-		text_key(t, "settle", false);
-		text_string(t, a->settle ? a->settle : "");
+		text_field(t, "settle", a->settle ? a->settle : "");
 		text_put(t, "}", 1);
 	}
 	text_put(t, "]", 1);
-	text_key(t, "advice", false);
-	text_string(t, cs_flag_advice(flag));
+	text_field(t, "advice", cs_flag_advice(flag));
 	if (flag->nreports) {
 		text_key(t, "reports", false);
 		text_put(t, "[", 1);
@@ -477,10 +466,8 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 			text_put(t, i ? ",{" : "{", i ? 2 : 1);
 			text_key(t, "file", true);
 			text_string(t, r->file);
-			text_key(t, "bug_type", false);
-			text_string(t, r->bug_type);
-			text_key(t, "reason", false);
-			text_string(t, r->reason);
+			text_field(t, "bug_type", r->bug_type);
+			text_field(t, "reason", r->reason);
 			text_key(t, "time", false);
 			if (r->time_us)
 				text_time(t, r->time_us);
@@ -490,8 +477,7 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 		}
 		text_put(t, "]", 1);
 	}
-	text_key(t, "sdk", false);
-	text_string(t, flag->sdk);
+	text_field(t, "sdk", flag->sdk);
 	text_put(t, "}\n", 2);
 }
 

@@ -81,6 +81,13 @@ collect(const struct cs_event *event, void *ctx)
 	assert_null(cs_event_attr(event, "no-such-attribute"));
 }
 
+static void
+count_event(const struct cs_event *event, void *ctx)
+{
+	(void)event;
+	(*(uint64_t *)ctx)++;
+}
+
 static struct cs_line
 make_line(const char *process, const char *image, long pid, const char *message)
 {
@@ -887,13 +894,6 @@ test_scan_ids_same_events(void **state)
 	assert_true(with_ids > compared / 2);
 }
 
-static void
-count_events(const struct cs_event *event, void *ctx)
-{
-	(void)event;
-	(*(int *)ctx)++;
-}
-
 /* A record still pending when the rules are reloaded (its next line has not come) is matched by
  * the new rules with its message, not with the scan ids of the old rules' literals. */
 static void
@@ -906,8 +906,8 @@ test_reload_forgets_scan_ids(void **state)
 	struct cs_rules *small = cs_rules_new();
 	const char *text = "a call_error * /Jetsam kill/\nb call_connected * /sessionDidConnect/\n";
 	assert_int_equal(cs_rules_load_text(small, "t.rules", text, strlen(text), err, sizeof err), 0);
-	int events = 0;
-	struct cs_sink sink = { .event = count_events, .ctx = &events };
+	uint64_t events = 0;
+	struct cs_sink sink = { .event = count_event, .ctx = &events };
 	struct cs_pipeline *p = cs_pipeline_new(fx->rules, NULL, &sink);
 	const char *line = "Dec  1 10:00:00 iPhone PeerCall[412] <Notice>: OTSession sessionDidConnect: yes\n";
 	cs_pipeline_feed(p, line, strlen(line));	/* scanned with the builtin rules, pending */
@@ -996,13 +996,6 @@ test_replay_ahead_same(void **state)
 		assert_int_equal(got[k].events, got[0].events);
 		assert_int_equal(got[k].flags, got[0].flags);
 	}
-}
-
-static void
-count_event(const struct cs_event *event, void *ctx)
-{
-	(void)event;
-	(*(uint64_t *)ctx)++;
 }
 
 static void
