@@ -1949,6 +1949,20 @@ finish_partial(struct cs_reader *r, const char *p, const char *end)
 	return le + 1;
 }
 
+/* The line at p: its '\n' (NULL: none before end), and in *body where its text ends (before a
+ * "\r\n" or "\n"; end when there is no '\n'). The one place a line's end is found: cut_line,
+ * skip_line's look at the next line and the line index all ask it. */
+static const char *
+line_end(const char *p, const char *end, const char **body)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	*body = nl ? nl : end;
+	if (nl != NULL && nl > p && nl[-1] == '\r')
+		(*body)--;
+	return nl;
+}
+
 /* ---------------------------------------------------------------- the line index (scan ahead) */
 
 /*
@@ -2008,10 +2022,7 @@ cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len)
 		}
 		struct line_pre *e = &ix->v[ix->n++];
 		e->start = p;
-		e->nl = memchr(p, '\n', (size_t)(end - p));
-		e->body = e->nl ? e->nl : end;
-		if (e->nl != NULL && e->body > p && e->body[-1] == '\r')
-			e->body--;
+		e->nl = line_end(p, end, &e->body);
 		e->special = find_special(p, e->body);
 		e->head.stamp_end = NULL;
 		if (e->nl == NULL)
@@ -2094,9 +2105,8 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 		if (ne->nl == NULL || ne->head.stamp_end == NULL || !parse_syslog(r, p, n, &h))
 			return false;
 	} else {
-		if ((next_nl = memchr(next, '\n', (size_t)(end - next))) == NULL)
+		if ((next_nl = line_end(next, end, &next_body)) == NULL)
 			return false;
-		next_body = next_nl > next && next_nl[-1] == '\r' ? next_nl - 1 : next_nl;
 		/* the next line's stamp first (parse_syslog counts device names: it runs once per
 		 * line, here or in take_line); kept for that line only once this one has used its own */
 		if ((stamp_end = stamp_again(&r->memo, next, next_body, &st)) == NULL ||
@@ -2160,17 +2170,18 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 		return p;
 	if ((r->pre = indexed_line(r, p)) != NULL) {
 		nl = r->pre->nl;
-		lim = nl ? nl : end;
 		body = r->pre->body;
 		sp = r->pre->special;
 	} else {
-		nl = p == r->peek_line ? r->peek_nl : memchr(p, '\n', (size_t)(end - p));
-		lim = nl ? nl : end;
-		body = lim;
-		if (nl != NULL && body > p && body[-1] == '\r')
-			body--;
+		if (p == r->peek_line) {
+			nl = r->peek_nl;
+			body = r->peek_body;
+		} else {
+			nl = line_end(p, end, &body);
+		}
 		sp = find_special(p, body);
 	}
+	lim = nl ? nl : end;
 	r->line_hit = true;	/* unless the scan proves otherwise for a clean, whole line */
 	r->line_ids = false;
 	if (sp == body) {
