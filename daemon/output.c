@@ -411,6 +411,13 @@ text_real(struct cs_text *t, double v)
 	json_decref(real);
 }
 
+/* The i-th object of an array: "{", or ",{" after the first. */
+static void
+text_item(struct cs_text *t, size_t i)
+{
+	text_put(t, i ? ",{" : "{", i ? 2 : 1);
+}
+
 void
 cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 {
@@ -434,7 +441,7 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 	text_put(t, "[", 1);
 	for (size_t i = 0; i < flag->nevidence; i++) {
 		const struct cs_evidence *e = &flag->evidence[i];
-		text_put(t, i ? ",{" : "{", i ? 2 : 1);
+		text_item(t, i);
 		text_key(t, "line", true);
 		text_int(t, (long long)e->line);
 		text_field(t, "kind", cs_event_name(e->kind));
@@ -448,7 +455,7 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 	text_put(t, "[", 1);
 	for (size_t i = 0; i < flag->nalternatives; i++) {
 		const struct cs_alternative *a = &flag->alternatives[i];
-		text_put(t, i ? ",{" : "{", i ? 2 : 1);
+		text_item(t, i);
 		text_key(t, "cause", true);
 		text_string(t, cs_cause_name(a->cause));
 		text_key(t, "confidence", false);
@@ -463,7 +470,7 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 		text_put(t, "[", 1);
 		for (size_t i = 0; i < flag->nreports; i++) {
 			const struct cs_flag_report *r = &flag->reports[i];
-			text_put(t, i ? ",{" : "{", i ? 2 : 1);
+			text_item(t, i);
 			text_key(t, "file", true);
 			text_string(t, r->file);
 			text_field(t, "bug_type", r->bug_type);

@@ -1682,14 +1682,6 @@ scan_load_prebuilt(struct cs_rules *rules)
 #endif
 
 #ifdef CS_HAVE_VECTORSCAN
-/*
- * The scan's literals: every distinct literal that holds no other (a literal holding another adds
- * nothing to "could a rule match this line": the shorter one is found wherever it is, and fewer
- * literals scan faster), in entry order; their index is the id the scan reports. For each, the rules
- * with a literal that holds it: a line a scan id hit can match only those (and a line one of a
- * rule's literals occurs in holds that literal's scan literal), so they are the line's candidates,
- * a superset of those find_candidates reads from the message. One pass over the pairs of entries.
- */
 /* A literal's byte pairs as bits of one word: a literal whose pairs are not all among another's is
  * not inside it (the pair test spares most of the n^2 memmem calls below: ~30 ms at every start). */
 static uint64_t
@@ -1710,6 +1702,15 @@ literal_inside(const struct literal_entry *o, uint64_t o_bits, const struct lite
 	    memmem(e->text, e->len, o->text, o->len) != NULL;
 }
 
+/*
+ * The scan's literals: every distinct literal that holds no other (a literal holding another adds
+ * nothing to "could a rule match this line": the shorter one is found wherever it is, and fewer
+ * literals scan faster), in entry order; their index is the id the scan reports. For each, the rules
+ * with a literal that holds it: a line a scan id hit can match only those (and a line one of a
+ * rule's literals occurs in holds that literal's scan literal), so they are the line's candidates,
+ * a superset of those find_candidates reads from the message. Two passes over the pairs of entries
+ * (which literals hold another; which rules each scan literal names), most pairs settled by pair_bits.
+ */
 static void
 index_scan_literals(struct cs_rules *rules)
 {
