@@ -263,75 +263,77 @@ needs_cleaning(const char *p, const char *end)
 }
 
 /*
- * The first byte in [p, end) that needs cleaning, or end. Every byte of every line passes here, and
- * no library call answers "the first byte of this class" (memchr finds one value, strcspn stops at
- * NUL and walks a set), so: sixteen bytes at a time, with SSE2 on x86-64 (one compare mask, its bits
- * are the candidates) and elsewhere with the compiler's portable vector extension (NEON on arm64;
- * GCC and clang), then eight at a time. A block is looked at byte by byte only if it may hold a
- * control byte other than TAB, a high byte, DEL or a backslash.
+ * Which of the 16 bytes at p may need cleaning (a control byte other than TAB, a high byte, DEL or
+ * a backslash: needs_cleaning decides), as bits 0-15. Every byte of every line passes here, and no
+ * library call answers "the bytes of this class" (memchr finds one value, strcspn stops at NUL and
+ * walks a set), so: one compare mask with SSE2 on x86-64, the compiler's portable vector extension
+ * elsewhere (NEON on arm64; GCC and clang), a table otherwise. The '\n' is a control byte: the line
+ * index (cs_line_index_build) finds a line's end and its first special byte in the same pass.
  */
 #if !defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
 typedef unsigned char bytes16 __attribute__((vector_size(16)));
 #endif
 
+static inline unsigned
+special_mask16(const char *p)
+{
+#if defined(__SSE2__)
+	/* x - 0x20 (wrapping) is >= 0x5f, unsigned, exactly for the bytes below 0x20 and from DEL
+	 * up; TAB is taken out, the backslash added */
+	const __m128i space = _mm_set1_epi8(0x20), edge = _mm_set1_epi8(0x5f);
+	const __m128i tab = _mm_set1_epi8('\t'), backslash = _mm_set1_epi8('\\');
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i t = _mm_sub_epi8(x, space);
+	__m128i odd = _mm_cmpeq_epi8(_mm_max_epu8(t, edge), t);
+	odd = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), odd),
+	    _mm_cmpeq_epi8(x, backslash));
+	return (unsigned)_mm_movemask_epi8(odd);
+#elif defined(__GNUC__) || defined(__clang__)
+	bytes16 x, bad;
+	unsigned char b[16];
+	unsigned mask = 0;
+
+	memcpy(&x, p, 16);
+	/* unsigned: >= 0x7f is DEL and every high byte */
+	bad = (bytes16)((x < 0x20) & (x != '\t')) | (bytes16)(x >= 0x7f) | (bytes16)(x == '\\');
+	memcpy(b, &bad, 16);
+	uint64_t w[2];
+	memcpy(w, b, 16);
+	if ((w[0] | w[1]) == 0)
+		return 0;
+	for (int i = 0; i < 16; i++)
+		mask |= (unsigned)(b[i] & 1) << i;
+	return mask;
+#else
+	unsigned mask = 0;
+
+	for (int i = 0; i < 16; i++)
+		mask |= (unsigned)(byte_class[(unsigned char)p[i]] != 0) << i;
+	return mask;
+#endif
+}
+
+/* special_mask16 of the bytes in [p, end), fewer than 16 or not: the bytes past end count as none. */
+static unsigned
+special_mask_upto(const char *p, const char *end)
+{
+	char pad[16];
+
+	if (end - p >= 16)
+		return special_mask16(p);
+	memset(pad, 'a', sizeof pad);
+	memcpy(pad, p, (size_t)(end - p));
+	return special_mask16(pad) & ((1u << (end - p)) - 1);
+}
+
+/* The first byte in [p, end) that needs cleaning, or end. */
 static const char *
 find_special(const char *p, const char *end)
 {
-	const uint64_t ones = UINT64_C(0x0101010101010101);
-	const uint64_t highs = UINT64_C(0x8080808080808080);
-
-#if defined(__SSE2__)
-	/* x86-64: one mask per 16 bytes. x - 0x20 (wrapping) is >= 0x5f, unsigned, exactly for the
-	 * bytes below 0x20 and from DEL up; TAB is taken out, the backslash added. */
-	const __m128i space = _mm_set1_epi8(0x20), edge = _mm_set1_epi8(0x5f);
-	const __m128i tab = _mm_set1_epi8('\t'), backslash = _mm_set1_epi8('\\');
-	while (end - p >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i t = _mm_sub_epi8(x, space);
-		__m128i odd = _mm_cmpeq_epi8(_mm_max_epu8(t, edge), t);
-		odd = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), odd),
-		    _mm_cmpeq_epi8(x, backslash));
-		unsigned mask = (unsigned)_mm_movemask_epi8(odd);
-		for (; mask != 0; mask &= mask - 1)
+	for (; p < end; p += 16)
+		for (unsigned mask = special_mask_upto(p, end); mask != 0; mask &= mask - 1)
 			if (needs_cleaning(p + __builtin_ctz(mask), end))
 				return p + __builtin_ctz(mask);
-		p += 16;
-	}
-#elif defined(__GNUC__) || defined(__clang__)
-	while (end - p >= 16) {
-		bytes16 x, bad;
-		uint64_t w[2];
-
-		memcpy(&x, p, 16);
-		/* unsigned: >= 0x7f is DEL and every high byte */
-		bad = (bytes16)((x < 0x20) & (x != '\t')) | (bytes16)(x >= 0x7f) |
-		    (bytes16)(x == '\\');
-		memcpy(w, &bad, 16);
-		if (w[0] | w[1]) {
-			for (int i = 0; i < 16; i++)
-				if (needs_cleaning(p + i, end))
-					return p + i;
-		}
-		p += 16;
-	}
-#endif
-	while (end - p >= 8) {
-		uint64_t x, del, bs;
-
-		memcpy(&x, p, 8);
-		del = x ^ (ones * 0x7f);
-		bs = x ^ (ones * '\\');
-		if ((x & highs) | ((x - ones * 0x20) & ~x & highs) | ((del - ones) & ~del & highs) |
-		    ((bs - ones) & ~bs & highs)) {
-			for (int i = 0; i < 8; i++)
-				if (needs_cleaning(p + i, end))
-					return p + i;
-		}
-		p += 8;
-	}
-	for (; p < end; p++)
-		if (needs_cleaning(p, end))
-			return p;
 	return end;
 }
 
@@ -2006,11 +2008,81 @@ cs_line_index_free(struct cs_line_index *ix)
 	free(ix);
 }
 
+/*
+ * The line index's walk over a chunk's special bytes (special_mask16), 64 bytes at a time: each
+ * line's '\n' is one of them, so a line's end and its first byte that needs cleaning come from one
+ * pass instead of memchr's and find_special's.
+ */
+struct special_walk {
+	const char	   *blk;	/* the block the mask is of */
+	const char	   *next;	/* the block after it */
+	uint64_t	    mask;	/* its candidates not yet looked at */
+};
+
+static uint64_t
+special_mask64(const char *p)
+{
+	return (uint64_t)special_mask16(p) | (uint64_t)special_mask16(p + 16) << 16 |
+	    (uint64_t)special_mask16(p + 32) << 32 | (uint64_t)special_mask16(p + 48) << 48;
+}
+
+/* The next candidate byte before end, or NULL. */
+static inline const char *
+walk_next(struct special_walk *sc, const char *end)
+{
+	while (sc->mask == 0) {
+		if (end - sc->next >= 64) {
+			sc->blk = sc->next;
+			sc->mask = special_mask64(sc->blk);
+			sc->next += 64;
+		} else if (sc->next < end) {	/* the chunk's last bytes, as if what follows were none */
+			char pad[64];
+			size_t n = (size_t)(end - sc->next);
+
+			memset(pad, 'a', sizeof pad);
+			memcpy(pad, sc->next, n);
+			sc->blk = sc->next;
+			sc->mask = special_mask64(pad) & ((UINT64_C(1) << n) - 1);
+			sc->next = end;
+		} else {
+			return NULL;
+		}
+	}
+	const char *c = sc->blk + __builtin_ctzll(sc->mask);
+	sc->mask &= sc->mask - 1;
+	return c;
+}
+
+/*
+ * e->nl, e->body and e->special of the line at e->start, as line_end and find_special(start, body)
+ * give them: the first candidate before the '\n' that needs_cleaning takes (a "\r\n"'s '\r', if it
+ * is the first, is where the body ends: find_special's "none"; a backslash's "M" is before the
+ * body's end whichever end it is tested against).
+ */
+static void
+index_line_end(struct special_walk *sc, struct line_pre *e, const char *end)
+{
+	const char *c, *special = NULL;
+
+	e->nl = NULL;
+	while ((c = walk_next(sc, end)) != NULL) {
+		if (*c == '\n') {
+			e->nl = c;
+			break;
+		}
+		if (special == NULL && needs_cleaning(c, end))
+			special = c;
+	}
+	e->body = e->nl == NULL ? end : e->nl > e->start && e->nl[-1] == '\r' ? e->nl - 1 : e->nl;
+	e->special = special != NULL ? special : e->body;
+}
+
 /* Index every line of buf (each starts at buf or after a '\n'); reads no reader state. */
 void
 cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
+	struct special_walk sc = { buf, buf, 0 };
 
 	ix->buf = buf;
 	ix->len = len;
@@ -2022,8 +2094,7 @@ cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len)
 		}
 		struct line_pre *e = &ix->v[ix->n++];
 		e->start = p;
-		e->nl = line_end(p, end, &e->body);
-		e->special = find_special(p, e->body);
+		index_line_end(&sc, e, end);
 		e->head.stamp_end = NULL;
 		if (e->nl == NULL)
 			break;

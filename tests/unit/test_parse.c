@@ -115,6 +115,30 @@ read_chunked(const struct cs_reader_options *o, const char *data, size_t len, si
 	cs_reader_free(r);
 }
 
+/* As read_chunked, with each chunk's line index built first and fed with it (as a replay that
+ * scans ahead does): an indexed line must give the very record a read one gives. */
+static void
+read_indexed(const struct cs_reader_options *o, const char *data, size_t len, size_t chunk,
+    struct sink *sink, struct cs_reader_stats *stats)
+{
+	struct cs_reader *r = cs_reader_new(o, collect, sink);
+	struct cs_line_index *ix = cs_line_index_new();
+
+	if (chunk == 0)
+		chunk = len ? len : 1;
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+
+		cs_line_index_build(ix, data + off, n);
+		cs_reader_feed_ahead(r, data + off, n, NULL, false, ix);
+	}
+	cs_reader_flush(r);
+	if (stats != NULL)
+		*stats = *cs_reader_stats(r);
+	cs_line_index_free(ix);
+	cs_reader_free(r);
+}
+
 static void
 read_text(const struct cs_reader_options *o, const char *text, struct sink *sink,
     struct cs_reader_stats *stats)
@@ -821,19 +845,25 @@ test_crlf(void **state)
 }
 
 /* Every record of `text` is the same fed whole, byte by byte, and in odd chunks. */
+/* Every chunking, read and indexed (the line index: each line's end, first special byte and
+ * syslog head read ahead), gives the records the whole text read at once gives. */
 static void
 assert_chunking_invariant(const struct cs_reader_options *o, const char *text, size_t len)
 {
-	static const size_t chunks[] = { 1, 2, 3, 7, 64, 4099 };
+	static const size_t chunks[] = { 1, 2, 3, 7, 64, 65, 4099, 0 };
 	struct sink whole = { 0 };
 	struct cs_reader_stats ws;
 
 	read_chunked(o, text, len, 0, &whole, &ws, NULL);
-	for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+	for (size_t c = 0; c < 2 * (sizeof chunks / sizeof chunks[0]); c++) {
 		struct sink part = { 0 };
 		struct cs_reader_stats ps;
+		size_t chunk = chunks[c / 2];
 
-		read_chunked(o, text, len, chunks[c], &part, &ps, NULL);
+		if (c % 2 == 0)
+			read_chunked(o, text, len, chunk, &part, &ps, NULL);
+		else
+			read_indexed(o, text, len, chunk, &part, &ps);
 		assert_int_equal(part.n, whole.n);
 		for (size_t i = 0; i < whole.n; i++) {
 			struct got *a = &whole.v[i], *b = &part.v[i];
@@ -872,6 +902,49 @@ test_chunked_feeding(void **state)
 	    "\0\0no newline at the end\r";
 
 	assert_chunking_invariant(&opt_ref, text, sizeof text - 1);
+}
+
+/* Lines made of the bytes the reader and the line index treat apart (line ends with and without
+ * "\r", a lone "\r", backslashes before "M" and before the end, vis escapes, high and control
+ * bytes, NULs), at every position relative to the index's 64-byte blocks and the chunks. */
+static void
+test_chunked_feeding_hostile(void **state)
+{
+	static const char *const bits[] = {
+		"\r", "\\", "\\M", "\\M-b\\M^@\\M^T", "\xff", "\xc3\xa9", "\t", "\x01", "\x7f",
+		"sessionDidDisconnect", " ", "[", "]", ":", "<Notice>: ",
+	};
+	static const struct { const char *bytes; size_t len; } ends[] = {
+		{ "\n", 1 }, { "\r\n", 2 }, { "\\\n", 2 }, { "\r\r\n", 3 }, { "\\\r\n", 3 },
+		{ "\n\n", 2 }, { "\n\0", 2 },
+	};
+	size_t cap = 1 << 18, len = 0;
+	char *text = cs_xmalloc(cap);
+	uint32_t seed = 12345;
+
+	for (int line = 0; line < 600 && len + 1024 < cap; line++) {
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 5 != 0)
+			len += (size_t)sprintf(text + len, "Jul 15 09:37:%02u iPhoneSE app[%u] <Notice>: ",
+			    (seed >> 8) % 60, (seed >> 4) % 900);
+		for (int k = (int)((seed >> 20) % 12); k > 0; k--) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 3 == 0) {
+				size_t n = (seed >> 4) % 70;
+				memset(text + len, 'a' + (int)(seed % 26), n);
+				len += n;
+			} else {
+				const char *b = bits[(seed >> 16) % (sizeof bits / sizeof bits[0])];
+				memcpy(text + len, b, strlen(b));
+				len += strlen(b);
+			}
+		}
+		size_t e = (seed >> 24) % (sizeof ends / sizeof ends[0]);
+		memcpy(text + len, ends[e].bytes, ends[e].len);
+		len += ends[e].len;
+	}
+	assert_chunking_invariant(&opt_2017, text, len);
+	free(text);
 }
 
 static void
@@ -1365,6 +1438,7 @@ main(void)
 		cmocka_unit_test(test_megabyte_line),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_chunked_feeding),
+		cmocka_unit_test(test_chunked_feeding_hostile),
 		cmocka_unit_test(test_chunked_feeding_long_lines),
 		cmocka_unit_test(test_year_inference_from_ref_time),
 		cmocka_unit_test(test_year_rollover),
