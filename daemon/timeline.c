@@ -146,6 +146,7 @@ struct cs_timeline {
 	int		nline_apps;
 	long		line_pid[MAX_APPS];
 	int		line_app[MAX_APPS];
+	uint64_t	line_pid_bits;	/* bit pid % 64 of each line_pid: most lines' pids are none */
 	int		front;		/* apps[] index the system last put in front, or -1 */
 	const char     *reported[CS_LANE_COUNT];	/* lane states last reported (static names) */
 	/* facts read from the phone before the app showed up in the log */
@@ -163,6 +164,8 @@ struct cs_timeline {
 };
 
 static const struct tl_app *focus_app(const struct cs_timeline *tl);
+static const char *lane_state(const struct cs_timeline *tl, const struct tl_app *a,
+    enum cs_lane lane);
 static void settle_pending(struct cs_timeline *tl, struct tl_app *app);
 
 /* ---------------------------------------------------------------- rings */
@@ -1805,7 +1808,7 @@ report_states(struct cs_timeline *tl, const struct cs_line *line)
 	};
 	const struct tl_app *a = focus_app(tl);
 	for (size_t i = 0; i < sizeof lanes / sizeof lanes[0]; i++) {
-		const char *state = cs_timeline_lane_state(tl, lanes[i]);
+		const char *state = lane_state(tl, a, lanes[i]);
 		if (state == tl->reported[lanes[i]])
 			continue;
 		if (tl->reported[lanes[i]] == NULL &&
@@ -1830,6 +1833,7 @@ lines_quiet_path(struct cs_timeline *tl)
 	int64_t due = INT64_MAX;
 	bool slow = false;
 	int n = 0;
+	uint64_t bits = 0;
 	for (int i = 0; i < MAX_APPS; i++) {
 		if (!((tl->tested >> i) & 1))
 			continue;
@@ -1838,6 +1842,7 @@ lines_quiet_path(struct cs_timeline *tl)
 			continue;
 		tl->line_pid[n] = a->pid;
 		tl->line_app[n++] = i;
+		bits |= UINT64_C(1) << ((unsigned long)a->pid % 64);
 		slow = slow || a->facts_due;
 		/* the full pass acts when now_us - t > grace, i.e. when now_us > t + grace */
 		if (a->terminated_us) {
@@ -1851,6 +1856,7 @@ lines_quiet_path(struct cs_timeline *tl)
 			due = a->remote_gone_us + REMOTE_LEFT_GRACE;
 	}
 	tl->nline_apps = n;
+	tl->line_pid_bits = bits;
 	tl->lines_due_us = due;
 	tl->lines_slow = slow;
 }
@@ -1869,7 +1875,7 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 	if (!tl->lines_slow && tl->now_us <= tl->lines_due_us) {
 		/* the full pass below would only set last_log_us: no grace has run out, no facts are
 		 * due, and nothing changed since it last ran */
-		if (line->pid > 0)
+		if (line->pid > 0 && ((tl->line_pid_bits >> ((unsigned long)line->pid % 64)) & 1))
 			for (int k = 0; k < tl->nline_apps; k++)
 				if (tl->line_pid[k] == line->pid)
 					tl->apps[tl->line_app[k]].last_log_us = line->time_us;
@@ -1949,7 +1955,12 @@ static const struct tl_app *
 focus_app(const struct cs_timeline *tl)
 {
 	const struct tl_app *best = NULL;
+	/* the apps under test are among tl->tested's bits: visited in index order, as all would be */
 	for (int i = 0; i < MAX_APPS; i++) {
+		uint64_t rest = tl->tested >> i;
+		if (rest == 0)
+			break;
+		i += __builtin_ctzll(rest);
 		const struct tl_app *a = &tl->apps[i];
 		if (a->used && a->under_test && (best == NULL || a->last_seen > best->last_seen))
 			best = a;
@@ -1980,7 +1991,13 @@ cs_timeline_set_rules(struct cs_timeline *tl, const struct cs_rules *rules)
 const char *
 cs_timeline_lane_state(const struct cs_timeline *tl, enum cs_lane lane)
 {
-	const struct tl_app *a = focus_app(tl);
+	return lane_state(tl, focus_app(tl), lane);
+}
+
+/* A lane's state with a the app in focus (focus_app's answer, looked up once by the caller). */
+static const char *
+lane_state(const struct cs_timeline *tl, const struct tl_app *a, enum cs_lane lane)
+{
 	switch (lane) {
 	case CS_LANE_screen:
 		return cs_state_name(tl->screen == SCREEN_LOCKED ? CS_ST_screen_locked
