@@ -1308,29 +1308,12 @@ recognise_header(struct cs_reader *r, const struct text *t, struct header *h)
 
 /* ---------------------------------------------------------------- time */
 
-/* The Gregorian date of a day number (the inverse of days_from_civil). */
-static void
-civil_from_days(int64_t z, int *year, int *month, int *day)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*year = (int)(yoe + era * 400 + (*month <= 2));
-}
-
 static int
 year_from_days(int64_t z)
 {
 	int y, m, d;
 
-	civil_from_days(z, &y, &m, &d);
+	cs_civil_from_days(z, &y, &m, &d);
 	return y;
 }
 
@@ -1439,7 +1422,7 @@ resolve_dateless(struct cs_reader *r, const struct stamp *st)
 			if (r->opt.year != 0) {
 				int y, m, d;
 
-				civil_from_days(r->day, &y, &m, &d);
+				cs_civil_from_days(r->day, &y, &m, &d);
 				if (m == 2 && d == 29)
 					d = 28;
 				r->day = cs_days_from_civil(r->opt.year, m, d);

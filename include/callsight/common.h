@@ -52,6 +52,24 @@ cs_days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* The Gregorian date of a day number since 1970-01-01 (the inverse of cs_days_from_civil). Inline
+ * beside it: every record's time is written with it (cs_format_time). */
+static inline void
+cs_civil_from_days(int64_t z, int *year, int *month, int *day)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (int)(yoe + era * 400 + (*month <= 2));
+}
+
 /* ---------------------------------------------------------------- the socket's place (paths.c) */
 
 /* $XDG_RUNTIME_DIR/callsight/sock when XDG_RUNTIME_DIR is an absolute path (the XDG spec says to
