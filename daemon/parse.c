@@ -212,6 +212,7 @@ struct cs_reader {
 	bool			line_hit;	/* the physical line being taken may hold a literal */
 	char			skip_device[FIELD_CAP];	/* the device of the last skipped record */
 	size_t			skip_device_len;
+	struct cs_line		skip_tpl;	/* a skipped record: all but its place, times, pid */
 	/* what skip_line found looking at the next line of the chunk being fed, so that line is not
 	 * searched and parsed twice: where it starts, its '\n', its body's end and its syslog stamp
 	 * (peek_stamp_end NULL: none). Valid during one cs_reader_feed only (peek_line NULL after). */
@@ -870,26 +871,27 @@ set_field(struct header *h, enum field f, const char *p, size_t n)
  * bare stream "My App" is a process with a space. (Before any evidence, the first word of "My App"
  * is taken as a device: the relay, the commonest source, always sends one.)
  */
-static void
-split_syslog_name(struct cs_reader *r, struct header *h, struct span name)
+static struct span
+split_syslog_name(struct cs_reader *r, struct span name, const char *sp, struct span *process)
 {
-	const char *sp = memchr(name.p, ' ', name.n);
-	size_t first;
+	static const struct span none = { "", 0 };
 
+	/* sp: name's first space, or NULL (syslog_head_rest found it) */
 	if (sp == NULL) {
 		r->syslog_bare++;
-		set_field(h, F_PROCESS, name.p, name.n);
-		return;
+		*process = name;
+		return none;
 	}
-	first = (size_t)(sp - name.p);
 	if (r->syslog_bare > 0 && r->syslog_named <= r->syslog_bare) {
-		set_field(h, F_PROCESS, name.p, name.n);
-		return;
+		*process = name;
+		return none;
 	}
 	r->syslog_named++;
-	set_field(h, F_DEVICE, name.p, first);
+	struct span device = { name.p, (size_t)(sp - name.p) };
 	sp = skip_spaces(sp, name.p + name.n);
-	set_field(h, F_PROCESS, sp, (size_t)(name.p + name.n - sp));
+	process->p = sp;
+	process->n = (size_t)(name.p + name.n - sp);
+	return device;
 }
 
 /*
@@ -974,6 +976,7 @@ struct syslog_head {
 	struct stamp	    st;
 	bool		    block;
 	struct proc_block   pb;
+	const char	   *name_sp;	/* the first space in pb.name, or NULL (split_syslog_name) */
 	const char	   *msg;
 };
 
@@ -984,36 +987,44 @@ syslog_head_rest(struct syslog_head *sh, const char *end)
 	const char *q = skip_spaces(sh->stamp_end, end);
 
 	sh->block = scan_proc_block(q, end, &sh->pb) && !sh->pb.has_tid && sh->pb.image_open != '{';
+	sh->name_sp = sh->block ? memchr(sh->pb.name.p, ' ', sh->pb.name.n) : NULL;
 	sh->msg = sh->block ? sh->pb.msg : q;
 }
 
 static const struct syslog_head *indexed_head(const struct cs_reader *r, const char *line,
     const char *end);
 
+/* The syslog head of line..end: the index's entry, or read here (into *own). */
+static const struct syslog_head *
+syslog_head_of(struct cs_reader *r, const char *line, const char *end, struct syslog_head *own)
+{
+	const struct syslog_head *sh = indexed_head(r, line, end);
+
+	if (sh != NULL)
+		return sh;
+	if (line == r->peek_line && end == r->peek_body) {	/* skip_line read it already */
+		own->stamp_end = r->peek_stamp_end;
+		own->st = r->peek_st;
+	} else {
+		own->stamp_end = stamp_again(&r->memo, line, end, &own->st);
+	}
+	if (own->stamp_end != NULL)
+		syslog_head_rest(own, end);
+	return own;
+}
+
 static bool
 parse_syslog(struct cs_reader *r, const char *line, size_t n, struct header *h)
 {
-	const char *end = line + n;
-	const struct syslog_head *sh = indexed_head(r, line, end);
 	struct syslog_head own;
+	const struct syslog_head *sh = syslog_head_of(r, line, line + n, &own);
 
 	header_init(h, CS_FMT_syslog);
-	if (sh == NULL) {
-		sh = &own;
-		if (line == r->peek_line && end == r->peek_body) {	/* skip_line read it already */
-			own.stamp_end = r->peek_stamp_end;
-			own.st = r->peek_st;
-		} else {
-			own.stamp_end = stamp_again(&r->memo, line, end, &own.st);
-		}
-		if (own.stamp_end != NULL)
-			syslog_head_rest(&own, end);
-	}
 	if (sh->stamp_end == NULL)
 		return false;
 	h->st = sh->st;
 	if (sh->block) {
-		split_syslog_name(r, h, sh->pb.name);
+		h->field[F_DEVICE] = split_syslog_name(r, sh->pb.name, sh->name_sp, &h->field[F_PROCESS]);
 		set_field(h, F_IMAGE, sh->pb.image.p, sh->pb.image.n);
 		set_field(h, F_LEVEL, sh->pb.level.p, sh->pb.level.n);
 		h->pid = sh->pb.pid;
@@ -2145,26 +2156,27 @@ static bool
 skip_line(struct cs_reader *r, const char *p, const char *body, const char *next, const char *end,
     uint64_t offset)
 {
-	struct header h;
 	struct stamp st;
 	const char *next_nl, *next_body, *stamp_end;
 	const struct line_pre *ne;
-	struct cs_line line;
-	size_t n = (size_t)(body - p);
+	const struct syslog_head *sh;
+	struct syslog_head own;
 
-	if (r->last_fmt != CS_FMT_syslog || n > RECORD_CAP || next >= end)
+	if (r->last_fmt != CS_FMT_syslog || (size_t)(body - p) > RECORD_CAP || next >= end)
 		return false;
 	if ((ne = indexed_next(r, next)) != NULL) {
 		/* the index read the next line (its entry serves it when it is cut) */
-		if (ne->nl == NULL || ne->head.stamp_end == NULL || !parse_syslog(r, p, n, &h))
+		if (ne->nl == NULL || ne->head.stamp_end == NULL ||
+		    (sh = syslog_head_of(r, p, body, &own))->stamp_end == NULL)
 			return false;
 	} else {
 		if ((next_nl = line_end(next, end, &next_body)) == NULL)
 			return false;
-		/* the next line's stamp first (parse_syslog counts device names: it runs once per
-		 * line, here or in take_line); kept for that line only once this one has used its own */
+		/* the next line's stamp first (the head's name split counts device names: it runs
+		 * once per line, here or in take_line); kept for that line only once this one has
+		 * used its own */
 		if ((stamp_end = stamp_again(&r->memo, next, next_body, &st)) == NULL ||
-		    !parse_syslog(r, p, n, &h))
+		    (sh = syslog_head_of(r, p, body, &own))->stamp_end == NULL)
 			return false;
 		r->peek_line = next;
 		r->peek_nl = next_nl;
@@ -2172,38 +2184,36 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 		r->peek_stamp_end = stamp_end;
 		r->peek_st = st;
 	}
+	/* of the header, what parse_syslog would take and the timeline reads: the device name
+	 * (counted as parse_syslog counts it), the pid, the stamp */
+	struct span device = { "", 0 }, process;
+	long pid = -1;
+	if (sh->block) {
+		device = split_syslog_name(r, sh->pb.name, sh->name_sp, &process);
+		pid = sh->pb.pid;
+	}
 	emit_record(r);
 	r->stats.physical_lines++;
-	take_stamp(r, resolve_time(r, &h.st));
-	/* the device name only: the timeline reads it (the rest of a skipped record is not built) */
-	if (h.field[F_DEVICE].n >= FIELD_CAP || h.field[F_DEVICE].n != r->skip_device_len ||
-	    memcmp(r->skip_device, h.field[F_DEVICE].p, h.field[F_DEVICE].n) != 0) {
-		copy_field(r->skip_device, h.field[F_DEVICE]);
-		r->skip_device_len = h.field[F_DEVICE].n;
+	take_stamp(r, resolve_time(r, &sh->st));
+	if (device.n >= FIELD_CAP || device.n != r->skip_device_len ||
+	    memcmp(r->skip_device, device.p, device.n) != 0) {
+		copy_field(r->skip_device, device);
+		r->skip_device_len = device.n;
 	}
-	line = (struct cs_line){
-		.number = r->stats.physical_lines,
-		.offset = offset,
-		.time_us = timeline_time(r, r->last_time_us, r->recv_us, true),
-		.device_us = r->last_device_us,
-		.recv_us = r->recv_us,
-		.format = CS_FMT_syslog,
-		.device = r->skip_device,
-		.process = "",
-		.image = "",
-		.pid = h.pid,
-		.level = "",
-		.message = "",
-		.raw = "",
-		.udid = r->udid,
-		.scan = CS_SCAN_SKIPPED,
-	};
+	/* the rest of a skipped record is not built: skip_tpl holds what every one says */
+	struct cs_line *line = &r->skip_tpl;
+	line->number = r->stats.physical_lines;
+	line->offset = offset;
+	line->time_us = timeline_time(r, r->last_time_us, r->recv_us, true);
+	line->device_us = r->last_device_us;
+	line->recv_us = r->recv_us;
+	line->pid = pid;
 	r->stats.lines++;
 	r->stats.per_format[CS_FMT_syslog]++;
 	r->stats.scan_missed++;
 	r->stats.scan_skipped++;
 	if (r->cb != NULL)
-		r->cb(&line, r->ctx);
+		r->cb(line, r->ctx);
 	return true;
 }
 
@@ -2289,6 +2299,10 @@ cs_reader_new(const struct cs_reader_options *options, cs_line_cb cb, void *ctx)
 		r->opt.date_year = r->opt.date_month = r->opt.date_day = 0;
 	r->udid = cs_xstrdup(options != NULL && options->udid != NULL ? options->udid : "");
 	r->opt.udid = r->udid;
+	r->skip_tpl = (struct cs_line){
+		.format = CS_FMT_syslog, .device = r->skip_device, .process = "", .image = "",
+		.level = "", .message = "", .raw = "", .udid = r->udid, .scan = CS_SCAN_SKIPPED,
+	};
 	r->cb = cb;
 	r->ctx = ctx;
 	/* the only clock read: with no ref_time, "the capture was written no later than now" */
