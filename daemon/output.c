@@ -210,26 +210,44 @@ utf8_len(const unsigned char *s)
  * bytes are tested at once: x - 0x20 (wrapping) is >= 0x60, unsigned, exactly for the controls and
  * the high bytes.
  */
+#ifdef __SSE2__
+/* The bytes of s[0..16) a JSON string cannot hold as they are, as bits. */
+static inline unsigned
+odd_mask16(const unsigned char *s)
+{
+	const __m128i space = _mm_set1_epi8(0x20), edge = _mm_set1_epi8(0x60);
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i t = _mm_sub_epi8(x, space);
+	__m128i odd = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(t, edge), t),
+	    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+	return (unsigned)_mm_movemask_epi8(odd);
+}
+#endif
+
 static size_t
 plain_run(const unsigned char *s, size_t n)
 {
 	size_t run = 0;
 #ifdef __SSE2__
-	const __m128i space = _mm_set1_epi8(0x20), edge = _mm_set1_epi8(0x60);
-	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
 	for (; n - run >= 16; run += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + run));
-		__m128i t = _mm_sub_epi8(x, space);
-		__m128i odd = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(t, edge), t),
-		    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
-		unsigned mask = (unsigned)_mm_movemask_epi8(odd);
+		unsigned mask = odd_mask16(s + run);
 		if (mask != 0)
 			return run + (size_t)__builtin_ctz(mask);
 	}
-#endif
+	if (run < n) {	/* the last bytes (most keys and names are all tail): padded with plain ones */
+		unsigned char pad[16];
+		memset(pad, 'a', sizeof pad);
+		memcpy(pad, s + run, n - run);
+		unsigned mask = odd_mask16(pad);
+		return mask != 0 ? run + (size_t)__builtin_ctz(mask) : n;
+	}
+	return run;
+#else
 	while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
 		run++;
 	return run;
+#endif
 }
 
 /* A JSON string as jansson's compact dump writes it: \" \\ \b \t \n \f \r, \u00XX for other
