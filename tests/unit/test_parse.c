@@ -313,6 +313,47 @@ test_syslog_process_with_spaces(void **state)
 	sink_free(&s);
 }
 
+/* The process block's search (scan_proc_block) takes sixteen bytes at a time: its '[', its
+ * ": " (a colon closing one block, the space opening the next), the name's first space and the
+ * ANCHOR_WINDOW limit at every position relative to those blocks. */
+static void
+test_syslog_block_at_every_offset(void **state)
+{
+	char line[2048], dev[300];
+
+	for (size_t k = 1; k <= 280; k++) {
+		struct sink s = { 0 };
+
+		memset(dev, 'x', k);
+		dev[0] = 'D';
+		dev[k] = '\0';
+		snprintf(line, sizeof line,
+		    "Jul 15 09:37:48 %s proc(Run Board)[12] <Notice>: one\n"	/* a device, an image */
+		    "Jul 15 09:37:49 %s said: x[13] <Notice>: two\n"		/* ": " first: no block */
+		    "Jul 15 09:37:50 %s:x [14] <Notice>: three\n"		/* " [": no anchor */
+		    "Jul 15 09:37:51 %s app[15]: four\n", dev, dev, dev, dev);
+		read_text(&opt_2017, line, &s, NULL);
+		assert_int_equal(s.n, 4);
+		/* the '[' after "D" + "x"s + " proc(Run Board)" is its anchor within the window */
+		bool in_window = k + 16 < 256;
+		assert_int_equal(s.v[0].pid, in_window ? 12 : -1);
+		if (in_window) {
+			assert_string_equal(s.v[0].device, dev);
+			assert_string_equal(s.v[0].process, "proc");
+			assert_string_equal(s.v[0].image, "Run Board");
+			assert_string_equal(s.v[0].message, "one");
+		}
+		assert_int_equal(s.v[1].pid, -1);
+		assert_string_equal(s.v[1].process, "");
+		assert_int_equal(s.v[2].pid, -1);
+		bool four = k + 4 < 256;
+		assert_int_equal(s.v[3].pid, four ? 15 : -1);
+		if (four)
+			assert_string_equal(s.v[3].message, "four");
+		sink_free(&s);
+	}
+}
+
 /* ---------------------------------------------------------------- Console.app */
 
 static void
@@ -1415,6 +1456,7 @@ main(void)
 		cmocka_unit_test(test_syslog_old_no_level_no_image),
 		cmocka_unit_test(test_syslog_quote_prefix_and_indent),
 		cmocka_unit_test(test_syslog_process_with_spaces),
+		cmocka_unit_test(test_syslog_block_at_every_offset),
 		cmocka_unit_test(test_console_type_time_process),
 		cmocka_unit_test(test_console_no_type_column),
 		cmocka_unit_test(test_console_library_column),
