@@ -141,6 +141,15 @@ struct cs_line_index;
 struct cs_line_index *cs_line_index_new(void);
 void cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len);
 void cs_line_index_free(struct cs_line_index *ix);
+/* The scan's domain: a line's message, where a syslog header ends, else the whole line (a literal
+ * in a header makes a candidate of nothing). cs_line_index_text writes the index's chunk as the
+ * scan reads it - each line's domain and a '\n' (at most the chunk's length + 1 bytes) - and
+ * returns its length; cs_line_index_locate turns a hit's end in that text into its end in the
+ * chunk and the chunk offset of its line's end. cs_scan_domain: where the domain of the line at
+ * line (in a chunk ending at end) starts, for a scan of the chunk itself (ix: for its stamp memo). */
+size_t cs_line_index_text(struct cs_line_index *ix, char *text);
+void cs_line_index_locate(struct cs_line_index *ix, size_t end, size_t *chunk_end, size_t *line_end);
+size_t cs_scan_domain(struct cs_line_index *ix, const char *line, const char *end);
 /* What the scan found in a chunk: for each line a literal occurs in (ascending), the chunk offset
  * just past its first literal (end) and where its literals' scan ids start in ids (first; the last
  * line's run to nids). */
@@ -261,6 +270,7 @@ bool cs_rules_can_scan(const struct cs_rules *rules);
 const char *cs_rules_scan_literal(const struct cs_rules *rules, unsigned id);	/* NULL: no such id */
 void cs_rules_scan_engine(char *out, size_t outlen);	/* "Vectorscan 5.4.9 ...", or "off (...)" */
 int cs_rules_scan(struct cs_rules *rules, const char *buf, size_t len, cs_scan_hit_cb hit, void *ctx);
+size_t cs_rules_scan_literal_len(const struct cs_rules *rules, unsigned id);	/* 0: no such id */
 /* Whether the scan database was loaded as built with callsightd (the builtin rules' literals)
  * rather than compiled at load; and that database serialized (malloc'd *bytes, free()) with the
  * key of its literal list, for the build-time tool tools/scandb.c. -1: no database. */

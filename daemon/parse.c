@@ -1977,6 +1977,8 @@ struct line_pre {
 	const char	   *body;	/* its end before the "\r\n" or "\n" (nl NULL: the chunk's end) */
 	const char	   *special;	/* find_special(start, body) */
 	struct syslog_head  head;	/* read when nl is set (head.stamp_end NULL otherwise) */
+	const char	   *text_from;	/* where its scan domain starts (cs_line_index_text) ... */
+	size_t		    text_at;	/* ... and where that is in the scan text */
 };
 
 struct cs_line_index {
@@ -1985,6 +1987,7 @@ struct cs_line_index {
 	struct line_pre	   *v;
 	size_t		    n, cap;
 	struct stamp_memo   memo;	/* this builder's own (another thread's) */
+	size_t		    locate_at;	/* cs_line_index_locate's cursor */
 };
 
 struct cs_line_index *
@@ -2097,6 +2100,68 @@ cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len)
 			syslog_head_rest(&e->head, e->body);
 		p = e->nl + 1;
 	}
+}
+
+/*
+ * The scan's domain (scan first): a line's message, where a syslog header ends, else the whole
+ * line. The rules' literals are message text (their prefilter reads the message): a literal in a
+ * header (a device or process named like one) made a candidate of nothing. Both ways a chunk is
+ * scanned agree on it: whole (replay.c drops the hits that start before a line's domain, asking
+ * cs_scan_domain) or as the index's scan text (cs_line_index_text, each line's domain alone).
+ */
+static const char *
+domain_start(const struct syslog_head *sh, const char *line)
+{
+	return sh->stamp_end != NULL ? sh->msg : line;
+}
+
+size_t
+cs_scan_domain(struct cs_line_index *ix, const char *line, const char *end)
+{
+	const char *nl = memchr(line, '\n', (size_t)(end - line)), *body;
+	struct syslog_head sh;
+
+	if (nl == NULL)		/* a line the chunk cuts has no head in the index either */
+		return 0;
+	body = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
+	sh.stamp_end = stamp_again(&ix->memo, line, body, &sh.st);
+	if (sh.stamp_end != NULL)
+		syslog_head_rest(&sh, body);
+	return (size_t)(domain_start(&sh, line) - line);
+}
+
+size_t
+cs_line_index_text(struct cs_line_index *ix, char *text)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ix->n; i++) {
+		struct line_pre *e = &ix->v[i];
+		const char *to = e->nl != NULL ? e->nl : ix->buf + ix->len;
+
+		e->text_from = domain_start(&e->head, e->start);
+		e->text_at = n;
+		memcpy(text + n, e->text_from, (size_t)(to - e->text_from));
+		n += (size_t)(to - e->text_from);
+		text[n++] = '\n';
+	}
+	ix->locate_at = 0;
+	return n;
+}
+
+void
+cs_line_index_locate(struct cs_line_index *ix, size_t end, size_t *chunk_end, size_t *line_end)
+{
+	size_t i = ix->locate_at;
+
+	if (i >= ix->n || ix->v[i].text_at >= end)	/* hits come in order; if not, from the top */
+		i = 0;
+	while (i + 1 < ix->n && ix->v[i + 1].text_at < end)
+		i++;
+	ix->locate_at = i;
+	const struct line_pre *e = &ix->v[i];
+	*chunk_end = (size_t)(e->text_from - ix->buf) + (end - e->text_at);
+	*line_end = e->nl != NULL ? (size_t)(e->nl - ix->buf) : ix->len;
 }
 
 /* The entry of the line starting at p, or NULL (the cursor only moves forward: lines are cut in

@@ -3,8 +3,9 @@
  * A capture file, stdin and (later) each live device own one pipeline; the rules are shared.
  * Nothing here knows where the bytes come from or where the records go.
  *
- * Scan first: each chunk fed is scanned once for every rule literal (cs_rules_scan, Vectorscan);
- * the reader then builds only the records a literal occurs in, and the rules run only on those.
+ * Scan first: each chunk fed is scanned once for every rule literal (cs_rules_scan, Vectorscan)
+ * in its lines' messages (scan_chunk); the reader then builds only the records a literal occurs
+ * in, and the rules run only on those.
  * The others still reach the timeline (its clock) and are counted; when nobody asked for line
  * records (no store, no line subscribers: sink.line NULL) they are not even built.
  */
@@ -17,16 +18,18 @@
 #include "callsightd.h"
 
 /* The scan's hits in one chunk: per line a literal occurs in, the chunk offset just past the first
- * one and where its literals' ids start in ids (struct cs_scan_hits). */
+ * one and where its literals' ids start in ids (struct cs_scan_hits); id_end: where each ends. */
 struct hit_list {
 	size_t		*v;
 	uint32_t	*first;
 	size_t		 n, cap;
 	uint32_t	*ids;
+	size_t		*id_end;
 	size_t		 nids, ids_cap;
 	size_t		 line_end;	/* the chunk offset where the last hit's line ends */
 	const char	*buf;
 	size_t		 len;
+	struct cs_line_index *ix;	/* the chunk's index, when its scan text was scanned */
 };
 
 struct cs_pipeline {
@@ -37,6 +40,7 @@ struct cs_pipeline {
 	struct cs_pipeline_stats stats;
 	char			 udid[64];
 	struct hit_list		 hits;		/* scan first: the chunk being fed */
+	struct cs_line_index	*scan_memo;	/* its stamp memo, for the scan's domains */
 	uint64_t		 last_event_line;
 };
 
@@ -89,18 +93,20 @@ on_line(const struct cs_line *line, void *ctx)
 	cs_timeline_line(p->timeline, line);
 }
 
-/* A literal (scan id) ends at chunk offset end: one entry per line, with the ids of its literals. */
-static int
-on_hit(size_t end, unsigned id, void *ctx)
+/* A literal (scan id) ends at chunk offset end: one entry per line, with the ids of its literals.
+ * line_end: the chunk offset of its line's end, or SIZE_MAX (found here, for a new line only). */
+static void
+add_hit(struct hit_list *h, size_t end, unsigned id, size_t line_end)
 {
-	struct hit_list *h = ctx;
 	if (h->nids == h->ids_cap) {
 		h->ids_cap = h->ids_cap ? h->ids_cap * 2 : 1024;
 		h->ids = cs_xrealloc(h->ids, h->ids_cap * sizeof *h->ids);
+		h->id_end = cs_xrealloc(h->id_end, h->ids_cap * sizeof *h->id_end);
 	}
+	h->id_end[h->nids] = end;
 	h->ids[h->nids++] = id;
 	if (h->n > 0 && end <= h->line_end)
-		return 0;
+		return;
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 1024;
 		h->v = cs_xrealloc(h->v, h->cap * sizeof *h->v);
@@ -108,9 +114,61 @@ on_hit(size_t end, unsigned id, void *ctx)
 	}
 	h->first[h->n] = (uint32_t)(h->nids - 1);
 	h->v[h->n++] = end;
-	const char *nl = end < h->len ? memchr(h->buf + end, '\n', h->len - end) : NULL;
-	h->line_end = nl ? (size_t)(nl - h->buf) : h->len;
+	if (line_end == SIZE_MAX) {
+		const char *nl = end < h->len ? memchr(h->buf + end, '\n', h->len - end) : NULL;
+		line_end = nl ? (size_t)(nl - h->buf) : h->len;
+	}
+	h->line_end = line_end;
+}
+
+/* A hit in the chunk itself. */
+static int
+on_hit(size_t end, unsigned id, void *ctx)
+{
+	add_hit(ctx, end, id, SIZE_MAX);
 	return 0;
+}
+
+/* A hit in the index's scan text: where it is in the chunk. */
+static int
+on_text_hit(size_t end, unsigned id, void *ctx)
+{
+	struct hit_list *h = ctx;
+	size_t chunk_end, line_end;
+	cs_line_index_locate(h->ix, end, &chunk_end, &line_end);
+	add_hit(h, chunk_end, id, line_end);
+	return 0;
+}
+
+/*
+ * After a scan of the chunk itself: the hits that start before their line's scan domain (in a
+ * syslog header) go, so that it found what a scan of the index's text finds (cs_scan_domain).
+ * Only lines with a hit are read, on ix's stamp memo.
+ */
+static void
+drop_header_hits(struct hit_list *h, struct cs_rules *rules, struct cs_line_index *ix)
+{
+	size_t nv = 0, nid = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		size_t from = h->first[i], to = i + 1 < h->n ? h->first[i + 1] : h->nids;
+		/* the line holds the first hit's last byte (a literal holds no '\n') */
+		const char *nl = memrchr(h->buf, '\n', h->v[i] - 1);
+		size_t start = nl != NULL ? (size_t)(nl + 1 - h->buf) : 0;
+		size_t domain = start + cs_scan_domain(ix, h->buf + start, h->buf + h->len);
+		size_t kept = nid;
+		for (size_t k = from; k < to; k++) {
+			if (h->id_end[k] - cs_rules_scan_literal_len(rules, h->ids[k]) < domain)
+				continue;
+			h->ids[nid] = h->ids[k];
+			h->id_end[nid++] = h->id_end[k];
+		}
+		if (nid > kept) {
+			h->first[nv] = (uint32_t)kept;
+			h->v[nv++] = h->id_end[kept];
+		}
+	}
+	h->n = nv;
+	h->nids = nid;
 }
 
 static void
@@ -119,20 +177,34 @@ hit_list_free(struct hit_list *h)
 	free(h->v);
 	free(h->first);
 	free(h->ids);
+	free(h->id_end);
 }
 
-/* The scan of one chunk into h: 0, or -1 when the rules cannot say which lines are candidates. */
+/*
+ * The scan of one chunk into h: 0, or -1 when the rules cannot say which lines are candidates.
+ * With text (room for len + 1 bytes) and ix built on the chunk: the index's scan text is scanned
+ * (each line's message alone: a syslog header is four tenths of a line, and the scan's time goes
+ * with its bytes); otherwise the chunk itself, and the hits in headers are dropped. Either way
+ * the same hits (ix: for its stamp memo only, if not built on the chunk).
+ */
 static int
-scan_chunk(struct cs_rules *rules, const char *buf, size_t len, struct hit_list *h)
+scan_chunk(struct cs_rules *rules, const char *buf, size_t len, struct hit_list *h,
+    struct cs_line_index *ix, char *text)
 {
 	h->n = 0;
 	h->nids = 0;
 	h->line_end = 0;
 	h->buf = buf;
 	h->len = len;
+	h->ix = ix;
 	if (!cs_rules_can_scan(rules))
 		return -1;
-	return cs_rules_scan(rules, buf, len, on_hit, h);
+	if (text != NULL)
+		return cs_rules_scan(rules, text, cs_line_index_text(ix, text), on_text_hit, h);
+	if (cs_rules_scan(rules, buf, len, on_hit, h) < 0)
+		return -1;
+	drop_header_hits(h, rules, ix);
+	return 0;
 }
 
 /* A chunk with its scan (scanned false: every line is a candidate) and its line index, if any. */
@@ -175,6 +247,7 @@ cs_pipeline_new(struct cs_rules *rules, const struct cs_pipeline_options *option
 		p->sink = *sink;
 	p->timeline = cs_timeline_new(&topt, on_flag, p);
 	p->reader = cs_reader_new(&ropt, on_line, p);
+	p->scan_memo = cs_line_index_new();
 	return p;
 }
 
@@ -195,7 +268,7 @@ cs_pipeline_set_clock(struct cs_pipeline *p, int64_t now_us)
 void
 cs_pipeline_feed(struct cs_pipeline *p, const void *buf, size_t len)
 {
-	bool scanned = scan_chunk(p->rules, buf, len, &p->hits) == 0;
+	bool scanned = scan_chunk(p->rules, buf, len, &p->hits, p->scan_memo, NULL) == 0;
 	feed_scanned(p, buf, len, &p->hits, scanned, NULL);
 }
 
@@ -292,6 +365,7 @@ cs_pipeline_free(struct cs_pipeline *p)
 	cs_reader_free(p->reader);
 	cs_timeline_free(p->timeline);
 	hit_list_free(&p->hits);
+	cs_line_index_free(p->scan_memo);
 	free(p);
 }
 
@@ -333,6 +407,7 @@ struct ahead {
 	enum ahead_index index;
 	int		 fd;
 	struct cs_rules	*rules;
+	char		*text;		/* the scan text of the chunk being indexed (REPLAY_CHUNK + 1) */
 };
 
 /* read() once, retrying a signal: >0 bytes, 0 end, -1 errno set */
@@ -346,11 +421,12 @@ read_chunk(int fd, char *buf, size_t len)
 }
 
 /*
- * Whether to index the chunk just scanned. The line index moves work from the pipeline's thread
- * to this one, which pays only while the pipeline is the slower of the two: when a chunk already
- * waits for it beside the one it works on (a dense capture: rules and timeline have work on many
- * lines). When it keeps up (a sparse capture: the scan is the longer part), the chunk goes at
- * once and the pipeline reads its lines itself. Either way the records are the same.
+ * Whether to index the chunk just read (and scan its index's text, which is shorter than the
+ * chunk). The line index moves work from the pipeline's thread to this one, which pays only while
+ * the pipeline is the slower of the two: when a chunk already waits for it beside the one it works
+ * on (a dense capture: rules and timeline have work on many lines). When it keeps up (a sparse
+ * capture: the scan is the longer part), the chunk is scanned whole and goes at once, and the
+ * pipeline reads its lines itself. Either way the hits and the records are the same.
  */
 static bool
 index_now(struct ahead *a)
@@ -379,10 +455,11 @@ ahead_reader(void *arg)
 		ssize_t n = read_chunk(a->fd, s->buf, REPLAY_CHUNK);
 		s->error = n < 0 ? errno : 0;
 		s->len = n > 0 ? (size_t)n : 0;
-		s->scanned = s->len > 0 && scan_chunk(a->rules, s->buf, s->len, &s->hits) == 0;
 		s->indexed = s->len > 0 && index_now(a);
 		if (s->indexed)
 			cs_line_index_build(s->index, s->buf, s->len);
+		s->scanned = s->len > 0 && scan_chunk(a->rules, s->buf, s->len, &s->hits, s->index,
+		    s->indexed ? a->text : NULL) == 0;
 		pthread_mutex_lock(&a->lock);
 		a->filled++;
 		pthread_cond_broadcast(&a->changed);
@@ -419,6 +496,7 @@ ahead_free(struct ahead *a)
 		hit_list_free(&a->slot[i].hits);
 		cs_line_index_free(a->slot[i].index);
 	}
+	free(a->text);
 	pthread_cond_destroy(&a->changed);
 	pthread_mutex_destroy(&a->lock);
 }
@@ -440,6 +518,7 @@ replay_ahead(struct cs_pipeline *p, int fd, enum ahead_index index, char *err, s
 		a.slot[i].buf = cs_xmalloc(REPLAY_CHUNK);
 		a.slot[i].index = cs_line_index_new();
 	}
+	a.text = cs_xmalloc(REPLAY_CHUNK + 1);
 	if (pthread_create(&thread, NULL, ahead_reader, &a) != 0) {
 		ahead_free(&a);
 		return -2;

@@ -2175,6 +2175,12 @@ cs_rules_scan_literal(const struct cs_rules *rules, unsigned id)
 	return id < rules->nscan_lits ? rules->entries[rules->scan_lits[id]].text : NULL;
 }
 
+size_t
+cs_rules_scan_literal_len(const struct cs_rules *rules, unsigned id)
+{
+	return id < rules->nscan_lits ? rules->entries[rules->scan_lits[id]].len : 0;
+}
+
 bool
 cs_rules_can_scan(const struct cs_rules *rules)
 {

@@ -998,6 +998,58 @@ test_replay_ahead_same(void **state)
 	}
 }
 
+/*
+ * The scan's domain is a line's message: a literal in a syslog header (a device named
+ * "Tapped-Button", a process "hangupd") makes no candidate, whether the chunk was scanned whole and
+ * its header hits dropped (one thread, or a chunk not indexed) or as the index's scan text (every
+ * chunk indexed); the message's literals still do, at every position in a chunk.
+ */
+static void
+test_scan_domain_is_the_message(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const how[3] = { "0", NULL, "index" };
+	char path[] = "/tmp/callsight-domain-XXXXXX";
+	int out = mkstemp(path);
+	assert_true(out >= 0);
+	FILE *f = fdopen(out, "w");
+	assert_non_null(f);
+	size_t message_hits = 0;
+	for (int i = 0; i < 6000; i++) {
+		/* a header full of literals, a message with none; every 7th message has one */
+		fprintf(f, "Nov 21 08:%02d:%02d Tapped-Button hangupd(ended)[%d] <Notice>: %s %.*s\n",
+		    i / 60 % 60, i % 60, 100 + i % 50, i % 7 == 0 ? "user tapped the hang up button" :
+		    "nothing to see", i % 97, "................................................................"
+		    "....................................");
+		message_hits += i % 7 == 0;
+	}
+	fclose(f);
+	struct cs_pipeline_stats got[3];
+	for (int k = 0; k < 3; k++) {
+		if (how[k])
+			setenv("CALLSIGHT_SCAN_AHEAD", how[k], 1);
+		int fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		struct cs_pipeline *p = cs_pipeline_new(fx->rules, NULL, NULL);
+		char err[128] = "";
+		assert_int_equal(cs_replay_fd(p, fd, err, sizeof err), 0);
+		got[k] = *cs_pipeline_stats(p);
+		cs_pipeline_free(p);
+		close(fd);
+		unsetenv("CALLSIGHT_SCAN_AHEAD");
+	}
+	unlink(path);
+	/* every header holds literals: were they candidates, all 6000 lines would be; a line the
+	 * 256 KiB chunks cut is one whatever it holds (three chunks) */
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(got[k].lines, 6000);
+		assert_int_equal(got[k].candidates, got[0].candidates);
+		assert_int_equal(got[k].events, got[0].events);
+	}
+	assert_in_range(got[0].candidates, message_hits, message_hits + 2);
+	assert_true(got[0].events > 0);
+}
+
 static void
 test_throughput(void **state)
 {
@@ -1041,6 +1093,7 @@ main(void)
 		cmocka_unit_test(test_scan_ids_same_events),
 		cmocka_unit_test(test_reload_forgets_scan_ids),
 		cmocka_unit_test(test_replay_ahead_same),
+		cmocka_unit_test(test_scan_domain_is_the_message),
 	};
 	return cmocka_run_group_tests_name("rules", tests, setup, teardown);
 }
