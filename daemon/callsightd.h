@@ -145,11 +145,11 @@ void cs_line_index_free(struct cs_line_index *ix);
  * in a header makes a candidate of nothing). cs_line_index_text writes the index's chunk as the
  * scan reads it - each line's domain and a '\n' (at most the chunk's length + 1 bytes) - and
  * returns its length; cs_line_index_locate turns a hit's end in that text into its end in the
- * chunk and the chunk offset of its line's end. cs_scan_domain: where the domain of the line at
- * line (in a chunk ending at end) starts, for a scan of the chunk itself (ix: for its stamp memo). */
+ * chunk and the chunk offset of its line's end. cs_scan_domain: the offset in buf[0..len) where the
+ * domain of the line holding buf[at] starts, for a scan of the chunk itself (ix: its stamp memo). */
 size_t cs_line_index_text(struct cs_line_index *ix, char *text);
 void cs_line_index_locate(struct cs_line_index *ix, size_t end, size_t *chunk_end, size_t *line_end);
-size_t cs_scan_domain(struct cs_line_index *ix, const char *line, const char *end);
+size_t cs_scan_domain(struct cs_line_index *ix, const char *buf, size_t len, size_t at);
 /* What the scan found in a chunk: for each line a literal occurs in (ascending), the chunk offset
  * just past its first literal (end) and where its literals' scan ids start in ids (first; the last
  * line's run to nids). */

@@ -2116,18 +2116,20 @@ domain_start(const struct syslog_head *sh, const char *line)
 }
 
 size_t
-cs_scan_domain(struct cs_line_index *ix, const char *line, const char *end)
+cs_scan_domain(struct cs_line_index *ix, const char *buf, size_t len, size_t at)
 {
-	const char *nl = memchr(line, '\n', (size_t)(end - line)), *body;
+	const char *before = find_last(buf, '\n', at), *body;
+	const char *line = before != NULL ? before + 1 : buf;
+	const char *nl = memchr(buf + at, '\n', len - at);
 	struct syslog_head sh;
 
 	if (nl == NULL)		/* a line the chunk cuts has no head in the index either */
-		return 0;
+		return (size_t)(line - buf);
 	body = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
 	sh.stamp_end = stamp_again(&ix->memo, line, body, &sh.st);
 	if (sh.stamp_end != NULL)
 		syslog_head_rest(&sh, body);
-	return (size_t)(domain_start(&sh, line) - line);
+	return (size_t)(domain_start(&sh, line) - buf);
 }
 
 size_t

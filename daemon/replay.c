@@ -151,10 +151,8 @@ drop_header_hits(struct hit_list *h, struct cs_rules *rules, struct cs_line_inde
 	size_t nv = 0, nid = 0;
 	for (size_t i = 0; i < h->n; i++) {
 		size_t from = h->first[i], to = i + 1 < h->n ? h->first[i + 1] : h->nids;
-		/* the line holds the first hit's last byte (a literal holds no '\n') */
-		const char *nl = memrchr(h->buf, '\n', h->v[i] - 1);
-		size_t start = nl != NULL ? (size_t)(nl + 1 - h->buf) : 0;
-		size_t domain = start + cs_scan_domain(ix, h->buf + start, h->buf + h->len);
+		/* the line holding the first hit's last byte (a literal holds no '\n') */
+		size_t domain = cs_scan_domain(ix, h->buf, h->len, h->v[i] - 1);
 		size_t kept = nid;
 		for (size_t k = from; k < to; k++) {
 			if (h->id_end[k] - cs_rules_scan_literal_len(rules, h->ids[k]) < domain)
