@@ -3,7 +3,9 @@
 # it cannot measure). usage (repo root): sh tests/bench/bench.sh [BUILD/callsightd]
 #
 # 1. Replay against the tools a person would otherwise reach for (issue 12), in one run, on the
-#    same files, page cache warm, output to a file, best wall time of BENCH_RUNS (default 3):
+#    same files, page cache warm, output to a file, best wall time of BENCH_RUNS (default 3) rounds
+#    in which each command runs once (interleaved: a busy spell of the host falls on all alike;
+#    the host's steal time over them is printed):
 #      callsightd --replay FILE --json, and as text;
 #      LC_ALL=C grep -E -c -f tests/bench/plain.patterns FILE (the dozen phrases one would grep
 #        for: sessionDidDisconnect, didFailWithError, interruption, suspended, jetsam, ...);
@@ -107,23 +109,30 @@ capture sparse 20000
 rm -f "$OUT/capture.log" "$OUT/capture.key"	# the single capture of earlier versions
 
 # ---------------------------------------------------------------- 1. replay against grep & co
-# measure TAG CMD...: RUNS runs of CMD (stdout to $T/TAG.out); best wall s, its user s, max RSS KiB
+# run_once TAG CMD...: one run of CMD (stdout to $T/TAG.out); appends "wall user rss_kib" to
+# $T/TAG.runs
+run_once() {
+	tag=$1; shift
+	t0=$(now)
+	/usr/bin/time -o "$T/time.out" -f '%U %M' "$@" >"$T/$tag.out" 2>"$T/$tag.err"
+	t1=$(now)
+	echo "$(calc "\"%.3f\", $t1 - $t0") $(tail -n 1 "$T/time.out")" >>"$T/$tag.runs"
+}
+# best_of TAG: the best wall s of its runs, that run's user s, the largest RSS KiB
+best_of() {
+	sort -n "$T/$1.runs" | awk 'NR == 1 { w = $1; u = $2 } $3 > m { m = $3 } END { print w, u, m }'
+}
+# measure TAG CMD...: RUNS runs of CMD in a row; best_of them
 measure() {
 	tag=$1; shift
-	best_w=""; best_u=""; rss=0; r=1
-	while [ "$r" -le "$RUNS" ]; do
-		t0=$(now)
-		/usr/bin/time -o "$T/time.out" -f '%U %M' "$@" >"$T/$tag.out" 2>"$T/$tag.err"
-		t1=$(now)
-		w=$(calc "\"%.3f\", $t1 - $t0")
-		set -- $(tail -n 1 "$T/time.out") "$@"
-		u=$1; m=$2; shift 2
-		[ "${m:-0}" -gt "$rss" ] 2>/dev/null && rss=$m
-		if [ -z "$best_w" ] || [ "$(calc "\"%d\", $w < $best_w")" = 1 ]; then best_w=$w; best_u=$u; fi
-		r=$((r + 1))
-	done
-	echo "$best_w $best_u $rss"
+	: >"$T/$tag.runs"
+	r=1
+	while [ "$r" -le "$RUNS" ]; do run_once "$tag" "$@"; r=$((r + 1)); done
+	best_of "$tag"
 }
+# steal_ticks: the CPU time the host took from this machine's CPUs (/proc/stat's steal), in ticks;
+# 0 where there is no /proc
+steal_ticks() { awk '/^cpu / { print $9 + 0; exit }' /proc/stat 2>/dev/null || echo 0; }
 
 TABLE=$T/table
 : >"$TABLE"
@@ -144,32 +153,63 @@ HAVE_RG=0; command -v rg >/dev/null 2>&1 && HAVE_RG=1
 HAVE_LNAV=0; command -v lnav >/dev/null 2>&1 && HAVE_LNAV=1
 mkdir -p "$T/lnav-home"
 
+# The commands of one capture run in rounds - each once per round, RUNS rounds - so that a spell
+# of a busy host (a shared machine's CPUs are taken from it at times: "steal") falls on all of them
+# alike rather than on whichever ran then; each one's best round is its row.
 for cap in dense sparse; do
 	F=$OUT/$cap.log
 	cat "$F" >/dev/null	# page cache
 	say "$cap: $(wc -c <"$F" | tr -d ' ') bytes, $(cat "$OUT/$cap.lines") lines ($(cat "$OUT/$cap.info"))"
-	set -- $(measure wc wc -l "$F"); row $cap "wc -l (the floor)" "$@"
+	TAGS="wc grep"
+	[ "$HAVE_RG" = 1 ] && TAGS="$TAGS rg"
+	[ "$HAVE_LNAV" = 1 ] && TAGS="$TAGS lnav"
+	TAGS="$TAGS json text"
+	[ -n "$BASE" ] && TAGS="$TAGS bjson btext"
+	for tag in $TAGS; do : >"$T/$tag.runs"; done
+	s0=$(steal_ticks); c0=$(now)
+	r=1
+	while [ "$r" -le "$RUNS" ]; do
+		for tag in $TAGS; do
+			case $tag in
+			wc) run_once wc wc -l "$F" ;;
+			grep) run_once grep env LC_ALL=C grep -E -c -f "$PLAIN" "$F" ;;
+			rg) run_once rg rg -c -f "$PLAIN" "$F" ;;
+			lnav) run_once lnav env HOME="$T/lnav-home" lnav -n -q "$F" ;;
+			json) run_once json "$CSD" --replay "$F" --json ;;
+			text) run_once text "$CSD" --replay "$F" ;;
+			bjson) run_once bjson "$BASE" --replay "$F" --json ;;
+			btext) run_once btext "$BASE" --replay "$F" ;;
+			esac
+		done
+		r=$((r + 1))
+	done
+	s1=$(steal_ticks); c1=$(now)
+	stolen=$(calc "\"%.1f\", ($s1 - $s0) / $HZ")
+	spent=$(calc "\"%.0f\", $c1 - $c0")
+	share=$(calc "\"%.1f\", 100 * $stolen / (2 * $spent)")
+	echo "$cap: steal (CPU time the host took from this machine) $stolen s in these $spent s, $share% of 2 CPUs; wall times are only as steady as that" >>"$RATIOS"
+	set -- $(best_of wc); row $cap "wc -l (the floor)" "$@"
 	WC_W=$1
-	set -- $(measure grep env LC_ALL=C grep -E -c -f "$PLAIN" "$F"); row $cap "LC_ALL=C grep -E -c -f plain.patterns" "$@"
+	set -- $(best_of grep); row $cap "LC_ALL=C grep -E -c -f plain.patterns" "$@"
 	GREP_W=$1; GREP_N=$(cat "$T/grep.out")
 	if [ "$HAVE_RG" = 1 ]; then
-		set -- $(measure rg rg -c -f "$PLAIN" "$F"); row $cap "rg -c -f plain.patterns" "$@"
+		set -- $(best_of rg); row $cap "rg -c -f plain.patterns" "$@"
 	else
 		echo "$cap      rg: not installed (make deps)" >>"$TABLE"
 	fi
 	if [ "$HAVE_LNAV" = 1 ]; then
-		set -- $(measure lnav env HOME="$T/lnav-home" lnav -n -q "$F"); row $cap "lnav -n -q (load + index)" "$@"
+		set -- $(best_of lnav); row $cap "lnav -n -q (load + index)" "$@"
 	else
 		echo "$cap      lnav: not installed (make deps)" >>"$TABLE"
 	fi
-	set -- $(measure json "$CSD" --replay "$F" --json); row $cap "callsightd --replay --json >file" "$@"
+	set -- $(best_of json); row $cap "callsightd --replay --json >file" "$@"
 	JSON_W=$1; JSON_RSS=$3
-	set -- $(measure text "$CSD" --replay "$F"); row $cap "callsightd --replay (text) >file" "$@"
+	set -- $(best_of text); row $cap "callsightd --replay (text) >file" "$@"
 	TEXT_W=$1
 	if [ -n "$BASE" ]; then
-		set -- $(measure bjson "$BASE" --replay "$F" --json); row $cap "baseline --replay --json >file" "$@"
+		set -- $(best_of bjson); row $cap "baseline --replay --json >file" "$@"
 		BJSON_W=$1
-		set -- $(measure btext "$BASE" --replay "$F"); row $cap "baseline --replay (text) >file" "$@"
+		set -- $(best_of btext); row $cap "baseline --replay (text) >file" "$@"
 		BTEXT_W=$1
 		# the records must be the same as the baseline's (the summary's new counts aside)
 		grep -v '"type":"summary"' "$T/json.out" >"$T/a.rec"
