@@ -955,6 +955,27 @@ test_replay_read_error(void **state)
 	}
 }
 
+/* Replay the file at path three ways - one thread (CALLSIGHT_SCAN_AHEAD=0), scanned ahead (the
+ * default) and with every chunk indexed (=index) - into got[0..2]. */
+static void
+replay_three_ways(struct cs_rules *rules, const char *path, struct cs_pipeline_stats got[3])
+{
+	static const char *const how[3] = { "0", NULL, "index" };
+	for (int k = 0; k < 3; k++) {
+		if (how[k])
+			setenv("CALLSIGHT_SCAN_AHEAD", how[k], 1);
+		int fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		struct cs_pipeline *p = cs_pipeline_new(rules, NULL, NULL);
+		char err[128] = "";
+		assert_int_equal(cs_replay_fd(p, fd, err, sizeof err), 0);
+		got[k] = *cs_pipeline_stats(p);
+		cs_pipeline_free(p);
+		close(fd);
+		unsetenv("CALLSIGHT_SCAN_AHEAD");
+	}
+}
+
 /* A file of many chunks (the demo capture 40 times: ~1.5 MB, 256 KiB chunks), replayed scanned
  * ahead, scanned ahead with every chunk indexed, and in turn: the same lines, candidates, events
  * and flags. */
@@ -963,7 +984,6 @@ test_replay_ahead_same(void **state)
 {
 	struct fixture *fx = *state;
 	struct cs_pipeline_stats got[3];
-	static const char *const how[3] = { "0", NULL, "index" };
 	char path[] = "/tmp/callsight-ahead-XXXXXX";
 	int out = mkstemp(path);
 	assert_true(out >= 0);
@@ -975,19 +995,7 @@ test_replay_ahead_same(void **state)
 	for (int i = 0; i < 40; i++)
 		assert_int_equal(write(out, buf, n), (ssize_t)n);
 	close(out);
-	for (int ahead = 0; ahead < 3; ahead++) {
-		if (how[ahead])
-			setenv("CALLSIGHT_SCAN_AHEAD", how[ahead], 1);
-		int fd = open(path, O_RDONLY);
-		assert_true(fd >= 0);
-		struct cs_pipeline *p = cs_pipeline_new(fx->rules, NULL, NULL);
-		char err[128] = "";
-		assert_int_equal(cs_replay_fd(p, fd, err, sizeof err), 0);
-		got[ahead] = *cs_pipeline_stats(p);
-		cs_pipeline_free(p);
-		close(fd);
-		unsetenv("CALLSIGHT_SCAN_AHEAD");
-	}
+	replay_three_ways(fx->rules, path, got);
 	unlink(path);
 	assert_int_equal(got[0].lines, 40 * 300);
 	for (int k = 1; k < 3; k++) {
@@ -1008,7 +1016,6 @@ static void
 test_scan_domain_is_the_message(void **state)
 {
 	struct fixture *fx = *state;
-	static const char *const how[3] = { "0", NULL, "index" };
 	char path[] = "/tmp/callsight-domain-XXXXXX";
 	int out = mkstemp(path);
 	assert_true(out >= 0);
@@ -1025,19 +1032,7 @@ test_scan_domain_is_the_message(void **state)
 	}
 	fclose(f);
 	struct cs_pipeline_stats got[3];
-	for (int k = 0; k < 3; k++) {
-		if (how[k])
-			setenv("CALLSIGHT_SCAN_AHEAD", how[k], 1);
-		int fd = open(path, O_RDONLY);
-		assert_true(fd >= 0);
-		struct cs_pipeline *p = cs_pipeline_new(fx->rules, NULL, NULL);
-		char err[128] = "";
-		assert_int_equal(cs_replay_fd(p, fd, err, sizeof err), 0);
-		got[k] = *cs_pipeline_stats(p);
-		cs_pipeline_free(p);
-		close(fd);
-		unsetenv("CALLSIGHT_SCAN_AHEAD");
-	}
+	replay_three_ways(fx->rules, path, got);
 	unlink(path);
 	/* every header holds literals: were they candidates, all 6000 lines would be; a line the
 	 * 256 KiB chunks cut is one whatever it holds (three chunks) */
