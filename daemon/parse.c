@@ -1979,6 +1979,9 @@ struct line_pre {
 	struct syslog_head  head;	/* read when nl is set (head.stamp_end NULL otherwise) */
 	const char	   *text_from;	/* where its scan domain starts (cs_line_index_text) ... */
 	size_t		    text_at;	/* ... and where that is in the scan text */
+	bool		    lean;	/* skip_line's tests of its bytes pass: clean, whole, not too
+					 * long, a syslog head, and the next line one too */
+	bool		    hit;	/* the scan of the text found a literal in it */
 };
 
 struct cs_line_index {
@@ -1988,6 +1991,7 @@ struct cs_line_index {
 	size_t		    n, cap;
 	struct stamp_memo   memo;	/* this builder's own (another thread's) */
 	size_t		    locate_at;	/* cs_line_index_locate's cursor */
+	bool		    hits_marked;	/* the entries' hit says what the scan found */
 };
 
 struct cs_line_index *
@@ -2093,13 +2097,26 @@ cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len)
 		e->start = p;
 		index_line_end(&sc, e, end);
 		e->head.stamp_end = NULL;
+		e->hit = false;
+		e->lean = false;
 		if (e->nl == NULL)
 			break;
 		e->head.stamp_end = stamp_again(&ix->memo, p, e->body, &e->head.st);
 		if (e->head.stamp_end != NULL)
 			syslog_head_rest(&e->head, e->body);
+		/* lean: its own bytes pass here, the next line's when that one is read */
+		e->lean = e->special == e->body && e->head.stamp_end != NULL &&
+		    (size_t)(e->body - e->start) <= RECORD_CAP;
+		if (ix->n >= 2 && e->head.stamp_end == NULL)
+			e[-1].lean = false;
 		p = e->nl + 1;
 	}
+	/* the last line has no next line here (nor the one before a line the chunk cuts) */
+	if (ix->n >= 1)
+		ix->v[ix->n - 1].lean = false;
+	if (ix->n >= 2 && ix->v[ix->n - 1].nl == NULL)
+		ix->v[ix->n - 2].lean = false;
+	ix->hits_marked = false;
 }
 
 /*
@@ -2148,6 +2165,7 @@ cs_line_index_text(struct cs_line_index *ix, char *text)
 		text[n++] = '\n';
 	}
 	ix->locate_at = 0;
+	ix->hits_marked = true;
 	return n;
 }
 
@@ -2161,7 +2179,8 @@ cs_line_index_locate(struct cs_line_index *ix, size_t end, size_t *chunk_end, si
 	while (i + 1 < ix->n && ix->v[i + 1].text_at < end)
 		i++;
 	ix->locate_at = i;
-	const struct line_pre *e = &ix->v[i];
+	struct line_pre *e = &ix->v[i];
+	e->hit = true;
 	*chunk_end = (size_t)(e->text_from - ix->buf) + (end - e->text_at);
 	*line_end = e->nl != NULL ? (size_t)(e->nl - ix->buf) : ix->len;
 }
@@ -2219,6 +2238,8 @@ line_has_hit(struct cs_reader *r, size_t start, size_t nl)
  * with a syslog stamp: a header whatever cleaning it needs, as the stamp bytes need none), it is not
  * cut, and its time is resolved here exactly as start_record would (year inference state).
  */
+static void skip_finish(struct cs_reader *r, const struct syslog_head *sh, uint64_t offset);
+
 static bool
 skip_line(struct cs_reader *r, const char *p, const char *body, const char *next, const char *end,
     uint64_t offset)
@@ -2251,8 +2272,16 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 		r->peek_stamp_end = stamp_end;
 		r->peek_st = st;
 	}
-	/* of the header, what parse_syslog would take and the timeline reads: the device name
-	 * (counted as parse_syslog counts it), the pid, the stamp */
+	skip_finish(r, sh, offset);
+	return true;
+}
+
+/* A line skip_line (or cut_line, for an indexed lean one) skips, with its syslog head sh: of the
+ * header, what parse_syslog would take and the timeline reads - the device name (counted as
+ * parse_syslog counts it), the pid, the stamp - and the bare record the timeline gets. */
+static void
+skip_finish(struct cs_reader *r, const struct syslog_head *sh, uint64_t offset)
+{
 	struct span device = { "", 0 }, process;
 	long pid = -1;
 	if (sh->block) {
@@ -2281,7 +2310,6 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 	r->stats.scan_skipped++;
 	if (r->cb != NULL)
 		r->cb(line, r->ctx);
-	return true;
 }
 
 /* Cut one line at p; returns where the next starts. */
@@ -2300,6 +2328,12 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 	if (p == end)
 		return p;
 	if ((r->pre = indexed_line(r, p)) != NULL) {
+		/* what skip_line would find out, the index knew (lean) and the scan marked (hit) */
+		if (r->pre->lean && !r->pre->hit && r->ix->hits_marked && r->hits != NULL &&
+		    r->light && r->last_fmt == CS_FMT_syslog) {
+			skip_finish(r, &r->pre->head, r->base + (uint64_t)(p - chunk));
+			return r->pre->nl + 1;
+		}
 		nl = r->pre->nl;
 		body = r->pre->body;
 		sp = r->pre->special;
