@@ -956,8 +956,8 @@ assert_chunking_invariant(const struct cs_reader_options *o, const char *text, s
 		assert_memory_equal(&ws, &ps, sizeof ws);
 		sink_free(&part);
 	}
-	sink_free(&whole);
-	/* lines skipped unbuilt: the same by the index's lean entries as by skip_line */
+	/* lines skipped unbuilt: the same by the index's lean entries as by skip_line, and each
+	 * with the place, time, device and pid its built record has */
 	for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
 		struct sink read = { 0 }, lean = { 0 };
 		struct cs_reader_stats rs, ls;
@@ -965,8 +965,9 @@ assert_chunking_invariant(const struct cs_reader_options *o, const char *text, s
 		read_skipping(o, text, len, chunks[c], false, &read, &rs);
 		read_skipping(o, text, len, chunks[c], true, &lean, &ls);
 		assert_int_equal(lean.n, read.n);
+		assert_int_equal(read.n, whole.n);
 		for (size_t i = 0; i < read.n; i++) {
-			struct got *a = &read.v[i], *b = &lean.v[i];
+			struct got *a = &read.v[i], *b = &lean.v[i], *w = &whole.v[i];
 
 			assert_string_equal(a->raw, b->raw);
 			assert_string_equal(a->message, b->message);
@@ -976,11 +977,18 @@ assert_chunking_invariant(const struct cs_reader_options *o, const char *text, s
 			assert_int_equal(a->time_us, b->time_us);
 			assert_int_equal(a->pid, b->pid);
 			assert_int_equal(a->flags, b->flags);
+			assert_string_equal(a->device, w->device);
+			assert_int_equal(a->number, w->number);
+			assert_int_equal(a->offset, w->offset);
+			assert_int_equal(a->time_us, w->time_us);
+			assert_int_equal(a->device_us, w->device_us);
+			assert_int_equal(a->pid, w->pid);
 		}
 		assert_memory_equal(&rs, &ls, sizeof rs);
 		sink_free(&read);
 		sink_free(&lean);
 	}
+	sink_free(&whole);
 }
 
 static void
@@ -1041,6 +1049,29 @@ test_chunked_feeding_hostile(void **state)
 	}
 	assert_chunking_invariant(&opt_2017, text, len);
 	free(text);
+}
+
+/* Skipped lines keep the times built ones have: a stamp repeated to the microsecond, a fraction
+ * changing within a second, the year turning, the clock set back and forward again. */
+static void
+test_chunked_feeding_times(void **state)
+{
+	static const char *const stamps[] = {
+		"Dec 31 23:59:58", "Dec 31 23:59:58", "Dec 31 23:59:59.250000", "Dec 31 23:59:59.250000",
+		"Dec 31 23:59:59.500000", "Jan  1 00:00:00", "Jan  1 00:00:00", "Jan  1 00:00:01",
+		"Dec 31 23:00:00", "Dec 31 23:00:00", "Jan  1 00:00:02", "Jan  1 00:00:02.000001",
+		"Jan  1 00:00:02.000001", "Mar  3 10:00:00", "Mar  3 09:00:00", "Mar  3 09:00:00",
+		"Mar  3 10:00:01",
+	};
+	char text[8192];
+	size_t len = 0;
+
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++)
+			len += (size_t)snprintf(text + len, sizeof text - len,
+			    "%s iPhone%s proc[%zu] <Notice>: line %zu of round %d\n", stamps[i],
+			    round == 1 ? "-SE" : "", 10 + i % 3, i, round);
+	assert_chunking_invariant(&opt_2017, text, len);
 }
 
 static void
@@ -1536,6 +1567,7 @@ main(void)
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_chunked_feeding),
 		cmocka_unit_test(test_chunked_feeding_hostile),
+		cmocka_unit_test(test_chunked_feeding_times),
 		cmocka_unit_test(test_chunked_feeding_long_lines),
 		cmocka_unit_test(test_year_inference_from_ref_time),
 		cmocka_unit_test(test_year_rollover),
