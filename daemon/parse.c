@@ -1562,38 +1562,20 @@ timeline_time(struct cs_reader *r, int64_t time_us, int64_t recv_us, bool stampe
 
 static void release_held(struct cs_reader *r, int64_t t);
 
-/* The same stamp again (most lines): keep_order, the times and the held lines stay as they are
- * (nothing is held once a stamp was seen), and take_stamp gives the last time. */
-static inline bool
-same_stamp_time(const struct cs_reader *r, int64_t device_us)
-{
-	return r->stamp_seen && device_us == r->last_stamp_us && r->last_device_us == device_us &&
-	    r->nheld == 0 && r->last_time_us == device_us + r->jump_us;
-}
-
 /* A stamp read from a header: kept in order, held lines released, remembered for what follows. */
 static int64_t
 take_stamp(struct cs_reader *r, int64_t device_us)
 {
-	if (same_stamp_time(r, device_us))
+	/* the same stamp again (most lines): keep_order, the times and the held lines stay as
+	 * they are (nothing is held once a stamp was seen) */
+	if (r->stamp_seen && device_us == r->last_stamp_us && r->last_device_us == device_us &&
+	    r->nheld == 0 && r->last_time_us == device_us + r->jump_us)
 		return r->last_time_us;
 	int64_t t = keep_order(r, device_us);
 	r->last_time_us = t;
 	r->last_device_us = device_us;
 	release_held(r, t);
 	return t;
-}
-
-/* take_stamp(r, resolve_time(r, st)) for a skipped line, where most repeat the last stamp to the
- * microsecond: then resolve_time would give its last time and change nothing (its memo holds that
- * stamp and time, and its last-year and last-day times are that time), and take_stamp neither. */
-static int64_t
-take_skipped_stamp(struct cs_reader *r, const struct stamp *st)
-{
-	if (r->resolved_valid && st->usec == r->resolved_st.usec && same_second(st, &r->resolved_st) &&
-	    same_stamp_time(r, r->resolved_us))
-		return r->last_time_us;
-	return take_stamp(r, resolve_time(r, st));
 }
 
 /* ---------------------------------------------------------------- records */
@@ -2308,7 +2290,7 @@ skip_finish(struct cs_reader *r, const struct syslog_head *sh, uint64_t offset)
 	}
 	emit_record(r);
 	r->stats.physical_lines++;
-	take_skipped_stamp(r, &sh->st);
+	take_stamp(r, resolve_time(r, &sh->st));
 	if (device.n >= FIELD_CAP || device.n != r->skip_device_len ||
 	    memcmp(r->skip_device, device.p, device.n) != 0) {
 		copy_field(r->skip_device, device);
