@@ -917,6 +917,31 @@ test_crlf(void **state)
 }
 
 /* Every record of `text` is the same fed whole, byte by byte, and in odd chunks. */
+/* Two records of the same line: its place, time, device and pid (what a skipped one has too) ... */
+static void
+assert_same_place(const struct got *a, const struct got *b)
+{
+	assert_string_equal(a->device, b->device);
+	assert_int_equal(a->number, b->number);
+	assert_int_equal(a->offset, b->offset);
+	assert_int_equal(a->time_us, b->time_us);
+	assert_int_equal(a->device_us, b->device_us);
+	assert_int_equal(a->pid, b->pid);
+}
+
+/* ... and the rest of what was read of it */
+static void
+assert_same_text(const struct got *a, const struct got *b)
+{
+	assert_string_equal(a->raw, b->raw);
+	assert_string_equal(a->message, b->message);
+	assert_string_equal(a->process, b->process);
+	assert_string_equal(a->image, b->image);
+	assert_string_equal(a->level, b->level);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->format, b->format);
+}
+
 /* Every chunking, read and indexed (the line index: each line's end, first special byte and
  * syslog head read ahead), gives the records the whole text read at once gives. */
 static void
@@ -938,20 +963,8 @@ assert_chunking_invariant(const struct cs_reader_options *o, const char *text, s
 			read_indexed(o, text, len, chunk, &part, &ps);
 		assert_int_equal(part.n, whole.n);
 		for (size_t i = 0; i < whole.n; i++) {
-			struct got *a = &whole.v[i], *b = &part.v[i];
-
-			assert_string_equal(a->raw, b->raw);
-			assert_string_equal(a->message, b->message);
-			assert_string_equal(a->device, b->device);
-			assert_string_equal(a->process, b->process);
-			assert_string_equal(a->image, b->image);
-			assert_string_equal(a->level, b->level);
-			assert_int_equal(a->number, b->number);
-			assert_int_equal(a->offset, b->offset);
-			assert_int_equal(a->time_us, b->time_us);
-			assert_int_equal(a->flags, b->flags);
-			assert_int_equal(a->format, b->format);
-			assert_int_equal(a->pid, b->pid);
+			assert_same_place(&whole.v[i], &part.v[i]);
+			assert_same_text(&whole.v[i], &part.v[i]);
 		}
 		assert_memory_equal(&ws, &ps, sizeof ws);
 		sink_free(&part);
@@ -967,22 +980,9 @@ assert_chunking_invariant(const struct cs_reader_options *o, const char *text, s
 		assert_int_equal(lean.n, read.n);
 		assert_int_equal(read.n, whole.n);
 		for (size_t i = 0; i < read.n; i++) {
-			struct got *a = &read.v[i], *b = &lean.v[i], *w = &whole.v[i];
-
-			assert_string_equal(a->raw, b->raw);
-			assert_string_equal(a->message, b->message);
-			assert_string_equal(a->device, b->device);
-			assert_int_equal(a->number, b->number);
-			assert_int_equal(a->offset, b->offset);
-			assert_int_equal(a->time_us, b->time_us);
-			assert_int_equal(a->pid, b->pid);
-			assert_int_equal(a->flags, b->flags);
-			assert_string_equal(a->device, w->device);
-			assert_int_equal(a->number, w->number);
-			assert_int_equal(a->offset, w->offset);
-			assert_int_equal(a->time_us, w->time_us);
-			assert_int_equal(a->device_us, w->device_us);
-			assert_int_equal(a->pid, w->pid);
+			assert_same_place(&read.v[i], &lean.v[i]);
+			assert_same_text(&read.v[i], &lean.v[i]);
+			assert_same_place(&read.v[i], &whole.v[i]);
 		}
 		assert_memory_equal(&rs, &ls, sizeof rs);
 		sink_free(&read);
