@@ -85,6 +85,7 @@ static const enum cs_state audio_states[] = {
 struct tl_app {
 	bool		used;
 	uint64_t	last_seen;	/* sequence number, for recycling */
+	uint64_t	merged_at;	/* cs_timeline.identities when merge_duplicates last ran on it */
 	char		bundle[128];
 	char		process[64];
 	long		pid;
@@ -125,6 +126,8 @@ struct cs_timeline {
 	cs_flag_cb	cb;
 	void	       *ctx;
 	uint64_t	seq;
+	uint64_t	identities;	/* bumped when any app's bundle, process or pid is set, an app
+					 * is taken, or two merge: merge_duplicates has news only then */
 	uint64_t	flags;
 	int64_t		now_us;		/* time of the latest line */
 	char		device[64];
@@ -337,13 +340,20 @@ get_app(struct cs_timeline *tl, const char *bundle, long pid, const char *proces
 		reset_app(victim);
 		victim->used = true;
 		a = victim;
+		tl->identities++;
 	}
-	if (bundle && bundle[0] && a->bundle[0] == '\0')
+	if (bundle && bundle[0] && a->bundle[0] == '\0') {
 		cs_strlcpy(a->bundle, bundle, sizeof a->bundle);
-	if (pid > 0)
+		tl->identities++;
+	}
+	if (pid > 0 && a->pid != pid) {
 		a->pid = pid;
-	if (process && process[0] && (a->process[0] == '\0' || strlen(a->process) < strlen(process)))
+		tl->identities++;
+	}
+	if (process && process[0] && (a->process[0] == '\0' || strlen(a->process) < strlen(process))) {
 		cs_strlcpy(a->process, process, sizeof a->process);
+		tl->identities++;
+	}
 	if (!a->facts.known && tl->facts.known && a->bundle[0] && strcmp(a->bundle, tl->facts_bundle) == 0)
 		a->facts = tl->facts;
 	if (names_app_option(tl, a))
@@ -386,6 +396,7 @@ merge_rings(struct tl_ring *into, struct tl_ring *from)
 static void
 merge_app(struct cs_timeline *tl, struct tl_app *into, struct tl_app *from)
 {
+	tl->identities++;
 	if (into->bundle[0] == '\0')
 		cs_strlcpy(into->bundle, from->bundle, sizeof into->bundle);
 	if (into->process[0] == '\0')
@@ -437,14 +448,22 @@ same_app(const struct tl_app *a, const struct tl_app *b)
 	    process_matches(b->process, a->process);
 }
 
+/* Fold into a every other app that turns out to be it (same_app). Nothing can have become a
+ * duplicate of it while no app's identity changed since a pass over them found none to fold
+ * (merged_at; after a fold, a's new identity may match an app the pass had gone by, as it did
+ * before: the next call looks again). */
 static void
 merge_duplicates(struct cs_timeline *tl, struct tl_app *a)
 {
+	uint64_t before = tl->identities;
+	if (before != 0 && a->merged_at == before)
+		return;
 	for (int i = 0; i < MAX_APPS; i++) {
 		struct tl_app *b = &tl->apps[i];
 		if (b != a && b->used && !b->anonymous && same_app(a, b))
 			merge_app(tl, a, b);
 	}
+	a->merged_at = tl->identities == before ? before : 0;
 }
 
 /* headerless lines (an app's print output, an SDK banner) belong to the app under test */
