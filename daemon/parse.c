@@ -994,6 +994,15 @@ syslog_head_rest(struct syslog_head *sh, const char *end)
 static const struct syslog_head *indexed_head(const struct cs_reader *r, const char *line,
     const char *end);
 
+/* The syslog head of line..end (a line's text), read with the stamp memo m. */
+static void
+read_syslog_head(struct stamp_memo *m, const char *line, const char *end, struct syslog_head *sh)
+{
+	sh->stamp_end = stamp_again(m, line, end, &sh->st);
+	if (sh->stamp_end != NULL)
+		syslog_head_rest(sh, end);
+}
+
 /* The syslog head of line..end: the index's entry, or read here (into *own). */
 static const struct syslog_head *
 syslog_head_of(struct cs_reader *r, const char *line, const char *end, struct syslog_head *own)
@@ -1002,12 +1011,12 @@ syslog_head_of(struct cs_reader *r, const char *line, const char *end, struct sy
 
 	if (sh != NULL)
 		return sh;
-	if (line == r->peek_line && end == r->peek_body) {	/* skip_line read it already */
-		own->stamp_end = r->peek_stamp_end;
-		own->st = r->peek_st;
-	} else {
-		own->stamp_end = stamp_again(&r->memo, line, end, &own->st);
+	if (line != r->peek_line || end != r->peek_body) {
+		read_syslog_head(&r->memo, line, end, own);
+		return own;
 	}
+	own->stamp_end = r->peek_stamp_end;	/* skip_line read its stamp already */
+	own->st = r->peek_st;
 	if (own->stamp_end != NULL)
 		syslog_head_rest(own, end);
 	return own;
@@ -1945,17 +1954,26 @@ finish_partial(struct cs_reader *r, const char *p, const char *end)
 	return le + 1;
 }
 
+/* Where the text of the line at p ends, given its '\n' (nl; NULL: none before end): before a
+ * "\r\n" or "\n", or at end. */
+static const char *
+line_body(const char *p, const char *nl, const char *end)
+{
+	if (nl == NULL)
+		return end;
+	return nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+}
+
 /* The line at p: its '\n' (NULL: none before end), and in *body where its text ends (before a
  * "\r\n" or "\n"; end when there is no '\n'). The one place a line's end is found: cut_line,
- * skip_line's look at the next line and the line index all ask it. */
+ * skip_line's look at the next line and cs_scan_domain ask it; the line index, which finds the
+ * '\n' in its own walk, asks line_body. */
 static const char *
 line_end(const char *p, const char *end, const char **body)
 {
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 
-	*body = nl ? nl : end;
-	if (nl != NULL && nl > p && nl[-1] == '\r')
-		(*body)--;
+	*body = line_body(p, nl, end);
 	return nl;
 }
 
@@ -2074,7 +2092,7 @@ index_line_end(struct special_walk *sc, struct line_pre *e, const char *end)
 		if (special == NULL && needs_cleaning(c, end))
 			special = c;
 	}
-	e->body = e->nl == NULL ? end : e->nl > e->start && e->nl[-1] == '\r' ? e->nl - 1 : e->nl;
+	e->body = line_body(e->start, e->nl, end);
 	e->special = special != NULL ? special : e->body;
 }
 
@@ -2101,9 +2119,7 @@ cs_line_index_build(struct cs_line_index *ix, const char *buf, size_t len)
 		e->lean = false;
 		if (e->nl == NULL)
 			break;
-		e->head.stamp_end = stamp_again(&ix->memo, p, e->body, &e->head.st);
-		if (e->head.stamp_end != NULL)
-			syslog_head_rest(&e->head, e->body);
+		read_syslog_head(&ix->memo, p, e->body, &e->head);
 		/* lean: its own bytes pass here, the next line's when that one is read */
 		e->lean = e->special == e->body && e->head.stamp_end != NULL &&
 		    (size_t)(e->body - e->start) <= RECORD_CAP;
@@ -2137,15 +2153,11 @@ cs_scan_domain(struct cs_line_index *ix, const char *buf, size_t len, size_t at)
 {
 	const char *before = find_last(buf, '\n', at), *body;
 	const char *line = before != NULL ? before + 1 : buf;
-	const char *nl = memchr(buf + at, '\n', len - at);
 	struct syslog_head sh;
 
-	if (nl == NULL)		/* a line the chunk cuts has no head in the index either */
+	if (line_end(line, buf + len, &body) == NULL)	/* the chunk cuts it: the index has no head */
 		return (size_t)(line - buf);
-	body = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
-	sh.stamp_end = stamp_again(&ix->memo, line, body, &sh.st);
-	if (sh.stamp_end != NULL)
-		syslog_head_rest(&sh, body);
+	read_syslog_head(&ix->memo, line, body, &sh);
 	return (size_t)(domain_start(&sh, line) - buf);
 }
 
