@@ -86,6 +86,7 @@ struct rule {
 	char		       *alt_group;	/* group= : first match among the group wins */
 	int			alt_id;
 	pcre2_code	       *code;
+	bool			jit_tried;	/* JIT-compiled at its first match (rule_code) */
 	char		      **literals;	/* lower-case; one must occur for the regex to run */
 	size_t			nliterals;
 	struct rule_group	groups[CS_MAX_ATTRS];
@@ -311,26 +312,39 @@ rule_free(struct rule *r)
  * every NSError ("Error Domain=", "Code="). Extend it when a rule's
  * literal turns out to fire on unrelated lines (make bench prints candidates against matches).
  */
-static const char *const common_words[] = {
-	"change", "changed", "changes", "exchange", "channel", "handle", "handler", "handled",
-	"state", "status", "statement", "session", "sessions", "connection", "connections",
-	"connect", "connected", "disconnected", "application", "process", "processes", "service",
-	"services", "device", "devices", "error", "errors", "network", "notification", "request",
-	"response", "active", "inactive", "interactive", "running", "background", "foreground",
-	"audio", "video", "called", "calling", "callback", "callbacks", "recall", "locale",
-	"local", "location", "update", "updated", "policy", "client", "server", "stream", "event",
-	"events", "message", "received", "receive", "default", "interface", "assertion",
-	"assertions", "priority", "identifier", "result", "results", "reason", "level", "value",
-	"values", "information", "display", "support", "supported", "available", "unavailable",
-	"enable", "enabled", "disable", "disabled", "starting", "started", "stopped", "finished",
-	"complete", "completed", "success", "failed", "failure", "invalid", "timeout", "time",
-	"other", "there", "their", "these", "those", "where", "which", "while", "with", "without",
-	"within", "should", "could", "would", "about", "after", "before", "because", "between",
-	"through", "thing", "things", "something", "nothing", "anything", "everything", "string",
-	"strings", "thanks", "shanghai", "orange", "range", "danger", "stranger", "ending",
-	"pending", "sending", "attending", "spending", "extend", "extended", "intend",
-	"calendar", "hangul", NULL
+/* with their lengths: a literal longer than a word is not in it (most are; rarity runs for every
+ * literal set a rule offers, at every start) */
+struct common_word {
+	const char	*text;
+	size_t		 len;
 };
+
+#define W(s) { s, sizeof s - 1 }
+static const struct common_word common_words[] = {
+	W("change"), W("changed"), W("changes"), W("exchange"), W("channel"), W("handle"), W("handler"),
+	W("handled"), W("state"), W("status"), W("statement"), W("session"), W("sessions"),
+	W("connection"), W("connections"), W("connect"), W("connected"), W("disconnected"),
+	W("application"), W("process"), W("processes"), W("service"), W("services"), W("device"),
+	W("devices"), W("error"), W("errors"), W("network"), W("notification"), W("request"),
+	W("response"), W("active"), W("inactive"), W("interactive"), W("running"), W("background"),
+	W("foreground"), W("audio"), W("video"), W("called"), W("calling"), W("callback"), W("callbacks"),
+	W("recall"), W("locale"), W("local"), W("location"), W("update"), W("updated"), W("policy"),
+	W("client"), W("server"), W("stream"), W("event"), W("events"), W("message"), W("received"),
+	W("receive"), W("default"), W("interface"), W("assertion"), W("assertions"), W("priority"),
+	W("identifier"), W("result"), W("results"), W("reason"), W("level"), W("value"), W("values"),
+	W("information"), W("display"), W("support"), W("supported"), W("available"), W("unavailable"),
+	W("enable"), W("enabled"), W("disable"), W("disabled"), W("starting"), W("started"), W("stopped"),
+	W("finished"), W("complete"), W("completed"), W("success"), W("failed"), W("failure"),
+	W("invalid"), W("timeout"), W("time"), W("other"), W("there"), W("their"), W("these"), W("those"),
+	W("where"), W("which"), W("while"), W("with"), W("without"), W("within"), W("should"), W("could"),
+	W("would"), W("about"), W("after"), W("before"), W("because"), W("between"), W("through"),
+	W("thing"), W("things"), W("something"), W("nothing"), W("anything"), W("everything"),
+	W("string"), W("strings"), W("thanks"), W("shanghai"), W("orange"), W("range"), W("danger"),
+	W("stranger"), W("ending"), W("pending"), W("sending"), W("attending"), W("spending"),
+	W("extend"), W("extended"), W("intend"), W("calendar"), W("hangul"),
+	{ NULL, 0 }
+};
+#undef W
 
 /* Not words, but as common: the key=value spellings of every NSError and status line. A literal
  * inside one is taken only when there is nothing better, but is no error (a rule about any
@@ -364,9 +378,10 @@ litset_clear(struct litset *s)
 static const char *
 common_word_containing(const char *lit)
 {
-	for (size_t i = 0; common_words[i] != NULL; i++)
-		if (strstr(common_words[i], lit) != NULL)
-			return common_words[i];
+	size_t n = strlen(lit);
+	for (const struct common_word *w = common_words; w->text != NULL; w++)
+		if (w->len >= n && strstr(w->text, lit) != NULL)
+			return w->text;
 	return NULL;
 }
 
@@ -392,8 +407,9 @@ rarity(const struct litset *s)
 	for (size_t i = 0; i < s->n; i++) {
 		if (common_word_containing(s->items[i]) != NULL)
 			return 0;
+		size_t n = strlen(s->items[i]);
 		for (size_t k = 0; common_phrases[k] != NULL; k++)
-			if (strstr(common_phrases[k], s->items[i]) != NULL)
+			if (strlen(common_phrases[k]) >= n && strstr(common_phrases[k], s->items[i]))
 				return 0;
 	}
 	return 1;
@@ -1072,8 +1088,22 @@ compile_pattern(struct cursor *c, struct rule *r, const char *pattern, size_t le
 		    (const char *)msg, (size_t)offset);
 		return -1;
 	}
-	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);	/* no JIT: the interpreter runs it */
 	return 0;
+}
+
+/*
+ * A rule's pattern, JIT-compiled when it first has a line to match: JIT compiling every rule was a
+ * quarter of a start (~20 ms), and most captures reach a few of an SDK's rules only. Without JIT
+ * (no JIT on this platform, no executable memory) the interpreter runs the same pattern.
+ */
+static const pcre2_code *
+rule_code(struct rule *r)
+{
+	if (!r->jit_tried) {
+		r->jit_tried = true;
+		(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+	}
+	return r->code;
 }
 
 static struct rule *
@@ -2142,12 +2172,12 @@ cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb c
 	qsort(rules->cands, n, sizeof *rules->cands, compare_u32);
 	int proc_id = proc_lookup(rules, line->process);
 	for (size_t i = 0; i < n; i++) {
-		const struct rule *r = rules->rules[rules->cands[i]];
+		struct rule *r = rules->rules[rules->cands[i]];
 		if (!rule_accepts_line(r, line, proc_id))
 			continue;
 		if (r->alt_id >= 0 && rules->alt_mark[r->alt_id] == rules->generation)
 			continue;
-		int rc = pcre2_match(r->code, (PCRE2_SPTR)line->message, len, 0, PCRE2_NO_UTF_CHECK,
+		int rc = pcre2_match(rule_code(r), (PCRE2_SPTR)line->message, len, 0, PCRE2_NO_UTF_CHECK,
 		    rules->match_data, rules->match_context);
 		if (rc <= 0)
 			continue;
