@@ -1880,6 +1880,8 @@ lines_quiet_path(struct cs_timeline *tl)
 	tl->lines_slow = slow;
 }
 
+static void lines_full_pass(struct cs_timeline *tl, const struct cs_line *line);
+
 void
 cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 {
@@ -1900,6 +1902,14 @@ cs_timeline_line(struct cs_timeline *tl, const struct cs_line *line)
 					tl->apps[tl->line_app[k]].last_log_us = line->time_us;
 		return;
 	}
+	lines_full_pass(tl, line);
+}
+
+/* cs_timeline_line's pass over the apps under test (apart, so that the quiet path, nearly every
+ * line, pays for no more than it uses) */
+static void __attribute__((noinline))
+lines_full_pass(struct cs_timeline *tl, const struct cs_line *line)
+{
 	uint64_t flags_before = tl->flags;
 	/* in index order, as a loop over every app would go (tl->tested read afresh: settling one
 	 * app may put a later one under test) */
