@@ -224,7 +224,16 @@ parse_options(int argc, char **argv, options_t *opt)
 	opt->max_age_us = 14LL * 86400 * 1000000;
 	opt->stall_timeout_s = 60;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hvVu:nxd", longopts, NULL)) != -1) {
+	/* an option that took the next option as its value ("--replay --json FILE"): named if a
+	 * word is left over, which is then the value it was meant to have */
+	const char *took = NULL, *taken = NULL;
+	int longindex = -1;
+	while ((c = getopt_long(argc, argv, ":hvVu:nxd", longopts, &longindex)) != -1) {
+		if (optarg != NULL && strncmp(optarg, "--", 2) == 0 && longindex >= 0 && took == NULL) {
+			took = longopts[longindex].name;
+			taken = optarg;
+		}
+		longindex = -1;
 		switch (c) {
 		case OPT_REPLAY: opt->replay = optarg; break;
 		case OPT_CRASHDIR: opt->crash_dir = optarg; break;
@@ -320,7 +329,11 @@ parse_options(int argc, char **argv, options_t *opt)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "callsightd: unexpected argument '%s'\n", argv[optind]);
+		if (took != NULL)
+			fprintf(stderr, "callsightd: unexpected argument '%s': --%s took '%s' as its "
+			    "value (write --%s %s)\n", argv[optind], took, taken, took, argv[optind]);
+		else
+			fprintf(stderr, "callsightd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
 	if (opt->nforward > 0 && opt->no_store) {

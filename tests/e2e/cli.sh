@@ -26,6 +26,10 @@ else bad "a directory: exit 1 (got $rc)"; fi
 rc=$(run "$D" --frobnicate)
 if [ "$rc" = 2 ] && grep -q "unknown option '--frobnicate'" "$tmp/err"; then ok "an unknown option: exit 2"
 else bad "an unknown option: exit 2 (got $rc)"; fi
+rc=$(run "$D" --replay --json tests/scenarios/01_missing_background_mode.log)
+if [ "$rc" = 2 ] && grep -q -- "--replay took '--json' as its value (write --replay tests/scenarios/01" "$tmp/err"
+then ok "an option taken as --replay's FILE: exit 2, says which and how"
+else bad "an option taken as --replay's FILE: exit 2, says which (got $rc)"; fi
 rc=$(run "$D" --replay x --year 12)
 if [ "$rc" = 2 ] && grep -q -- "--year" "$tmp/err"; then ok "a bad --year: exit 2"; else bad "a bad --year (got $rc)"; fi
 printf 'good.rule  call_connected  *  /hello/\nbroken  no_such_kind  *  /x/\n' >"$tmp/bad.rules"
