@@ -1480,7 +1480,9 @@ same_second(const struct stamp *a, const struct stamp *b)
  * late line (the year or day before, whose times are a whole year or day apart from these, lies
  * on the same side) - and remember the new time as its last; a dated stamp is a pure function.
  */
-static int64_t
+static int64_t resolve_new_second(struct cs_reader *r, const struct stamp *st);
+
+static inline int64_t
 resolve_time(struct cs_reader *r, const struct stamp *st)
 {
 	int64_t t;
@@ -1495,6 +1497,16 @@ resolve_time(struct cs_reader *r, const struct stamp *st)
 		r->resolved_us = t;
 		return t;
 	}
+	return resolve_new_second(r, st);
+}
+
+/* resolve_time for a stamp in another second than the last (apart: most stamps are not, and the
+ * test above is then inlined where every line is read) */
+static int64_t __attribute__((noinline))
+resolve_new_second(struct cs_reader *r, const struct stamp *st)
+{
+	int64_t t;
+
 	if (st->month == 0)
 		t = resolve_dateless(r, st);
 	else if (st->year == 0)
@@ -1571,8 +1583,10 @@ timeline_time(struct cs_reader *r, int64_t time_us, int64_t recv_us, bool stampe
 
 static void release_held(struct cs_reader *r, int64_t t);
 
+static int64_t take_new_stamp(struct cs_reader *r, int64_t device_us);
+
 /* A stamp read from a header: kept in order, held lines released, remembered for what follows. */
-static int64_t
+static inline int64_t
 take_stamp(struct cs_reader *r, int64_t device_us)
 {
 	/* the same stamp again (most lines): keep_order, the times and the held lines stay as
@@ -1580,6 +1594,13 @@ take_stamp(struct cs_reader *r, int64_t device_us)
 	if (r->stamp_seen && device_us == r->last_stamp_us && r->last_device_us == device_us &&
 	    r->nheld == 0 && r->last_time_us == device_us + r->jump_us)
 		return r->last_time_us;
+	return take_new_stamp(r, device_us);
+}
+
+/* take_stamp for a stamp other than the last (apart, as resolve_new_second) */
+static int64_t __attribute__((noinline))
+take_new_stamp(struct cs_reader *r, int64_t device_us)
+{
 	int64_t t = keep_order(r, device_us);
 	r->last_time_us = t;
 	r->last_device_us = device_us;
