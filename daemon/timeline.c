@@ -1853,9 +1853,8 @@ lines_quiet_path(struct cs_timeline *tl)
 	bool slow = false;
 	int n = 0;
 	uint64_t bits = 0;
-	for (int i = 0; i < MAX_APPS; i++) {
-		if (!((tl->tested >> i) & 1))
-			continue;
+	for (uint64_t rest = tl->tested; rest != 0; rest &= rest - 1) {
+		int i = __builtin_ctzll(rest);
 		const struct tl_app *a = &tl->apps[i];
 		if (!a->used || !a->under_test)
 			continue;
