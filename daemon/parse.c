@@ -871,7 +871,7 @@ set_field(struct header *h, enum field f, const char *p, size_t n)
  * bare stream "My App" is a process with a space. (Before any evidence, the first word of "My App"
  * is taken as a device: the relay, the commonest source, always sends one.)
  */
-static struct span
+static inline struct span
 split_syslog_name(struct cs_reader *r, struct span name, const char *sp, struct span *process)
 {
 	static const struct span none = { "", 0 };
@@ -1566,7 +1566,7 @@ anchor_stamp(int64_t recv_us, int64_t stamp_us)
 }
 
 /* The timeline's time of a record (stamped: it has a header): live ones are anchored. */
-static int64_t
+static inline int64_t
 timeline_time(struct cs_reader *r, int64_t time_us, int64_t recv_us, bool stamped)
 {
 	if (!r->opt.time_from_recv)
@@ -2312,7 +2312,7 @@ skip_line(struct cs_reader *r, const char *p, const char *body, const char *next
 /* A line skip_line (or cut_line, for an indexed lean one) skips, with its syslog head sh: of the
  * header, what parse_syslog would take and the timeline reads - the device name (counted as
  * parse_syslog counts it), the pid, the stamp - and the bare record the timeline gets. */
-static void
+static inline void
 skip_finish(struct cs_reader *r, const struct syslog_head *sh, uint64_t offset)
 {
 	struct span device = { "", 0 }, process;
@@ -2321,7 +2321,8 @@ skip_finish(struct cs_reader *r, const struct syslog_head *sh, uint64_t offset)
 		device = split_syslog_name(r, sh->pb.name, sh->name_sp, &process);
 		pid = sh->pb.pid;
 	}
-	emit_record(r);
+	if (r->rec.active)	/* the record before (most often nothing: the line before was skipped) */
+		emit_record(r);
 	r->stats.physical_lines++;
 	take_stamp(r, resolve_time(r, &sh->st));
 	if (device.n >= FIELD_CAP || device.n != r->skip_device_len ||
@@ -2345,6 +2346,36 @@ skip_finish(struct cs_reader *r, const struct syslog_head *sh, uint64_t offset)
 		r->cb(line, r->ctx);
 }
 
+/* What skip_line would find out of an indexed line, the index knew (lean) and the scan marked
+ * (hit): it is handed out as skipped (skip_finish). */
+static inline bool
+skip_indexed(const struct cs_reader *r, const struct line_pre *e)
+{
+	return e->lean && !e->hit && r->ix->hits_marked && r->hits != NULL && r->light &&
+	    r->last_fmt == CS_FMT_syslog;
+}
+
+/*
+ * The skipped lines from r->pre on, one after another in the index, each handed out by
+ * skip_finish as cut_line would: most lines of a capture, so cut_line's own tests (a NUL, the
+ * index's entry) are not made again for each. Returns where the line after the last starts.
+ */
+static const char *
+skip_run(struct cs_reader *r, const char *chunk)
+{
+	const struct line_pre *e = r->pre, *last = r->ix->v + r->ix->n - 1;
+
+	for (;;) {
+		skip_finish(r, &e->head, r->base + (uint64_t)(e->start - chunk));
+		if (e == last || e[1].start != e->nl + 1 || !skip_indexed(r, e + 1))
+			break;
+		e++;
+	}
+	r->pre = e;
+	r->ix_at = (size_t)(e - r->ix->v);
+	return e->nl + 1;
+}
+
 /* Cut one line at p; returns where the next starts. */
 static const char *
 cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
@@ -2361,12 +2392,8 @@ cut_line(struct cs_reader *r, const char *chunk, const char *p, const char *end)
 	if (p == end)
 		return p;
 	if ((r->pre = indexed_line(r, p)) != NULL) {
-		/* what skip_line would find out, the index knew (lean) and the scan marked (hit) */
-		if (r->pre->lean && !r->pre->hit && r->ix->hits_marked && r->hits != NULL &&
-		    r->light && r->last_fmt == CS_FMT_syslog) {
-			skip_finish(r, &r->pre->head, r->base + (uint64_t)(p - chunk));
-			return r->pre->nl + 1;
-		}
+		if (skip_indexed(r, r->pre))
+			return skip_run(r, chunk);
 		nl = r->pre->nl;
 		body = r->pre->body;
 		sp = r->pre->special;
