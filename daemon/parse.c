@@ -585,7 +585,7 @@ month_number(const char *s)
 
 /* [.fraction] after the seconds at s, into st->usec; returns its end, or NULL. Fractions beyond µs
  * are read and dropped. */
-static const char *
+static inline const char *
 parse_fraction(const char *s, const char *end, struct stamp *st)
 {
 	int usec = 0, digits = 0;
