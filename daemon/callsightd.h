@@ -194,6 +194,9 @@ typedef void (*cs_event_cb)(const struct cs_event *event, void *ctx);
 struct cs_rules *cs_rules_new(void);
 /* Load the rules compiled into the binary (daemon/rules/\*.rules). 0 ok, -1 with err filled. */
 int cs_rules_load_builtin(struct cs_rules *rules, char *err, size_t errlen);
+/* JIT-compile every rule now (a rule is otherwise compiled at its first line to match): the live
+ * daemon does, so that no device's line waits for the compiler */
+void cs_rules_jit_all(struct cs_rules *rules);
 /* Load a rules file: its rules are added; a rule with the same name as an earlier one replaces it. */
 int cs_rules_load_file(struct cs_rules *rules, const char *path, char *err, size_t errlen);
 int cs_rules_load_text(struct cs_rules *rules, const char *source_name, const char *text, size_t len,

@@ -1143,6 +1143,7 @@ reload_rules(struct cs_daemon *d)
 		cs_rules_free(rules);
 		return;
 	}
+	cs_rules_jit_all(rules);
 	for (struct dev_entry *e = d->devs; e; e = e->next)
 		cs_pipeline_set_rules(e->pipeline, rules);
 	cs_rules_free(d->rules);
@@ -1366,6 +1367,7 @@ cs_daemon_run(const struct cs_daemon_options *opt, struct cs_rules *rules, int r
 {
 	cs_log_set_level(opt->verbose ? CS_LOG_DEBUG : CS_LOG_INFO);
 	struct cs_daemon d = { .opt = opt, .rules = rules };
+	cs_rules_jit_all(rules);	/* before any device: a first line must not wait for it */
 	signal(SIGPIPE, SIG_IGN);
 	/* capture threads wake the loop: libevent must have its locks before the base exists */
 	if (evthread_use_pthreads() < 0) {

@@ -1099,14 +1099,20 @@ compile_pattern(struct cursor *c, struct rule *r, const char *pattern, size_t le
  * message's UTF-8 is the reader's, checked; pcre2_match's checks of its arguments were a tenth of
  * a call); without JIT (no JIT on this platform, no executable memory) the interpreter runs it.
  */
-static int
-rule_matches(struct rule *r, const char *message, size_t len, pcre2_match_data *md,
-    pcre2_match_context *mctx)
+static void
+rule_jit(struct rule *r)
 {
 	if (!r->jit_tried) {
 		r->jit_tried = true;
 		r->jit_ok = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
 	}
+}
+
+static int
+rule_matches(struct rule *r, const char *message, size_t len, pcre2_match_data *md,
+    pcre2_match_context *mctx)
+{
+	rule_jit(r);
 	if (r->jit_ok)
 		return pcre2_jit_match(r->code, (PCRE2_SPTR)message, len, 0, 0, md, mctx);
 	return pcre2_match(r->code, (PCRE2_SPTR)message, len, 0, PCRE2_NO_UTF_CHECK, md, mctx);
@@ -1905,6 +1911,13 @@ cs_rules_load_text(struct cs_rules *rules, const char *source_name, const char *
 		return -1;
 	}
 	return commit_staging(rules, &st, err, errlen);
+}
+
+void
+cs_rules_jit_all(struct cs_rules *rules)
+{
+	for (size_t i = 0; i < rules->nrules; i++)
+		rule_jit(rules->rules[i]);
 }
 
 int

@@ -852,6 +852,53 @@ on_line_id(size_t end, unsigned id, void *ctx)
  * the candidates its scan ids give and with those read from the message: the same events, in the
  * same order, with the same attributes. */
 static void
+assert_same_events(const struct collected *a, const struct collected *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t k = 0; k < a->n; k++) {
+		assert_int_equal(a->ev[k].kind, b->ev[k].kind);
+		assert_string_equal(a->ev[k].rule, b->ev[k].rule);
+		assert_int_equal(a->ev[k].nattrs, b->ev[k].nattrs);
+		for (size_t m = 0; m < a->ev[k].nattrs; m++) {
+			assert_string_equal(a->ev[k].attrs[m][0], b->ev[k].attrs[m][0]);
+			assert_string_equal(a->ev[k].attrs[m][1], b->ev[k].attrs[m][1]);
+		}
+	}
+}
+
+/* The live daemon JIT-compiles every rule at start (cs_rules_jit_all), a replay each rule at its
+ * first line: every sample gives the same events both ways, and twice over (a second call to
+ * cs_rules_jit_all compiles nothing again). */
+static void
+test_jit_all_same_events(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	struct cs_rules *eager = cs_rules_new();
+	assert_int_equal(cs_rules_load_builtin(eager, err, sizeof err), 0);
+	cs_rules_jit_all(eager);
+	cs_rules_jit_all(eager);
+	size_t events = 0;
+	for (size_t i = 0; i < fx->nsamples; i++) {
+		const struct sample *s = &fx->samples[i];
+		struct collected *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+		assert_non_null(a);
+		assert_non_null(b);
+		struct cs_line line = make_line(s->process, s->image, s->pid, s->message);
+		cs_rules_match(fx->rules, &line, collect, a);
+		cs_rules_match(eager, &line, collect, b);
+		assert_same_events(a, b);
+		events += a->n;
+		free(a);
+		free(b);
+	}
+	cs_rules_free(eager);
+	print_message("%zu sample lines: %zu events, the same with every rule compiled at once\n",
+	    fx->nsamples, events);
+	assert_true(events > fx->nsamples / 2);
+}
+
+static void
 test_scan_ids_same_events(void **state)
 {
 	struct fixture *fx = *state;
@@ -874,16 +921,7 @@ test_scan_ids_same_events(void **state)
 			line.scan_ids = ids.id;
 			line.nscan_ids = ids.n;
 			cs_rules_match(fx->rules, &line, collect, b);
-			assert_int_equal(a->n, b->n);
-			for (size_t k = 0; k < a->n; k++) {
-				assert_int_equal(a->ev[k].kind, b->ev[k].kind);
-				assert_string_equal(a->ev[k].rule, b->ev[k].rule);
-				assert_int_equal(a->ev[k].nattrs, b->ev[k].nattrs);
-				for (size_t m = 0; m < a->ev[k].nattrs; m++) {
-					assert_string_equal(a->ev[k].attrs[m][0], b->ev[k].attrs[m][0]);
-					assert_string_equal(a->ev[k].attrs[m][1], b->ev[k].attrs[m][1]);
-				}
-			}
+			assert_same_events(a, b);
 			with_ids += ids.n > 0;
 			compared++;
 			free(a);
@@ -1086,6 +1124,7 @@ main(void)
 		cmocka_unit_test(test_throughput),
 		cmocka_unit_test(test_replay_read_error),
 		cmocka_unit_test(test_scan_ids_same_events),
+		cmocka_unit_test(test_jit_all_same_events),
 		cmocka_unit_test(test_reload_forgets_scan_ids),
 		cmocka_unit_test(test_replay_ahead_same),
 		cmocka_unit_test(test_scan_domain_is_the_message),
