@@ -39,8 +39,35 @@ struct replay_out {
 	char			 app_bundle[256];
 	struct cs_app_facts	 app_facts;
 	char			 app_modes[1024];
-	struct cs_text		 text;		/* events and states written as text (output.c) */
+	struct cs_text		 text;		/* records written as text (output.c), not yet out */
+	bool			 batch;		/* gathered in text up to REPLAY_OUT_BATCH */
 };
+
+/*
+ * A file's replay gathers its NDJSON records in r->text and writes them REPLAY_OUT_BATCH bytes at
+ * a time (a fwrite per record, with its lock and a second copy, was a tenth of writing one);
+ * stdin (maybe a live stream piped in) and a terminal get each record as it comes. Whatever
+ * writes to the output itself takes it from out_file, after the records gathered before.
+ */
+#define REPLAY_OUT_BATCH (64 * 1024)
+
+static FILE *
+out_file(struct replay_out *r)
+{
+	if (r->text.len > 0) {
+		fwrite(r->text.buf, 1, r->text.len, r->out);
+		r->text.len = 0;
+	}
+	return r->out;
+}
+
+/* A record was added to r->text. */
+static void
+record_done(struct replay_out *r)
+{
+	if (!r->batch || r->text.len >= REPLAY_OUT_BATCH)
+		out_file(r);
+}
 
 static void
 usage(FILE *out)
@@ -381,9 +408,8 @@ static void
 print_event_json(const struct cs_event *event, void *ctx)
 {
 	struct replay_out *r = ctx;
-	r->text.len = 0;
 	cs_event_text(&r->text, event);
-	fwrite(r->text.buf, 1, r->text.len, r->out);
+	record_done(r);
 }
 
 static void
@@ -392,20 +418,20 @@ print_event_text(const struct cs_event *event, void *ctx)
 	struct replay_out *r = ctx;
 	char when[40];
 	cs_format_time(event->line->time_us, when, sizeof when);
-	fprintf(r->out, "  L%-6llu %s  %-26s %s", (unsigned long long)event->line->number, when,
+	FILE *out = out_file(r);
+	fprintf(out, "  L%-6llu %s  %-26s %s", (unsigned long long)event->line->number, when,
 	    cs_event_name(event->kind), event->line->process);
 	for (size_t i = 0; i < event->nattrs; i++)
-		fprintf(r->out, " %s=%s", event->attrs[i].name, event->attrs[i].value);
-	fputc('\n', r->out);
+		fprintf(out, " %s=%s", event->attrs[i].name, event->attrs[i].value);
+	fputc('\n', out);
 }
 
 static void
 print_state_json(const struct cs_state_change *c, void *ctx)
 {
 	struct replay_out *r = ctx;
-	r->text.len = 0;
 	cs_state_text(&r->text, c);
-	fwrite(r->text.buf, 1, r->text.len, r->out);
+	record_done(r);
 }
 
 static void
@@ -413,11 +439,10 @@ print_flag(const struct cs_flag *flag, void *ctx)
 {
 	struct replay_out *r = ctx;
 	if (r->opt->json) {
-		r->text.len = 0;
 		cs_flag_text(&r->text, flag);
-		fwrite(r->text.buf, 1, r->text.len, r->out);
+		record_done(r);
 	} else
-		cs_flag_print(r->out, flag, &r->style);
+		cs_flag_print(out_file(r), flag, &r->style);
 }
 
 /* Bytes that were not log text: control bytes, and NULs beyond the one that ends each relay
@@ -444,8 +469,9 @@ report_input_problems(const char *name, const struct cs_reader_stats *rs)
 }
 
 static void
-print_summary(const struct replay_out *r, const char *name, const struct cs_pipeline *p)
+print_summary(struct replay_out *r, const char *name, const struct cs_pipeline *p)
 {
+	FILE *out = out_file(r);
 	const struct cs_reader_stats *rs = cs_pipeline_reader_stats(p);
 	const struct cs_pipeline_stats *ps = cs_pipeline_stats(p);
 	struct cs_timeline *tl = cs_pipeline_timeline((struct cs_pipeline *)p);
@@ -458,7 +484,7 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 			.sdk = cs_timeline_sdk(tl), .candidates = ps->candidates, .matched = ps->matched,
 			.date_source = rs->date_source, .clock_jumps = rs->clock_jumps,
 		};
-		cs_json_write(r->out, cs_summary_json(&s));
+		cs_json_write(out, cs_summary_json(&s));
 		return;
 	}
 	const char *app = cs_timeline_app(tl);
@@ -469,31 +495,39 @@ print_summary(const struct replay_out *r, const char *name, const struct cs_pipe
 		snprintf(app_text, sizeof app_text, "%s (--app; no line names it)", r->opt->app);
 	else
 		snprintf(app_text, sizeof app_text, "none found (no call lines; try --app)");
-	fprintf(r->out, "%s: %llu lines, %llu events, %llu disconnect%s, %llu warning%s; app under test: %s\n",
+	fprintf(out, "%s: %llu lines, %llu events, %llu disconnect%s, %llu warning%s; app under test: %s\n",
 	    name, (unsigned long long)rs->lines, (unsigned long long)ps->events,
 	    (unsigned long long)ps->disconnects, ps->disconnects == 1 ? "" : "s",
 	    (unsigned long long)ps->warnings, ps->warnings == 1 ? "" : "s", app_text);
 	if (cs_timeline_sdk(tl)[0])
-		fprintf(r->out, "%s: call SDK: %s\n", name, cs_timeline_sdk(tl));
+		fprintf(out, "%s: call SDK: %s\n", name, cs_timeline_sdk(tl));
 	if (rs->date_source && rs->date_source[0])
-		fprintf(r->out, "%s: stamps without a %s were dated by %s\n", name,
+		fprintf(out, "%s: stamps without a %s were dated by %s\n", name,
 		    rs->per_format[CS_FMT_console] || rs->per_format[CS_FMT_xcode] ? "date" : "year",
 		    rs->date_source);
 	if (rs->clock_jumps)
-		fprintf(r->out, "%s: the phone's clock went back %llu time%s (kept in log order)\n", name,
+		fprintf(out, "%s: the phone's clock went back %llu time%s (kept in log order)\n", name,
 		    (unsigned long long)rs->clock_jumps, rs->clock_jumps == 1 ? "" : "s");
 	if (rs->unparsed)
-		fprintf(r->out, "%s: %llu lines had no header callsight could split (kept as plain text)\n",
+		fprintf(out, "%s: %llu lines had no header callsight could split (kept as plain text)\n",
 		    name, (unsigned long long)rs->unparsed);
 	if (ps->flags == 0)
-		fprintf(r->out, "No dropped call found.\n");
+		fprintf(out, "No dropped call found.\n");
+}
+
+/* A file's replay writes thousands of records that nobody awaits one by one: gathered, into one
+ * big stdout buffer (not stdin's, which may be a live stream piped in, nor on a terminal). */
+static bool
+output_batched(const options_t *opt)
+{
+	return strcmp(opt->replay, "-") != 0 && !isatty(STDOUT_FILENO);
 }
 
 /* where replayed records go: text or NDJSON on stdout */
 static struct cs_sink
 replay_sink(const options_t *opt, struct replay_out *r)
 {
-	*r = (struct replay_out){ .opt = opt, .out = stdout };
+	*r = (struct replay_out){ .opt = opt, .out = stdout, .batch = output_batched(opt) };
 	r->style.color = !opt->no_colors && getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
 	struct cs_sink sink = { .flag = print_flag, .ctx = r };
 	if (opt->json) {
@@ -694,9 +728,9 @@ write_reports(const options_t *opt, struct replay_out *r, struct cs_pipeline *p)
 			continue;
 		}
 		if (opt->json)
-			cs_json_write(r->out, cs_replay_report_json(r->flags[i].id, path));
+			cs_json_write(out_file(r), cs_replay_report_json(r->flags[i].id, path));
 		else
-			fprintf(r->out, "Report for flag %llu: %s\n", (unsigned long long)r->flags[i].id, path);
+			fprintf(out_file(r), "Report for flag %llu: %s\n", (unsigned long long)r->flags[i].id, path);
 	}
 	if (r->nflags == 0)
 		fprintf(stderr, "callsightd: --report: no flag in the capture, so no report written\n");
@@ -717,13 +751,14 @@ load_app_info(const options_t *opt, struct replay_out *r)
 	}
 	r->have_app = true;
 	if (opt->json)
-		cs_json_write(r->out, cs_app_json(NULL, r->app_bundle, &r->app_facts, r->app_modes));
+		cs_json_write(out_file(r), cs_app_json(NULL, r->app_bundle, &r->app_facts, r->app_modes));
 	return 0;
 }
 
 static void
 replay_out_free(struct replay_out *r)
 {
+	out_file(r);
 	if (r->store)
 		cs_store_close(r->store);
 	free(r->flags);
@@ -733,9 +768,7 @@ replay_out_free(struct replay_out *r)
 static int
 run_replay(const options_t *opt, struct cs_rules *rules)
 {
-	/* a file's replay writes thousands of records that nobody awaits one by one: one big stdout
-	 * buffer (not for stdin, which may be a live stream piped in, nor for a terminal) */
-	if (strcmp(opt->replay, "-") != 0 && !isatty(STDOUT_FILENO))
+	if (output_batched(opt))
 		setvbuf(stdout, NULL, _IOFBF, 256 * 1024);
 	if (strcmp(opt->replay, "-") != 0 && cs_store_is_store_file(opt->replay)) {
 		if (opt->report_dir) {
