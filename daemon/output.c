@@ -338,6 +338,22 @@ text_key(struct cs_text *t, const char *key, bool first)
 /* ,"key":"value" */
 #define text_field(t, key, value)	(TEXT_KEY(t, key), text_string((t), (value)))
 
+/* "s" for a string that is JSON text as it is: the program's own names (event kinds and lanes are
+ * identifiers: test_output checks every one against jansson) and a formatted time */
+static void
+text_plain(struct cs_text *t, const char *s)
+{
+	size_t n = strlen(s);
+	text_reserve(t, n + 2);
+	char *o = t->buf + t->len;
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	*o = '\0';
+	t->len = (size_t)(o - t->buf);
+}
+
 /* Digits written here: snprintf("%lld") was a sixth of an event record's cost. */
 static void
 text_int(struct cs_text *t, long long v)
@@ -359,7 +375,7 @@ text_time(struct cs_text *t, int64_t time_us)
 {
 	char buf[40];
 	cs_format_time(time_us, buf, sizeof buf);
-	text_string(t, buf);
+	text_plain(t, buf);
 }
 
 void
@@ -369,8 +385,10 @@ cs_event_text(struct cs_text *t, const struct cs_event *event)
 	text_puts(t, "{\"type\":\"event\",\"time\":");
 	text_time(t, line->time_us);
 	text_field(t, "device", cs_line_device(line));
-	text_field(t, "kind", cs_event_name(event->kind));
-	text_field(t, "lane", cs_lane_name(cs_event_lane(event->kind)));
+	TEXT_KEY(t, "kind");
+	text_plain(t, cs_event_name(event->kind));
+	TEXT_KEY(t, "lane");
+	text_plain(t, cs_lane_name(cs_event_lane(event->kind)));
 	text_field(t, "process", line->process);
 	TEXT_KEY(t, "pid");
 	text_int(t, line->pid);
@@ -410,7 +428,8 @@ cs_state_text(struct cs_text *t, const struct cs_state_change *c)
 	text_time(t, c->time_us);
 	text_field(t, "device", c->device);
 	text_field(t, "app", c->app);
-	text_field(t, "lane", cs_lane_name(c->lane));
+	TEXT_KEY(t, "lane");
+	text_plain(t, cs_lane_name(c->lane));
 	text_field(t, "state", c->state);
 	TEXT_KEY(t, "line");
 	text_int(t, (long long)c->line);

@@ -139,6 +139,13 @@ test_event_shapes(void **state)
 	line.time_us = 0;			/* the epoch and negative times format too */
 	line.device_us = -1;
 	check_event(&ev);
+	line.time_us = INT64_C(-62198755200000000);	/* before year 0: snprintf's digits */
+	check_event(&ev);
+	ev.nattrs = 0;				/* every kind's and lane's name is plain JSON text */
+	for (int k = 0; k < CS_EV_COUNT; k++) {
+		ev.kind = (enum cs_event_kind)k;
+		check_event(&ev);
+	}
 }
 
 static void
@@ -149,6 +156,11 @@ test_state_fields(void **state)
 		struct cs_state_change c = { .lane = CS_LANE_call, .state = "connected",
 			.time_us = INT64_C(1764000000999999), .line = 7, .device = hostile[i],
 			.app = hostile[NHOSTILE - 1 - i] };
+		check_state(&c);
+	}
+	for (int l = 0; l < CS_LANE_COUNT; l++) {	/* every lane's name is plain JSON text */
+		struct cs_state_change c = { .lane = (enum cs_lane)l, .state = "on", .device = "d",
+			.app = "a" };
 		check_state(&c);
 	}
 }
