@@ -312,9 +312,9 @@ rule_free(struct rule *r)
  * that contain short call words (change, handle, calendar, pending), and the key=value spellings of
  * every NSError ("Error Domain=", "Code="). Extend it when a rule's
  * literal turns out to fire on unrelated lines (make bench prints candidates against matches).
+ * Each is kept with its length: a literal longer than a word is not in it (most are, and rarity
+ * asks for every literal set a rule offers, at every start).
  */
-/* with their lengths: a literal longer than a word is not in it (most are; rarity runs for every
- * literal set a rule offers, at every start) */
 struct common_word {
 	const char	*text;
 	size_t		 len;
@@ -345,14 +345,15 @@ static const struct common_word common_words[] = {
 	W("extend"), W("extended"), W("intend"), W("calendar"), W("hangul"),
 	{ NULL, 0 }
 };
-#undef W
 
 /* Not words, but as common: the key=value spellings of every NSError and status line. A literal
  * inside one is taken only when there is nothing better, but is no error (a rule about any
  * "Code=" line may mean it). */
-static const char *const common_phrases[] = {
-	"error domain=", "domain=", "code=", "reason=", "state=", "status=", "error:", NULL
+static const struct common_word common_phrases[] = {
+	W("error domain="), W("domain="), W("code="), W("reason="), W("state="), W("status="),
+	W("error:"), { NULL, 0 }
 };
+#undef W
 
 struct litset {
 	char	*items[MAX_LITERALS];
@@ -375,12 +376,13 @@ litset_clear(struct litset *s)
 	s->exact = false;
 }
 
-/* Whether the lower-case literal occurs inside a common word (and so on unrelated lines). */
+/* The member of list (common_words, common_phrases) the lower-case literal occurs inside (and so
+ * on unrelated lines), or NULL. */
 static const char *
-common_word_containing(const char *lit)
+common_containing(const struct common_word *list, const char *lit)
 {
 	size_t n = strlen(lit);
-	for (const struct common_word *w = common_words; w->text != NULL; w++)
+	for (const struct common_word *w = list; w->text != NULL; w++)
 		if (w->len >= n && strstr(w->text, lit) != NULL)
 			return w->text;
 	return NULL;
@@ -406,12 +408,9 @@ static size_t
 rarity(const struct litset *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		if (common_word_containing(s->items[i]) != NULL)
+		if (common_containing(common_words, s->items[i]) != NULL ||
+		    common_containing(common_phrases, s->items[i]) != NULL)
 			return 0;
-		size_t n = strlen(s->items[i]);
-		for (size_t k = 0; common_phrases[k] != NULL; k++)
-			if (strlen(common_phrases[k]) >= n && strstr(common_phrases[k], s->items[i]))
-				return 0;
 	}
 	return 1;
 }
@@ -1092,13 +1091,9 @@ compile_pattern(struct cursor *c, struct rule *r, const char *pattern, size_t le
 	return 0;
 }
 
-/*
- * Whether a rule's pattern matches message[0..len) (captures in md). JIT-compiled when it first
- * has a line to match: JIT compiling every rule was a quarter of a start (~20 ms), and most
- * captures reach a few of an SDK's rules only. JIT code runs through pcre2_jit_match (the
- * message's UTF-8 is the reader's, checked; pcre2_match's checks of its arguments were a tenth of
- * a call); without JIT (no JIT on this platform, no executable memory) the interpreter runs it.
- */
+/* A rule's pattern JIT-compiled, once: when it first has a line to match (JIT compiling every rule
+ * was a quarter of a start, ~20 ms, and most captures reach a few of an SDK's rules only), or at
+ * a live daemon's start (cs_rules_jit_all). */
 static void
 rule_jit(struct rule *r)
 {
@@ -1108,6 +1103,10 @@ rule_jit(struct rule *r)
 	}
 }
 
+/* Whether a rule's pattern matches message[0..len) (captures in md). JIT code runs through
+ * pcre2_jit_match (the message's UTF-8 is the reader's, checked; pcre2_match's checks of its
+ * arguments were a tenth of a call); without JIT (none on this platform, no executable memory)
+ * the interpreter runs it. */
 static int
 rule_matches(struct rule *r, const char *message, size_t len, pcre2_match_data *md,
     pcre2_match_context *mctx)
@@ -1164,7 +1163,7 @@ parse_rule(struct cursor *c, char *name, pcre2_compile_context *cctx)
 	if (r->nliterals == 0) {
 		derive_literals(r, pattern, len);
 		for (size_t i = 0; i < r->nliterals; i++) {
-			const char *word = common_word_containing(r->literals[i]);
+			const char *word = common_containing(common_words, r->literals[i]);
 			if (word != NULL) {
 				cs_set_error(c->err, c->errlen, "%s: rule '%s' needs the text '%s', which is "
 				    "also in the common word '%s': it would run on unrelated lines; give a rarer "
