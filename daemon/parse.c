@@ -937,13 +937,6 @@ syslog_stamp(const char *line, const char *end, struct stamp *st, const char **s
 	return q;
 }
 
-/*
- * syslog_stamp, for a line that may repeat the last stamp read up to its seconds. Up to the end of
- * the seconds, syslog_stamp reads only those bytes (its length checks are met by any line that
- * holds them: a weekday is skipped only before a whole stamp, and the names of weekdays and months
- * differ), so a line that starts with the same bytes has the same date and clock; what follows
- * (a fraction, then a blank or the end) is read here as syslog_stamp reads it.
- */
 /* memcmp(a, b, n) == 0, for the 8 to 16 bytes of a stamp up to its seconds as two words (their
  * first and last eight, which overlap): a library call was most of the test */
 static inline bool
@@ -960,6 +953,13 @@ same_bytes(const char *a, const char *b, size_t n)
 	return x0 == y0 && x1 == y1;
 }
 
+/*
+ * syslog_stamp, for a line that may repeat the last stamp read up to its seconds. Up to the end of
+ * the seconds, syslog_stamp reads only those bytes (its length checks are met by any line that
+ * holds them: a weekday is skipped only before a whole stamp, and the names of weekdays and months
+ * differ), so a line that starts with the same bytes has the same date and clock; what follows
+ * (a fraction, then a blank or the end) is read here as syslog_stamp reads it.
+ */
 static const char *
 stamp_again(struct stamp_memo *m, const char *line, const char *end, struct stamp *st)
 {
@@ -2383,7 +2383,7 @@ skip_run(struct cs_reader *r, const char *chunk)
 
 	for (;;) {
 		skip_finish(r, &e->head, r->base + (uint64_t)(e->start - chunk));
-		if (e == last || e[1].start != e->nl + 1 || !skip_indexed(r, e + 1))
+		if (e == last || !skip_indexed(r, e + 1))	/* e[1] starts at e->nl + 1 */
 			break;
 		e++;
 	}
