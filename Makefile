@@ -72,8 +72,10 @@ COMMON_CFLAGS = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CF
 # the unit tests and the fuzzers
 CORE_SRC := daemon/names.c daemon/util.c daemon/parse.c daemon/rules.c daemon/timeline.c \
 	    daemon/output.c daemon/replay.c daemon/store.c daemon/report.c daemon/report-html.c daemon/redact.c \
-	    daemon/metrics.c daemon/crashreport.c daemon/pseudonym.c daemon/log.c daemon/tar.c
-CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o $(B)/obj/report_assets.o
+	    daemon/metrics.c daemon/crashreport.c daemon/pseudonym.c daemon/log.c daemon/tar.c \
+	    daemon/scanprefix.c
+CORE_OBJ := $(patsubst daemon/%.c,$(B)/obj/%.o,$(CORE_SRC)) $(B)/obj/rules_builtin.o $(B)/obj/report_assets.o \
+	    $(B)/obj/scan_trigrams.o
 # the service: socket, devices, the loop (libevent, libimobiledevice)
 DAEMON_SRC := daemon/main.c daemon/daemon.c daemon/server.c daemon/device.c daemon/appcheck.c \
 	      daemon/appinfo.c \
@@ -119,7 +121,15 @@ $(B)/report_assets.h: $(B)/report_assets.c ;
 $(B)/obj/report_assets.o: $(B)/report_assets.c | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/obj/rules.o: $(B)/rules_builtin.h
+# how common each trigram is in device log messages, for the scan's literal prefixes (scanprefix.c)
+$(B)/scan_trigrams.c: daemon/scan/trigrams.txt tools/embed.sh | $(B)/obj
+	sh tools/embed.sh $@ cs_scan_trigrams daemon/scan/trigrams.txt
+$(B)/scan_trigrams.h: $(B)/scan_trigrams.c ;
+
+$(B)/obj/scan_trigrams.o: $(B)/scan_trigrams.c | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/rules.o: $(B)/rules_builtin.h $(B)/scan_trigrams.h
 $(B)/obj/report-html.o: $(B)/report_assets.h
 
 $(B)/obj/rules_builtin.o: $(B)/rules_builtin.c | $(B)/obj
@@ -181,7 +191,7 @@ check-scenarios: $(B)/callsightd $(B)/tests/test_scenarios
 # ---------------------------------------------------------------- macOS (compile only, via zig cc)
 # every daemon and TUI source against macOS's libc headers, aarch64 and x86_64 (tools/cross-macos.sh
 # says what is and is not checked; it installs zig 0.11.0 from npm into $(B)/zig when missing)
-cross-macos: deps $(B)/rules_builtin.c $(B)/report_assets.c
+cross-macos: deps $(B)/rules_builtin.c $(B)/report_assets.c $(B)/scan_trigrams.c
 	@sh tools/cross-macos.sh $(B)
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)

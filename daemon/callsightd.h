@@ -265,7 +265,8 @@ typedef void (*cs_crash_bad_cb)(const char *path, const char *why, void *ctx);
 int cs_crash_dir_load(const char *dir, cs_crash_report_cb cb, cs_crash_bad_cb bad, void *ctx,
     char *err, size_t errlen);
 /* Scan-first: one Vectorscan pass over buf calls hit(offset just past a literal) for every match of
- * any rule literal, in ascending order (a non-zero return stops it). Returns 0, or -1 when a scan
+ * any rule literal, line by line: every hit in a line before any in a later one, and within a line
+ * in no set order (a non-zero return stops it). Returns 0, or -1 when a scan
  * cannot decide which lines are candidates (built without Vectorscan, CALLSIGHT_NO_VECTORSCAN set,
  * a rule without literal): then every line is a candidate, as before. */
 typedef int (*cs_scan_hit_cb)(size_t end, unsigned id, void *ctx);	/* id: which scan literal */
@@ -274,6 +275,16 @@ const char *cs_rules_scan_literal(const struct cs_rules *rules, unsigned id);	/*
 void cs_rules_scan_engine(char *out, size_t outlen);	/* "Vectorscan 5.4.9 ...", or "off (...)" */
 int cs_rules_scan(struct cs_rules *rules, const char *buf, size_t len, cs_scan_hit_cb hit, void *ctx);
 size_t cs_rules_scan_literal_len(const struct cs_rules *rules, unsigned id);	/* 0: no such id */
+/* Which part of each literal the scan looks for (scanprefix.c): the trigram counts in text
+ * (daemon/scan/trigrams.txt's form; NULL with err when a line is not `COUNT "abc"`), a trigram's
+ * count (0: not listed), and the length of lit's prefix that ends on its rarest trigram (at least
+ * CS_SCAN_PREFIX_MIN bytes; len when the literal is no longer, or t is NULL). */
+#define CS_SCAN_PREFIX_MIN 6
+struct cs_trigram_counts;
+struct cs_trigram_counts *cs_trigram_counts_parse(const char *text, char *err, size_t errlen);
+void cs_trigram_counts_free(struct cs_trigram_counts *t);
+uint32_t cs_trigram_count(const struct cs_trigram_counts *t, const char *trigram);
+size_t cs_scan_prefix_len(const struct cs_trigram_counts *t, const char *lit, size_t len);
 /* Whether the scan database was loaded as built with callsightd (the builtin rules' literals)
  * rather than compiled at load; and that database serialized (malloc'd *bytes, free()) with the
  * key of its literal list, for the build-time tool tools/scandb.c. -1: no database. */

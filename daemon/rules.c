@@ -48,6 +48,9 @@
 extern const unsigned char cs_scan_db[];
 extern const size_t cs_scan_db_len;
 extern const uint64_t cs_scan_db_key;
+/* cs_scan_trigrams[0]: daemon/scan/trigrams.txt, embedded (build/scan_trigrams.c): how common each
+ * trigram is, for the part of each literal the scan looks for (scanprefix.c) */
+#include "scan_trigrams.h"
 #endif
 
 #define MAX_NAME	63		/* rule and group names */
@@ -193,6 +196,13 @@ struct cs_rules {
 	 * scan_rule_at[k + 1]) (cs_rules_match takes a scanned line's candidates from these) */
 	uint32_t	       *scan_lits;		/* id -> entry */
 	size_t			nscan_lits;
+	/* for id k, what the database looks for is its literal's first scan_prefix[k] bytes (scanprefix.c);
+	 * the rest of the literal, which on_scan_match checks at each hit, is scan_rest[k] */
+	uint32_t	       *scan_prefix;
+	struct scan_rest {
+		const char     *text;
+		size_t		len;
+	}		       *scan_rest;
 	uint32_t	       *scan_rule_at;
 	uint32_t	       *scan_rules;
 };
@@ -1558,7 +1568,10 @@ index_free(struct cs_rules *rules)
 	free(rules->scan_lits);
 	free(rules->scan_rule_at);
 	free(rules->scan_rules);
-	rules->scan_lits = rules->scan_rule_at = rules->scan_rules = NULL;
+	free(rules->scan_prefix);
+	free(rules->scan_rest);
+	rules->scan_lits = rules->scan_rule_at = rules->scan_rules = rules->scan_prefix = NULL;
+	rules->scan_rest = NULL;
 	rules->nscan_lits = 0;
 	rules->scan_ready = false;
 	rules->scan_prebuilt = false;
@@ -1675,8 +1688,9 @@ index_alt_groups(struct cs_rules *rules)
  */
 #ifdef CS_HAVE_VECTORSCAN
 /*
- * What the scan database is compiled from, as one number: the Vectorscan version and every literal
- * entry in index order (the database below is a function of that list alone). FNV-1a, 64 bits.
+ * What the scan database is compiled from, as one number: the Vectorscan version, every literal
+ * entry in index order and the length of each scan literal's prefix (the database below is a
+ * function of these alone). FNV-1a, 64 bits.
  */
 static uint64_t
 scan_key(const struct cs_rules *rules)
@@ -1691,6 +1705,9 @@ scan_key(const struct cs_rules *rules)
 		for (size_t k = 0; k <= e->len; k++)	/* the NUL too: "ab","c" is not "a","bc" */
 			h = (h ^ (unsigned char)e->text[k]) * UINT64_C(0x100000001b3);
 	}
+	for (size_t i = 0; i < rules->nscan_lits; i++)
+		for (int k = 0; k < 32; k += 8)
+			h = (h ^ ((rules->scan_prefix[i] >> k) & 0xff)) * UINT64_C(0x100000001b3);
 	return h;
 }
 
@@ -1741,6 +1758,26 @@ literal_inside(const struct literal_entry *o, uint64_t o_bits, const struct lite
 {
 	return o->len <= e->len && (o_bits & ~e_bits) == 0 &&
 	    memmem(e->text, e->len, o->text, o->len) != NULL;
+}
+
+/* What the database looks for of each scan literal: its prefix up to its rarest trigram, and the
+ * rest, checked at each hit (scanprefix.c says why). Without the embedded counts: all of it. */
+static void
+index_scan_prefixes(struct cs_rules *rules)
+{
+	char err[160];
+	struct cs_trigram_counts *counts = cs_trigram_counts_parse(cs_scan_trigrams[0].text, err,
+	    sizeof err);
+	size_t n = rules->nscan_lits ? rules->nscan_lits : 1;
+	rules->scan_prefix = cs_xmalloc(n * sizeof *rules->scan_prefix);
+	rules->scan_rest = cs_xmalloc(n * sizeof *rules->scan_rest);
+	for (size_t id = 0; id < rules->nscan_lits; id++) {
+		const struct literal_entry *e = &rules->entries[rules->scan_lits[id]];
+		size_t p = cs_scan_prefix_len(counts, e->text, e->len);
+		rules->scan_prefix[id] = (uint32_t)p;
+		rules->scan_rest[id] = (struct scan_rest){ e->text + p, e->len - p };
+	}
+	cs_trigram_counts_free(counts);
 }
 
 /*
@@ -1796,6 +1833,7 @@ index_scan_literals(struct cs_rules *rules)
 	}
 	rules->scan_rule_at[rules->nscan_lits] = (uint32_t)len;
 	rules->generation = 0;
+	index_scan_prefixes(rules);
 	memset(rules->rule_mark, 0, rules->nrules * sizeof *rules->rule_mark);
 	free(holds_other);
 	free(bits);
@@ -1823,9 +1861,8 @@ index_scan(struct cs_rules *rules)
 	unsigned *flags = cs_xcalloc(n, sizeof *flags);
 	unsigned *ids = cs_xcalloc(n, sizeof *ids);
 	for (size_t i = 0; i < n; i++) {
-		const struct literal_entry *e = &rules->entries[rules->scan_lits[i]];
-		exprs[i] = e->text;
-		lens[i] = e->len;
+		exprs[i] = rules->entries[rules->scan_lits[i]].text;
+		lens[i] = rules->scan_prefix[i];
 		flags[i] = HS_FLAG_CASELESS;
 		ids[i] = (unsigned)i;
 	}
@@ -2276,15 +2313,37 @@ cs_rules_scan_serialize(const struct cs_rules *rules, char **bytes, size_t *len,
 
 #ifdef CS_HAVE_VECTORSCAN
 struct scan_call {
-	cs_scan_hit_cb	 hit;
-	void		*ctx;
+	cs_scan_hit_cb		 hit;
+	void			*ctx;
+	const struct scan_rest	*rest;		/* rules->scan_rest */
+	const unsigned char	*buf;
+	size_t			 len;
 };
 
+/* Whether the lower-case text (a literal's rest) is at p, ASCII case aside. */
+static inline bool
+rest_at(const unsigned char *p, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = p[i];
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)text[i])
+			return false;
+	}
+	return true;
+}
+
+/* A scan literal's prefix ends at to: a hit when the rest of the literal follows, at its end. */
 static int
 on_scan_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
     void *arg)
 {
 	struct scan_call *call = arg;
+	const struct scan_rest *rest = &call->rest[id];
+	if (rest->len > 0) {
+		if (rest->len > call->len - to || !rest_at(call->buf + to, rest->text, rest->len))
+			return 0;
+		to += rest->len;
+	}
 	return call->hit((size_t)to, id, call->ctx);
 }
 #endif
@@ -2299,7 +2358,7 @@ cs_rules_scan(struct cs_rules *rules, const char *buf, size_t len, cs_scan_hit_c
 		return 0;
 	if (len > UINT32_MAX)
 		return -1;		/* hs scans at most 4 GiB at once; chunks are 256 KiB */
-	struct scan_call call = { hit, ctx };
+	struct scan_call call = { hit, ctx, rules->scan_rest, (const unsigned char *)buf, len };
 	hs_error_t rc = hs_scan(rules->hs_db, buf, (unsigned)len, 0, rules->hs_scratch, on_scan_match,
 	    &call);
 	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)

@@ -77,8 +77,8 @@ if [ "${NO_VECTORSCAN:-}" != 1 ] && pkg-config --exists libhs 2>/dev/null; then
 	HS=-DCS_HAVE_VECTORSCAN
 fi
 
-# rules_builtin.c is generated: make it first (the Makefile target depends on it)
-SRCS="$(ls common/*.c daemon/*.c tui/*.c) $B/rules_builtin.c $B/report_assets.c"
+# rules_builtin.c (and the other embedded files) is generated: make it first (the Makefile target depends on it)
+SRCS="$(ls common/*.c daemon/*.c tui/*.c) $B/rules_builtin.c $B/report_assets.c $B/scan_trigrams.c"
 WARN="-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter"
 failed=0
 n=0

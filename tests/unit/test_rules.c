@@ -832,6 +832,119 @@ test_scan_prebuilt(void **state)
 	free(text);
 }
 
+/* every (end, id) a scan reports */
+struct hit_pair {
+	size_t		end;
+	unsigned	id;
+};
+
+struct hit_pairs {
+	struct hit_pair	*v;
+	size_t		 n, cap;
+};
+
+static void
+push_pair(struct hit_pairs *h, size_t end, unsigned id)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 4096;
+		h->v = realloc(h->v, h->cap * sizeof *h->v);
+		assert_non_null(h->v);
+	}
+	h->v[h->n++] = (struct hit_pair){ end, id };
+}
+
+static int
+on_hit_pair(size_t end, unsigned id, void *ctx)
+{
+	push_pair(ctx, end, id);
+	return 0;
+}
+
+static int
+compare_pairs(const void *a, const void *b)
+{
+	const struct hit_pair *x = a, *y = b;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * The scan looks for a prefix of each literal and checks the rest at the hit (scanprefix.c): it
+ * must still report every occurrence of every scan literal, at the literal's end, and nothing
+ * else. The text: for each builtin scan literal, a line with it in mixed case, and a line with each
+ * of its prefixes followed by a byte that is not its next; the last line ends with the literal cut
+ * one byte short, at the end of the buffer (ASan: the rest is not read past it). What the scan
+ * reports is compared with a plain search for every literal (no '\n' in any).
+ */
+static void
+test_scan_prefix_exact(void **state)
+{
+	(void)state;
+	char engine[160], err[512];
+	cs_rules_scan_engine(engine, sizeof engine);
+	if (strncmp(engine, "Vectorscan", 10) != 0)
+		skip();
+	struct cs_rules *rules = cs_rules_new();
+	assert_int_equal(cs_rules_load_builtin(rules, err, sizeof err), 0);
+	assert_true(cs_rules_scan_prebuilt(rules));
+	size_t cap = 1 << 20, len = 0, nlits = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	for (unsigned id = 0; cs_rules_scan_literal(rules, id) != NULL; id++, nlits++) {
+		const char *lit = cs_rules_scan_literal(rules, id);
+		size_t n = cs_rules_scan_literal_len(rules, id);
+		assert_true(len + (n + 8) * (n + 2) < cap);
+		memcpy(text + len, "a ", 2);
+		for (size_t k = 0; k < n; k++)
+			text[len + 2 + k] = k % 2 && lit[k] >= 'a' && lit[k] <= 'z' ? (char)(lit[k] - 32) :
+			    lit[k];
+		memcpy(text + len + 2 + n, " z\n", 3);
+		len += n + 5;
+		for (size_t cut = 1; cut < n; cut++) {
+			memcpy(text + len, "b ", 2);
+			memcpy(text + len + 2, lit, cut);
+			text[len + 2 + cut] = lit[cut] == '~' ? '^' : '~';
+			text[len + 3 + cut] = '\n';
+			len += cut + 4;
+		}
+	}
+	assert_true(nlits > 100);
+	const char *last = cs_rules_scan_literal(rules, 0);
+	size_t last_len = cs_rules_scan_literal_len(rules, 0) - 1;
+	memcpy(text + len, last, last_len);
+	len += last_len;
+
+	struct hit_pairs got = { 0 }, want = { 0 };
+	assert_int_equal(cs_rules_scan(rules, text, len, on_hit_pair, &got), 0);
+	char *lower = malloc(len + 1);
+	assert_non_null(lower);
+	for (size_t i = 0; i < len; i++)
+		lower[i] = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] + 32) : text[i];
+	for (unsigned id = 0; id < nlits; id++) {
+		const char *lit = cs_rules_scan_literal(rules, id);
+		size_t n = cs_rules_scan_literal_len(rules, id);
+		for (const char *p = lower; (p = memmem(p, len - (size_t)(p - lower), lit, n)) != NULL;
+		    p++)
+			push_pair(&want, (size_t)(p - lower) + n, id);
+	}
+	qsort(got.v, got.n, sizeof *got.v, compare_pairs);
+	qsort(want.v, want.n, sizeof *want.v, compare_pairs);
+	assert_true(want.n >= nlits);
+	for (size_t i = 0; i < got.n && i < want.n; i++)
+		if (got.v[i].end != want.v[i].end || got.v[i].id != want.v[i].id)
+			fail_msg("hit %zu: the scan said '%s' ends at %zu, a search says '%s' at %zu", i,
+			    cs_rules_scan_literal(rules, got.v[i].id), got.v[i].end,
+			    cs_rules_scan_literal(rules, want.v[i].id), want.v[i].end);
+	assert_int_equal(got.n, want.n);
+	free(got.v);
+	free(want.v);
+	free(lower);
+	free(text);
+	cs_rules_free(rules);
+}
+
 /* a scan's ids, as the replay collects them for one line */
 struct line_ids {
 	uint32_t	id[64];
@@ -1126,6 +1239,7 @@ main(void)
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_throughput),
 		cmocka_unit_test(test_replay_read_error),
+		cmocka_unit_test(test_scan_prefix_exact),
 		cmocka_unit_test(test_scan_ids_same_events),
 		cmocka_unit_test(test_jit_all_same_events),
 		cmocka_unit_test(test_reload_forgets_scan_ids),
