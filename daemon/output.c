@@ -338,8 +338,9 @@ text_key(struct cs_text *t, const char *key, bool first)
 /* ,"key":"value" */
 #define text_field(t, key, value)	(TEXT_KEY(t, key), text_string((t), (value)))
 
-/* "s" for a string that is JSON text as it is: the program's own names (event kinds and lanes are
- * identifiers: test_output checks every one against jansson) and a formatted time */
+/* "s" for a string that is JSON text as it is: the program's own names (event kinds, lanes, causes
+ * and severities are identifiers: test_output checks every one against jansson) and a formatted
+ * time */
 static void
 text_plain(struct cs_text *t, const char *s)
 {
@@ -464,8 +465,10 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 	text_time(t, flag->time_us);
 	text_field(t, "device", flag->device);
 	text_field(t, "app", flag->app);
-	text_field(t, "severity", cs_severity_name(cs_cause_severity(flag->cause)));
-	text_field(t, "cause", cs_cause_name(flag->cause));
+	TEXT_KEY(t, "severity");
+	text_plain(t, cs_severity_name(cs_cause_severity(flag->cause)));
+	TEXT_KEY(t, "cause");
+	text_plain(t, cs_cause_name(flag->cause));
 	text_field(t, "label", cs_cause_label(flag->cause));
 	TEXT_KEY(t, "confidence");
 	text_real(t, rounded_confidence(flag->confidence));
@@ -481,7 +484,8 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 		text_item(t, i);
 		TEXT_FIRST_KEY(t, "line");
 		text_int(t, (long long)e->line);
-		text_field(t, "kind", cs_event_name(e->kind));
+		TEXT_KEY(t, "kind");
+		text_plain(t, cs_event_name(e->kind));
 		TEXT_KEY(t, "time");
 		text_time(t, e->time_us);
 		text_field(t, "text", e->text ? e->text : "");
@@ -494,7 +498,7 @@ cs_flag_text(struct cs_text *t, const struct cs_flag *flag)
 		const struct cs_alternative *a = &flag->alternatives[i];
 		text_item(t, i);
 		TEXT_FIRST_KEY(t, "cause");
-		text_string(t, cs_cause_name(a->cause));
+		text_plain(t, cs_cause_name(a->cause));
 		TEXT_KEY(t, "confidence");
 		text_real(t, rounded_confidence(a->confidence));
 		text_field(t, "settle", a->settle ? a->settle : "");

@@ -246,6 +246,17 @@ test_flag_fields(void **state)
 		}
 		check_flag(&f);
 	}
+	/* every cause's name and severity, as flag and as alternative, and every kind's name as
+	 * evidence, are plain JSON text */
+	for (int c = 0; c < CS_CAUSE_COUNT || c < CS_EV_COUNT; c++) {
+		struct cs_flag f = { .id = 1, .cause = (enum cs_cause)(c % CS_CAUSE_COUNT), .nevidence = 1,
+			.nalternatives = 1 };
+		f.evidence[0] = (struct cs_evidence){ .kind = (enum cs_event_kind)(c % CS_EV_COUNT),
+			.text = texts[0] };
+		f.alternatives[0] = (struct cs_alternative){ .cause = (enum cs_cause)((c + 1) %
+		    CS_CAUSE_COUNT), .confidence = 0.5 };
+		check_flag(&f);
+	}
 }
 
 static void
