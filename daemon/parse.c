@@ -1028,11 +1028,11 @@ syslog_head_of(struct cs_reader *r, const char *line, const char *end, struct sy
 	if (sh != NULL)
 		return sh;
 	if (line != r->peek_line || end != r->peek_body) {
-		read_syslog_head(&r->memo, line, end, own);
-		return own;
+		own->stamp_end = stamp_again(&r->memo, line, end, &own->st);
+	} else {
+		own->stamp_end = r->peek_stamp_end;	/* skip_line read its stamp already */
+		own->st = r->peek_st;
 	}
-	own->stamp_end = r->peek_stamp_end;	/* skip_line read its stamp already */
-	own->st = r->peek_st;
 	if (own->stamp_end != NULL)
 		syslog_head_rest(own, end);
 	return own;
