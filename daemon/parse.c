@@ -937,8 +937,8 @@ syslog_stamp(const char *line, const char *end, struct stamp *st, const char **s
 	return q;
 }
 
-/* memcmp(a, b, n) == 0, for the 8 to 16 bytes of a stamp up to its seconds as two words (their
- * first and last eight, which overlap): a library call was most of the test */
+/* memcmp(a, b, n) == 0, for 8 to 16 bytes (a stamp up to its seconds, most device names) as two
+ * words (their first and last eight, which overlap): a library call was most of the test */
 static inline bool
 same_bytes(const char *a, const char *b, size_t n)
 {
@@ -2342,7 +2342,7 @@ skip_finish(struct cs_reader *r, const struct syslog_head *sh, uint64_t offset)
 	r->stats.physical_lines++;
 	take_stamp(r, resolve_time(r, &sh->st));
 	if (device.n >= FIELD_CAP || device.n != r->skip_device_len ||
-	    memcmp(r->skip_device, device.p, device.n) != 0) {
+	    !same_bytes(r->skip_device, device.p, device.n)) {
 		copy_field(r->skip_device, device);
 		r->skip_device_len = device.n;
 	}
