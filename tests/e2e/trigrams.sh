@@ -4,15 +4,7 @@
 # message after the first ": ", lower-cased, printable ASCII only, at least MIN times, most common
 # first; and the committed table is in the form the daemon reads (the daemon refusing it would only
 # cost speed, silently: test_scanprefix checks that the embedded copy parses).
-# Prints "N passed, N failed"; exits non-zero when a check failed.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/cs-trigrams.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # the header ("Nov 21 ... proc[1] <Notice>: ") is not counted, "ABab" is "abab", a line without
 # ": " is counted whole, trigrams with a tab or a byte past ASCII are not
@@ -51,5 +43,4 @@ if head -n 1 "$tab" | grep -q '^# How often each trigram' && [ "$n" -gt 1000 ] &
 	ok "$tab: $n records, each COUNT \"abc\""
 else bad "$tab: $n records, $badlines not COUNT \"abc\""; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
