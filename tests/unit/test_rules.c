@@ -873,8 +873,9 @@ compare_pairs(const void *a, const void *b)
 /*
  * The scan looks for a prefix of each literal and checks the rest at the hit (scanprefix.c): it
  * must still report every occurrence of every scan literal, at the literal's end, and nothing
- * else. The text: for each builtin scan literal, a line with it in mixed case, and a line with each
- * of its prefixes followed by a byte that is not its next; the last line ends with the literal cut
+ * else. The text: for each builtin scan literal, a line with it in mixed case, a line with each
+ * of its prefixes followed by a byte that is not its next, and a line where it overlaps itself
+ * (all of it but its last byte, then it twice); the last line ends with the literal cut
  * one byte short, at the end of the buffer (ASan: the rest is not read past it). What the scan
  * reports is compared with a plain search for every literal (no '\n' in any).
  */
@@ -895,7 +896,7 @@ test_scan_prefix_exact(void **state)
 	for (unsigned id = 0; cs_rules_scan_literal(rules, id) != NULL; id++, nlits++) {
 		const char *lit = cs_rules_scan_literal(rules, id);
 		size_t n = cs_rules_scan_literal_len(rules, id);
-		assert_true(len + (n + 8) * (n + 2) < cap);
+		assert_true(len + (n + 8) * (n + 5) < cap);
 		memcpy(text + len, "a ", 2);
 		for (size_t k = 0; k < n; k++)
 			text[len + 2 + k] = k % 2 && lit[k] >= 'a' && lit[k] <= 'z' ? (char)(lit[k] - 32) :
@@ -909,6 +910,12 @@ test_scan_prefix_exact(void **state)
 			text[len + 3 + cut] = '\n';
 			len += cut + 4;
 		}
+		/* occurrences that overlap: all but its last byte, then itself twice */
+		memcpy(text + len, lit, n - 1);
+		memcpy(text + len + n - 1, lit, n);
+		memcpy(text + len + 2 * n - 1, lit, n);
+		text[len + 3 * n - 1] = '\n';
+		len += 3 * n;
 	}
 	assert_true(nlits > 100);
 	const char *last = cs_rules_scan_literal(rules, 0);
