@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "callsightd.h"
+#include "../common/scan_search.h"
 
 /* build/rules_builtin.c: walked to list the builtin rules for the coverage check */
 struct cs_builtin_rules {
@@ -832,44 +833,6 @@ test_scan_prebuilt(void **state)
 	free(text);
 }
 
-/* every (end, id) a scan reports */
-struct hit_pair {
-	size_t		end;
-	unsigned	id;
-};
-
-struct hit_pairs {
-	struct hit_pair	*v;
-	size_t		 n, cap;
-};
-
-static void
-push_pair(struct hit_pairs *h, size_t end, unsigned id)
-{
-	if (h->n == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 4096;
-		h->v = realloc(h->v, h->cap * sizeof *h->v);
-		assert_non_null(h->v);
-	}
-	h->v[h->n++] = (struct hit_pair){ end, id };
-}
-
-static int
-on_hit_pair(size_t end, unsigned id, void *ctx)
-{
-	push_pair(ctx, end, id);
-	return 0;
-}
-
-static int
-compare_pairs(const void *a, const void *b)
-{
-	const struct hit_pair *x = a, *y = b;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
 /*
  * The scan looks for a prefix of each literal and checks the rest at the hit (scanprefix.c): it
  * must still report every occurrence of every scan literal, at the literal's end, and nothing
@@ -877,7 +840,7 @@ compare_pairs(const void *a, const void *b)
  * of its prefixes followed by a byte that is not its next, and a line where it overlaps itself
  * (all of it but its last byte, then it twice); the last line ends with the literal cut
  * one byte short, at the end of the buffer (ASan: the rest is not read past it). What the scan
- * reports is compared with a plain search for every literal (no '\n' in any).
+ * reports is compared with a plain search for every literal (scan_search.h; no '\n' in any).
  */
 static void
 test_scan_prefix_exact(void **state)
@@ -923,21 +886,10 @@ test_scan_prefix_exact(void **state)
 	memcpy(text + len, last, last_len);
 	len += last_len;
 
-	struct hit_pairs got = { 0 }, want = { 0 };
-	assert_int_equal(cs_rules_scan(rules, text, len, on_hit_pair, &got), 0);
-	char *lower = malloc(len + 1);
-	assert_non_null(lower);
-	for (size_t i = 0; i < len; i++)
-		lower[i] = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] + 32) : text[i];
-	for (unsigned id = 0; id < nlits; id++) {
-		const char *lit = cs_rules_scan_literal(rules, id);
-		size_t n = cs_rules_scan_literal_len(rules, id);
-		for (const char *p = lower; (p = memmem(p, len - (size_t)(p - lower), lit, n)) != NULL;
-		    p++)
-			push_pair(&want, (size_t)(p - lower) + n, id);
-	}
-	qsort(got.v, got.n, sizeof *got.v, compare_pairs);
-	qsort(want.v, want.n, sizeof *want.v, compare_pairs);
+	struct scan_hits got = { 0 }, want = { 0 };
+	assert_int_equal(cs_rules_scan(rules, text, len, scan_hits_collect, &got), 0);
+	scan_hits_sort(&got);
+	scan_hits_plain(rules, text, len, &want);
 	assert_true(want.n >= nlits);
 	for (size_t i = 0; i < got.n && i < want.n; i++)
 		if (got.v[i].end != want.v[i].end || got.v[i].id != want.v[i].id)
@@ -947,7 +899,6 @@ test_scan_prefix_exact(void **state)
 	assert_int_equal(got.n, want.n);
 	free(got.v);
 	free(want.v);
-	free(lower);
 	free(text);
 	cs_rules_free(rules);
 }
