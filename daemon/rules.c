@@ -196,9 +196,8 @@ struct cs_rules {
 	 * scan_rule_at[k + 1]) (cs_rules_match takes a scanned line's candidates from these) */
 	uint32_t	       *scan_lits;		/* id -> entry */
 	size_t			nscan_lits;
-	/* for id k, what the database looks for is its literal's first scan_prefix[k] bytes (scanprefix.c);
-	 * the rest of the literal, which on_scan_match checks at each hit, is scan_rest[k] */
-	uint32_t	       *scan_prefix;
+	/* for id k, the database looks for its literal but for the last scan_rest[k].len bytes (a
+	 * prefix up to its rarest trigram, scanprefix.c); on_scan_match checks that rest at each hit */
 	struct scan_rest {
 		const char     *text;
 		size_t		len;
@@ -1568,9 +1567,8 @@ index_free(struct cs_rules *rules)
 	free(rules->scan_lits);
 	free(rules->scan_rule_at);
 	free(rules->scan_rules);
-	free(rules->scan_prefix);
 	free(rules->scan_rest);
-	rules->scan_lits = rules->scan_rule_at = rules->scan_rules = rules->scan_prefix = NULL;
+	rules->scan_lits = rules->scan_rule_at = rules->scan_rules = NULL;
 	rules->scan_rest = NULL;
 	rules->nscan_lits = 0;
 	rules->scan_ready = false;
@@ -1687,6 +1685,13 @@ index_alt_groups(struct cs_rules *rules)
  * no rules at all nothing can match and the scan finds nothing without a database.
  */
 #ifdef CS_HAVE_VECTORSCAN
+/* The length of the prefix the database holds of scan literal id (index_scan_prefixes). */
+static size_t
+scan_prefix_len(const struct cs_rules *rules, size_t id)
+{
+	return rules->entries[rules->scan_lits[id]].len - rules->scan_rest[id].len;
+}
+
 /*
  * What the scan database is compiled from, as one number: the Vectorscan version, every literal
  * entry in index order and the length of each scan literal's prefix (the database below is a
@@ -1707,7 +1712,7 @@ scan_key(const struct cs_rules *rules)
 	}
 	for (size_t i = 0; i < rules->nscan_lits; i++)
 		for (int k = 0; k < 32; k += 8)
-			h = (h ^ ((rules->scan_prefix[i] >> k) & 0xff)) * UINT64_C(0x100000001b3);
+			h = (h ^ ((scan_prefix_len(rules, i) >> k) & 0xff)) * UINT64_C(0x100000001b3);
 	return h;
 }
 
@@ -1760,20 +1765,18 @@ literal_inside(const struct literal_entry *o, uint64_t o_bits, const struct lite
 	    memmem(e->text, e->len, o->text, o->len) != NULL;
 }
 
-/* What the database looks for of each scan literal: its prefix up to its rarest trigram, and the
- * rest, checked at each hit (scanprefix.c says why). Were the embedded counts unreadable, all of
+/* What the database looks for of each scan literal: its prefix up to its rarest trigram; the
+ * rest is checked at each hit (scanprefix.c says why). Were the embedded counts unreadable, all of
  * it: slower, never wrong (test_scanprefix reads them). */
 static void
 index_scan_prefixes(struct cs_rules *rules)
 {
 	struct cs_trigram_counts *counts = cs_trigram_counts_parse(cs_scan_trigrams[0].text, NULL, 0);
-	size_t n = rules->nscan_lits ? rules->nscan_lits : 1;
-	rules->scan_prefix = cs_xmalloc(n * sizeof *rules->scan_prefix);
-	rules->scan_rest = cs_xmalloc(n * sizeof *rules->scan_rest);
+	rules->scan_rest = cs_xmalloc((rules->nscan_lits ? rules->nscan_lits : 1) *
+	    sizeof *rules->scan_rest);
 	for (size_t id = 0; id < rules->nscan_lits; id++) {
 		const struct literal_entry *e = &rules->entries[rules->scan_lits[id]];
 		size_t p = cs_scan_prefix_len(counts, e->text, e->len);
-		rules->scan_prefix[id] = (uint32_t)p;
 		rules->scan_rest[id] = (struct scan_rest){ e->text + p, e->len - p };
 	}
 	cs_trigram_counts_free(counts);
@@ -1861,7 +1864,7 @@ index_scan(struct cs_rules *rules)
 	unsigned *ids = cs_xcalloc(n, sizeof *ids);
 	for (size_t i = 0; i < n; i++) {
 		exprs[i] = rules->entries[rules->scan_lits[i]].text;
-		lens[i] = rules->scan_prefix[i];
+		lens[i] = scan_prefix_len(rules, i);
 		flags[i] = HS_FLAG_CASELESS;
 		ids[i] = (unsigned)i;
 	}
