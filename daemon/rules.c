@@ -251,12 +251,21 @@ push_string(char ***v, size_t *n, char *s)
 	(*v)[(*n)++] = s;
 }
 
+/* A byte lower-cased as the rules compare: ASCII only, whatever the locale, as Vectorscan's
+ * caseless scan does (the literals, the prefilter's copy of a message and the scan's rest check
+ * all use it). */
+static inline unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
 static char *
 lower_copy(const char *s, size_t len)
 {
 	char *p = cs_xmalloc(len + 1);
 	for (size_t i = 0; i < len; i++)
-		p[i] = (char)tolower((unsigned char)s[i]);
+		p[i] = (char)ascii_lower((unsigned char)s[i]);
 	p[len] = '\0';
 	return p;
 }
@@ -734,7 +743,7 @@ scan_branch(struct lit_scan *s, struct litset *best)
 		if (zero_width && !quantified)
 			continue;			/* consumes nothing: the run goes on */
 		if (literal) {
-			char one[2] = { (char)tolower((unsigned char)lc), '\0' };
+			char one[2] = { (char)ascii_lower((unsigned char)lc), '\0' };
 			const char *tail[1] = { one };
 			if (!quantified) {
 				if (!run_extend(&run, tail, 1, false)) {
@@ -2235,10 +2244,8 @@ cs_rules_match(struct cs_rules *rules, const struct cs_line *line, cs_event_cb c
 		n = scanned_candidates(rules, line->scan_ids, line->nscan_ids);
 	} else {
 		char *lower = scratch(&rules->lower, &rules->lower_cap, len + LOWER_PAD);
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)line->message[i];
-			lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		}
+		for (size_t i = 0; i < len; i++)
+			lower[i] = (char)ascii_lower((unsigned char)line->message[i]);
 		memset(lower + len, 0, LOWER_PAD);
 		n = find_candidates(rules, lower, len);
 	}
@@ -2326,11 +2333,9 @@ struct scan_call {
 static inline bool
 rest_at(const unsigned char *p, const char *text, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned c = p[i];
-		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)text[i])
+	for (size_t i = 0; i < len; i++)
+		if (ascii_lower(p[i]) != (unsigned char)text[i])
 			return false;
-	}
 	return true;
 }
 
