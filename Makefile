@@ -200,8 +200,12 @@ fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # ---------------------------------------------------------------- benchmark (not a test)
-bench: deps $(B)/callsightd
+bench: deps $(B)/callsightd $(B)/benchfloor
 	@sh tests/bench/bench.sh $(B)/callsightd
+
+# the two passes a replay makes over every line, each alone: what bounds a replay (bench.sh)
+$(B)/benchfloor: tests/bench/floor.c $(B)/libcore.a $(HEADERS)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/bench/floor.c $(B)/libcore.a $(CORE_LIBS) $(ALL_LDFLAGS) -lm
 
 # ---------------------------------------------------------------- demo
 demo: deps all

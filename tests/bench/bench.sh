@@ -11,7 +11,12 @@
 #        for: sessionDidDisconnect, didFailWithError, interruption, suspended, jetsam, ...);
 #      rg -c -f tests/bench/plain.patterns FILE (ripgrep, same set);
 #      lnav -n -q FILE (lnav's load + index, headless), when lnav is installed;
-#      wc -l FILE, the floor (reading the bytes and finding the line ends).
+#      wc -l FILE, the floor (reading the bytes and finding the line ends);
+#      rg -c -i -F -f LITERALS FILE: ripgrep given the search the scan makes (every rule literal,
+#        caseless), the peer doing the same job;
+#      build/benchfloor FILE (tests/bench/floor.c): the two passes a replay makes over every line
+#        before any rule runs - the line index and the Vectorscan scan - each alone in one thread,
+#        in CPU seconds; their sum over the CPUs is the fastest a replay can go on this machine.
 #    Two captures, both made by tests/bench/gen.c from the syslog-format scenario captures with
 #    fresh stamps and pids on every line: "dense" (400 noise lines after each scenario: a call
 #    event every few dozen lines, the scenarios' own density) and "sparse" (20,000 noise lines after
@@ -28,8 +33,9 @@
 #    the pace), the same for idevicesyslog; latency from the emulator writing a line to callsightd's
 #    record about it leaving on stdout (tests/bench/lat.c, p50/p99 over 500 probes on a quiet
 #    device); idle CPU of callsightd attached to a silent device over 10 s.
-# Targets: replay >= 1000 MB/s text, >= 800 MB/s --json, >= 2x the grep above, peak RSS <= 16 MB
-# and flat with file size; live >= 50,000 lines/s, p99 <= 5 ms, idle CPU ~0.
+# Targets: replay >= 1000 MB/s text, >= 800 MB/s --json (the ceiling line says what this machine
+# allows), >= 2x the grep above, peak RSS <= 16 MB and flat with file size; live >= 50,000
+# lines/s, p99 <= 5 ms, idle CPU ~0.
 # Env: BENCH_SIZE_MB (512), BENCH_RUNS (3), BENCH_WINDOW (10 s), BENCH_PROBES (500), BENCH_LIVE (1),
 # BENCH_BASELINE (none).
 set -u
@@ -39,6 +45,7 @@ CSD=${1:-build/callsightd}
 case $CSD in /*) ;; *) CSD=$HERE/$CSD ;; esac
 BD=$(dirname "$CSD")
 FAKE=$BD/fakeiphone
+FLOOR=$BD/benchfloor
 OUT=$HERE/build/bench
 SIZE_MB=${BENCH_SIZE_MB:-512}
 RUNS=${BENCH_RUNS:-3}
@@ -151,6 +158,11 @@ SCANINFO=$T/scan
 : >"$SCANINFO"
 HAVE_RG=0; command -v rg >/dev/null 2>&1 && HAVE_RG=1
 HAVE_LNAV=0; command -v lnav >/dev/null 2>&1 && HAVE_LNAV=1
+HAVE_FLOOR=0
+[ -x "$FLOOR" ] && "$FLOOR" --literals >"$T/scan.literals" 2>"$T/floor.err" && HAVE_FLOOR=1
+NLIT=$(wc -l <"$T/scan.literals" 2>/dev/null | tr -d ' ')
+[ "${NLIT:-0}" -gt 0 ] || HAVE_FLOOR=0	# a build without Vectorscan: no scan to measure
+NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
 mkdir -p "$T/lnav-home"
 
 # The commands of one capture run in rounds - each once per round, RUNS rounds - so that a spell
@@ -162,10 +174,13 @@ for cap in dense sparse; do
 	say "$cap: $(wc -c <"$F" | tr -d ' ') bytes, $(cat "$OUT/$cap.lines") lines ($(cat "$OUT/$cap.info"))"
 	TAGS="wc grep"
 	[ "$HAVE_RG" = 1 ] && TAGS="$TAGS rg"
+	[ "$HAVE_RG" = 1 ] && [ "$HAVE_FLOOR" = 1 ] && TAGS="$TAGS rglit"
+	[ "$HAVE_FLOOR" = 1 ] && TAGS="$TAGS floor"
 	[ "$HAVE_LNAV" = 1 ] && TAGS="$TAGS lnav"
 	TAGS="$TAGS json text"
 	[ -n "$BASE" ] && TAGS="$TAGS bjson btext"
 	for tag in $TAGS; do : >"$T/$tag.runs"; done
+	: >"$T/floor.all"
 	s0=$(steal_ticks); c0=$(now)
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
@@ -174,6 +189,8 @@ for cap in dense sparse; do
 			wc) run_once wc wc -l "$F" ;;
 			grep) run_once grep env LC_ALL=C grep -E -c -f "$PLAIN" "$F" ;;
 			rg) run_once rg rg -c -f "$PLAIN" "$F" ;;
+			rglit) run_once rglit rg -c -i -F -f "$T/scan.literals" "$F" ;;
+			floor) run_once floor "$FLOOR" "$F" && cat "$T/floor.out" >>"$T/floor.all" ;;
 			lnav) run_once lnav env HOME="$T/lnav-home" lnav -n -q "$F" ;;
 			json) run_once json "$CSD" --replay "$F" --json ;;
 			text) run_once text "$CSD" --replay "$F" ;;
@@ -196,6 +213,10 @@ for cap in dense sparse; do
 		set -- $(best_of rg); row $cap "rg -c -f plain.patterns" "$@"
 	else
 		echo "$cap      rg: not installed (make deps)" >>"$TABLE"
+	fi
+	if [ "$HAVE_RG" = 1 ] && [ "$HAVE_FLOOR" = 1 ]; then
+		set -- $(best_of rglit); row $cap "rg -c -i -F -f (the scan's $NLIT literals)" "$@"
+		RGLIT_W=$1
 	fi
 	if [ "$HAVE_LNAV" = 1 ]; then
 		set -- $(best_of lnav); row $cap "lnav -n -q (load + index)" "$@"
@@ -222,6 +243,16 @@ for cap in dense sparse; do
 			same="same records as the baseline but for the rule locations (file:line) they name"
 		else same="RECORDS DIFFER from the baseline"; fi
 		echo "$cap: speed-up over the baseline: json $(calc "\"%.2f\", $BJSON_W / $JSON_W")x, text $(calc "\"%.2f\", $BTEXT_W / $TEXT_W")x; $same" >>"$RATIOS"
+	fi
+	if [ "$HAVE_FLOOR" = 1 ] && [ -s "$T/floor.all" ]; then
+		# each pass's best round (CPU seconds): "index scan literals hits"
+		set -- $(sort -n -k1,1 "$T/floor.all" | head -n 1 | cut -d' ' -f1) \
+		    $(sort -n -k2,2 "$T/floor.all" | head -n 1 | cut -d' ' -f2)
+		mb=$(calc "\"%.3f\", $(wc -c <"$F") / 1e6")
+		CEIL=$(calc "\"%.0f\", $mb / (($1 + $2) / $NCPU)")
+		echo "$cap: what bounds a replay here (tests/bench/floor.c, each pass alone in one thread): the line index $1 CPU s ($(calc "\"%.0f\", $mb / $1") MB/s), the Vectorscan scan for the $NLIT literals $2 CPU s ($(calc "\"%.0f\", $mb / $2") MB/s); both on $NCPU CPUs, nothing else: at most $CEIL MB/s. callsightd text is at $(calc "\"%.0f\", 100 * $mb / $TEXT_W / $CEIL")% of that, with every rule, the timeline and the output on top" >>"$RATIOS"
+		[ -n "${RGLIT_W:-}" ] && echo "$cap: the same search in ripgrep (rg -i -F, the $NLIT literals): callsightd's whole replay is $(calc "\"%.2f\", $RGLIT_W / $TEXT_W")x faster (text), $(calc "\"%.2f\", $RGLIT_W / $JSON_W")x (json)" >>"$RATIOS"
+		[ "$cap" = dense ] && DENSE_CEIL=$CEIL
 	fi
 	echo "$cap: callsightd text / grep $(calc "\"%.2f\", $GREP_W / $TEXT_W")x, json / grep $(calc "\"%.2f\", $GREP_W / $JSON_W")x (target >= 2); text at $(calc "\"%.1f\", $TEXT_W / $WC_W")x the wc -l floor; grep counted $GREP_N lines" >>"$RATIOS"
 	L=$(summary_of "$T/json.out" lines); C=$(summary_of "$T/json.out" candidates)
@@ -336,6 +367,7 @@ cat "$RATIOS"
 cat "$SCANINFO"
 printf '%-58s %8s   target >= 1000  %s\n' "callsightd --replay text, dense capture (MB/s)" "$(calc "\"%.0f\", $(wc -c <"$OUT/dense.log") / 1e6 / $DENSE_TEXT_W")" "$(verdict "$(calc "\"%d\", ($(wc -c <"$OUT/dense.log") / 1e6 / $DENSE_TEXT_W >= 1000)")")"
 printf '%-58s %8s   target >= 800   %s\n' "callsightd --replay --json, dense capture (MB/s)" "$(calc "\"%.0f\", $(wc -c <"$OUT/dense.log") / 1e6 / $DENSE_JSON_W")" "$(verdict "$(calc "\"%d\", ($(wc -c <"$OUT/dense.log") / 1e6 / $DENSE_JSON_W >= 800)")")"
+[ -n "${DENSE_CEIL:-}" ] && printf '%-58s %8s   (index + scan alone on %s CPUs)\n' "this machine's ceiling for a replay, dense capture (MB/s)" "$DENSE_CEIL" "$NCPU"
 printf '%-58s %8s   target <= 16    %s\n' "callsightd peak RSS, $SIZE_MB MiB capture (MB)" "$(calc "\"%.1f\", $DENSE_JSON_RSS / 1024")" "$(verdict "$(calc "\"%d\", ($DENSE_JSON_RSS <= 16384)")")"
 printf '%-58s %8s   (flat: about the same)\n' "callsightd peak RSS, an eighth of it (MB)" "$(calc "\"%.1f\", $SMALL_RSS / 1024")"
 echo
