@@ -180,7 +180,7 @@ check: deps
 	@$(MAKE) --no-print-directory all-tests
 	@sh tests/run-suites.sh $(B)
 
-all-tests: all $(UNIT_BIN) $(E2E_C_BIN)
+all-tests: all $(UNIT_BIN) $(E2E_C_BIN) $(B)/benchfloor
 
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
