@@ -508,6 +508,11 @@ int cs_pipeline_crash_dir(struct cs_pipeline *p, const char *dir, char *err, siz
 
 /* Read a whole file (or "-" for stdin) through a pipeline. 0 ok; -1 with err filled (cannot read). */
 int cs_replay_fd(struct cs_pipeline *p, int fd, char *err, size_t errlen);
+/* A replay reads its capture CS_REPLAY_CHUNK bytes at a time, each with cs_replay_read: read()
+ * once, retrying a signal (>0 bytes, 0 at the end, -1 with errno set). tests/bench/floor.c reads
+ * the same chunks. */
+#define CS_REPLAY_CHUNK (256 * 1024)
+ssize_t cs_replay_read(int fd, char *buf, size_t len);
 
 
 /* ---------------------------------------------------------------- store (store.c) */

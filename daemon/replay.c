@@ -367,7 +367,6 @@ cs_pipeline_free(struct cs_pipeline *p)
 	free(p);
 }
 
-#define REPLAY_CHUNK (256 * 1024)
 #define AHEAD_SLOTS  4		/* chunks read and scanned ahead of the pipeline */
 
 /*
@@ -405,12 +404,11 @@ struct ahead {
 	enum ahead_index index;
 	int		 fd;
 	struct cs_rules	*rules;
-	char		*text;		/* the scan text of the chunk being indexed (REPLAY_CHUNK + 1) */
+	char		*text;		/* the scan text of the chunk being indexed (CS_REPLAY_CHUNK + 1) */
 };
 
-/* read() once, retrying a signal: >0 bytes, 0 end, -1 errno set */
-static ssize_t
-read_chunk(int fd, char *buf, size_t len)
+ssize_t
+cs_replay_read(int fd, char *buf, size_t len)
 {
 	ssize_t n;
 	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
@@ -450,7 +448,7 @@ ahead_reader(void *arg)
 		pthread_mutex_unlock(&a->lock);
 		if (stop)
 			return NULL;
-		ssize_t n = read_chunk(a->fd, s->buf, REPLAY_CHUNK);
+		ssize_t n = cs_replay_read(a->fd, s->buf, CS_REPLAY_CHUNK);
 		s->error = n < 0 ? errno : 0;
 		s->len = n > 0 ? (size_t)n : 0;
 		s->indexed = s->len > 0 && index_now(a);
@@ -470,10 +468,10 @@ ahead_reader(void *arg)
 static int
 replay_sequential(struct cs_pipeline *p, int fd, char *err, size_t errlen)
 {
-	char *buf = cs_xmalloc(REPLAY_CHUNK);
+	char *buf = cs_xmalloc(CS_REPLAY_CHUNK);
 	int rc = 0;
 	for (;;) {
-		ssize_t n = read_chunk(fd, buf, REPLAY_CHUNK);
+		ssize_t n = cs_replay_read(fd, buf, CS_REPLAY_CHUNK);
 		if (n < 0) {
 			snprintf(err, errlen, "%s", strerror(errno));
 			rc = -1;
@@ -513,10 +511,10 @@ replay_ahead(struct cs_pipeline *p, int fd, enum ahead_index index, char *err, s
 		return -2;
 	}
 	for (int i = 0; i < AHEAD_SLOTS; i++) {
-		a.slot[i].buf = cs_xmalloc(REPLAY_CHUNK);
+		a.slot[i].buf = cs_xmalloc(CS_REPLAY_CHUNK);
 		a.slot[i].index = cs_line_index_new();
 	}
-	a.text = cs_xmalloc(REPLAY_CHUNK + 1);
+	a.text = cs_xmalloc(CS_REPLAY_CHUNK + 1);
 	if (pthread_create(&thread, NULL, ahead_reader, &a) != 0) {
 		ahead_free(&a);
 		return -2;

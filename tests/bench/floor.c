@@ -23,8 +23,6 @@
 
 #include "callsightd.h"
 
-#define CHUNK (256 * 1024)	/* replay.c's REPLAY_CHUNK */
-
 static double
 thread_cpu(void)
 {
@@ -54,8 +52,9 @@ literal_count(const struct cs_rules *rules)
 static int
 print_literals(const struct cs_rules *rules)
 {
-	for (unsigned id = 0; cs_rules_scan_literal(rules, id) != NULL; id++)
-		printf("%.*s\n", (int)cs_rules_scan_literal_len(rules, id), cs_rules_scan_literal(rules, id));
+	const char *lit;
+	for (unsigned id = 0; (lit = cs_rules_scan_literal(rules, id)) != NULL; id++)
+		printf("%.*s\n", (int)cs_rules_scan_literal_len(rules, id), lit);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -67,15 +66,13 @@ measure(struct cs_rules *rules, const char *path)
 		fprintf(stderr, "floor: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	char *buf = cs_xmalloc(CHUNK), *text = cs_xmalloc(CHUNK + 1);
+	char *buf = cs_xmalloc(CS_REPLAY_CHUNK), *text = cs_xmalloc(CS_REPLAY_CHUNK + 1);
 	struct cs_line_index *ix = cs_line_index_new();
 	double index_s = 0, scan_s = 0;
 	unsigned long hits = 0;
 	ssize_t n;
 	int rc = 0;
-	while ((n = read(fd, buf, CHUNK)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
+	while ((n = cs_replay_read(fd, buf, CS_REPLAY_CHUNK)) != 0) {
 		if (n < 0) {
 			fprintf(stderr, "floor: %s: %s\n", path, strerror(errno));
 			rc = 1;
